@@ -1,0 +1,117 @@
+#pragma once
+#include <toml++/toml.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "mlq/error.hpp"
+
+namespace mlq {
+
+// A resolved configuration: a TOML table plus, for every leaf key, where its value came from
+// (a file path, "override 'a.b=1'", or "default"). Keys are dotted paths ("trainer.lr").
+class Config {
+ public:
+  Config() = default;
+  Config(toml::table table, std::map<std::string, std::string> origins);
+
+  bool has(std::string_view key) const;
+
+  // Typed getters. A missing key or a value of the wrong type throws ConfigError naming the
+  // key, the value's origin and the expected type; a missing key suggests the nearest one.
+  int64_t get_int(std::string_view key) const;
+  double get_double(std::string_view key) const;  // integers are accepted
+  bool get_bool(std::string_view key) const;
+  std::string get_string(std::string_view key) const;
+  std::vector<double> get_doubles(std::string_view key) const;
+  std::vector<int64_t> get_ints(std::string_view key) const;
+  std::vector<std::string> get_strings(std::string_view key) const;
+
+  // The same, returning `fallback` when the key is absent (a present key of the wrong type
+  // still throws).
+  int64_t get_int(std::string_view key, int64_t fallback) const;
+  double get_double(std::string_view key, double fallback) const;
+  bool get_bool(std::string_view key, bool fallback) const;
+  std::string get_string(std::string_view key, std::string_view fallback) const;
+
+  // A sub-table as a Config of its own; keys become relative, origins are kept, and error
+  // messages still print the full dotted key. Missing section -> empty Config.
+  Config section(std::string_view key) const;
+  // Direct child keys of a table ("" is the root), sorted.
+  std::vector<std::string> keys(std::string_view table_key = "") const;
+  // Where a leaf key's value came from ("" if unknown).
+  std::string origin(std::string_view key) const;
+
+  // Set a leaf value (creating intermediate tables), recording its origin.
+  void set(std::string_view key, toml::node&& value, std::string origin);
+  void set(std::string_view key, const toml::node& value, std::string origin);
+
+  // Keys under `table_key` must be among `known`; an unknown one throws ConfigError naming it,
+  // its origin, and the nearest known key. Used as the schema check of a component's section.
+  void check_known_keys(std::string_view table_key, const std::vector<std::string>& known) const;
+
+  const toml::table& table() const { return table_; }
+  // Canonical TOML text (keys sorted), identical for identical configurations.
+  std::string to_toml() const;
+  // Every leaf as (dotted key, TOML literal of its value), sorted by key.
+  std::vector<std::pair<std::string, std::string>> flatten() const;
+
+ private:
+  std::string full_key(std::string_view key) const;
+  const toml::node* find(std::string_view key) const;
+  [[noreturn]] void throw_missing(std::string_view key) const;
+  [[noreturn]] void throw_type(std::string_view key, const toml::node& node,
+                               std::string_view expected) const;
+
+  toml::table table_;
+  std::map<std::string, std::string> origins_;  // full dotted key -> origin
+  std::string prefix_;                          // full key of this section, "" at the root
+};
+
+// One command-line override, Hydra's grammar:
+//   a.b=v set an existing key, +a.b=v add a new key, ++a.b=v set or add, ~a.b delete,
+//   group=option swap a [defaults] entry. v is a TOML literal; a bare word is a string.
+struct Override {
+  enum class Kind { Set, Add, Upsert, Delete };
+  Kind kind = Kind::Set;
+  std::string key;
+  std::string value;  // raw text after '=' (empty for Delete)
+  std::string text;   // the override as the user typed it, for error messages
+};
+Override parse_override(std::string_view text);
+// Parse the value of an override as a TOML literal; a bare word becomes a string.
+std::unique_ptr<toml::node> parse_value(std::string_view text, std::string_view origin);
+
+struct ComposeRequest {
+  std::filesystem::path config_file;   // e.g. configs/exp.toml
+  std::string task;                    // --task; empty: take `task` from the file
+  std::vector<std::string> overrides;  // as typed
+};
+
+// Composes a configuration: the experiment file's [defaults] choose one file per group from
+// <dir of config_file>/<task>/<group>/<option>.toml, merged under key <group>; the experiment's
+// own tables merge over the defaults, then overrides over both; then ${a.b} and ${env:NAME}
+// interpolation. The result has `task` set and no [defaults] table.
+Config compose(const ComposeRequest& request);
+
+// --multirun: overrides whose value is a comma list (a=1,2,3; brackets and quotes respected)
+// expand into the cartesian product; each element is a complete override list, in order.
+std::vector<std::vector<std::string>> expand_sweeps(const std::vector<std::string>& overrides);
+
+// The candidate closest to `word` by edit distance, or "" when none is close enough to suggest.
+std::string nearest(std::string_view word, const std::vector<std::string>& candidates);
+
+// 64-bit FNV-1a of a string, as 16 hex digits (config hashes, run identity).
+std::string hash_hex(std::string_view text);
+
+// The TOML literal text of a value, on one line: strings quoted and escaped, floats always with
+// a '.' or exponent, arrays as [a, b], tables as inline tables {k = v} with sorted keys.
+std::string toml_literal(const toml::node& node);
+
+}  // namespace mlq

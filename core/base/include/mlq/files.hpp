@@ -1,0 +1,15 @@
+#pragma once
+#include <filesystem>
+#include <functional>
+#include <string_view>
+
+namespace mlq {
+
+// Writes `content` to a temporary file beside `path`, then renames it over `path`, so readers
+// and crashes never see a half-written file.
+void write_file_atomic(const std::filesystem::path& path, std::string_view content);
+// The same for writers that need a path: `write` fills the temporary file it is given.
+void replace_file_atomic(const std::filesystem::path& path,
+                         const std::function<void(const std::filesystem::path&)>& write);
+
+}  // namespace mlq

@@ -1,0 +1,50 @@
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mlq/registry.hpp"
+
+namespace mlq {
+
+struct LoadedPlugin {
+  std::string name;
+  std::string version;
+  std::string file;
+  std::vector<std::string> tasks;
+};
+
+// Finds, checks and loads plugins into a Registry. Libraries stay loaded for the life of the
+// loader (never dlclose'd under a live object), so keep it alive as long as anything built by a
+// plugin lives.
+class PluginLoader {
+ public:
+  PluginLoader();
+  ~PluginLoader();
+
+  // Plugin folders in discovery order: the build's plugin folder, MLQ_PLUGIN_PATH entries, then
+  // the given extra folders (--plugin-dir). Missing folders are skipped.
+  static std::vector<std::filesystem::path> search_path(
+      const std::vector<std::filesystem::path>& extra_dirs);
+
+  // Loads every *.so in the folders, in order. Any failure (not a shared library, missing
+  // symbol, API or LibTorch version mismatch, duplicate name) throws PluginError naming the file.
+  void load_all(const std::vector<std::filesystem::path>& dirs, Registry& registry);
+  // Loads one file.
+  const LoadedPlugin& load(const std::filesystem::path& file, Registry& registry);
+
+  const std::vector<LoadedPlugin>& plugins() const { return plugins_; }
+  // {"plugin": "version", ...} for the manifest.
+  std::string versions_json() const;
+
+ private:
+  struct Libraries;
+  std::unique_ptr<Libraries> libraries_;
+  std::vector<LoadedPlugin> plugins_;
+};
+
+// The folder of the running executable (build/bin for the runner).
+std::filesystem::path executable_dir();
+
+}  // namespace mlq

@@ -1,0 +1,47 @@
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "mlq/config.hpp"
+#include "mlq/manifest.hpp"
+
+namespace mlq {
+
+// One run: its directory and its manifest row. Layout of the directory:
+//   outputs/<task>/<YYYY-MM-DD>/<HH-MM-SS>-<id>/{config.toml, overrides.txt, run.log,
+//   checkpoints/, metrics.csv, manifest.json}
+class Run {
+ public:
+  // A new run: creates the directory, writes config.toml and overrides.txt, inserts the
+  // manifest row (RUNNING) with the flattened config as params.
+  static Run create(Manifest& manifest, const Config& config,
+                    const std::vector<std::string>& overrides, const std::string& plugin_versions);
+  // Continues an existing run (resume): same id and directory, status back to RUNNING.
+  static Run reopen(Manifest& manifest, const RunRecord& record);
+
+  const std::string& id() const { return id_; }
+  const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path checkpoints_dir() const { return dir_ / "checkpoints"; }
+  Manifest& manifest() const { return *manifest_; }
+
+  // Final status; writes manifest.json (the run's summary: status, metrics, config, best model).
+  void finish(const std::string& status, const std::string& error = "");
+
+ private:
+  Run(Manifest& manifest, std::string id, std::filesystem::path dir);
+  Manifest* manifest_;
+  std::string id_;
+  std::filesystem::path dir_;
+};
+
+// Where runs go: config key `output_dir` (default "outputs").
+std::filesystem::path output_root(const Config& config);
+// The manifest file: config key `manifest.db`, else $MLQ_DB, else <output_root>/runs.sqlite.
+std::filesystem::path manifest_path(const Config& config);
+// Same without a config (runs list/show): --db, else $MLQ_DB, else outputs/runs.sqlite.
+std::filesystem::path manifest_path(const std::string& db_flag);
+// The identity of an experiment: hash of the resolved config without trainer.resume.
+std::string config_hash(const Config& config);
+
+}  // namespace mlq

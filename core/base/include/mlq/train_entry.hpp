@@ -1,0 +1,24 @@
+#pragma once
+// The boundary between the runner (no LibTorch) and libmlq_core (LibTorch), which the runner
+// loads only when a command needs a model. libmlq_core exports `mlq_core_fit` (a Boost.DLL alias).
+#include <filesystem>
+
+#include "mlq/config.hpp"
+#include "mlq/registry.hpp"
+#include "mlq/run.hpp"
+
+namespace mlq {
+
+struct FitRequest {
+  const Config* config = nullptr;
+  const Registry* registry = nullptr;
+  Run* run = nullptr;
+  std::filesystem::path resume_checkpoint;  // empty: start fresh
+  int rank = 0;
+  int world_size = 1;
+};
+
+// Trains (and tests, when the task has test data). Throws on failure.
+using CoreFitFn = void(const FitRequest&);
+
+}  // namespace mlq

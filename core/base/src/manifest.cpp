@@ -1,0 +1,614 @@
+#include "mlq/manifest.hpp"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <system_error>
+#include <thread>
+
+#include "mlq/error.hpp"
+#include "mlq/text.hpp"
+
+namespace mlq {
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+constexpr int kBusyTimeoutMs = 30000;
+
+// Version 1 of the schema; documented in docs/manifest.md.
+constexpr const char* kSchemaSql = R"sql(
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY,
+  task TEXT NOT NULL,
+  status TEXT NOT NULL,
+  start_time REAL NOT NULL,
+  end_time REAL,
+  heartbeat REAL,
+  host TEXT,
+  pid INTEGER,
+  git_commit TEXT,
+  git_dirty INTEGER NOT NULL DEFAULT 0,
+  plugin_versions TEXT,
+  run_dir TEXT,
+  best_checkpoint TEXT,
+  config_hash TEXT,
+  config TEXT,
+  error TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_task ON runs(task);
+CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
+CREATE INDEX IF NOT EXISTS runs_start_time ON runs(start_time);
+CREATE INDEX IF NOT EXISTS runs_config_hash ON runs(config_hash);
+CREATE TABLE IF NOT EXISTS params (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  value_num REAL,
+  PRIMARY KEY (run_id, key)
+);
+CREATE TABLE IF NOT EXISTS metrics (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  value REAL,
+  time REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metrics_run_key_step ON metrics(run_id, key, step);
+CREATE INDEX IF NOT EXISTS metrics_key_value ON metrics(key, value);
+CREATE TABLE IF NOT EXISTS tags (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+);
+CREATE TABLE IF NOT EXISTS artifacts (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  path TEXT NOT NULL,
+  kind TEXT,
+  checksum TEXT,
+  PRIMARY KEY (run_id, path)
+);
+)sql";
+
+constexpr const char* kRunColumns =
+    "id, task, status, start_time, end_time, heartbeat, host, pid, git_commit, git_dirty, "
+    "plugin_versions, run_dir, best_checkpoint, config_hash, config, error";
+
+std::string single_line(std::string text) {
+  for (char& c : text)
+    if (c == '\n' || c == '\r') c = ' ';
+  return text;
+}
+
+[[noreturn]] void fail(const std::filesystem::path& path, sqlite3* db, std::string_view what) {
+  std::string detail = db ? sqlite3_errmsg(db) : "out of memory";
+  throw UserError(single_line(fmt::format("run manifest {}: {}: {}", path.string(), what, detail)));
+}
+
+bool is_final_status(std::string_view status) {
+  return status == kFinished || status == kFailed || status == kKilled;
+}
+
+// The numeric value of a TOML literal (number or bool), for params.value_num.
+std::optional<double> numeric_value(std::string_view literal) {
+  std::string text = trim(literal);
+  if (text == "true") return 1.0;
+  if (text == "false") return 0.0;
+  if (text.empty()) return std::nullopt;
+  std::string cleaned;
+  for (char c : text)
+    if (c != '_') cleaned += c;
+  std::string body = cleaned;
+  bool negative = false;
+  if (body[0] == '+' || body[0] == '-') {
+    negative = body[0] == '-';
+    body = body.substr(1);
+  }
+  if (body == "inf") return negative ? -HUGE_VAL : HUGE_VAL;
+  if (body == "nan") return std::nullopt;  // SQLite stores NaN as NULL anyway
+  int base = 0;
+  if (body.size() > 2 && body[0] == '0') {
+    if (body[1] == 'x') base = 16;
+    if (body[1] == 'o') base = 8;
+    if (body[1] == 'b') base = 2;
+  }
+  if (base != 0) {
+    errno = 0;
+    char* end = nullptr;
+    long long v = std::strtoll(body.c_str() + 2, &end, base);
+    if (errno != 0 || *end != '\0' || end == body.c_str() + 2) return std::nullopt;
+    return negative ? -static_cast<double>(v) : static_cast<double>(v);
+  }
+  // Decimal: digits, '.', exponent only (strtod would also accept hex floats, "infinity", ...).
+  for (char c : body)
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == 'e' || c == 'E' ||
+          c == '+' || c == '-'))
+      return std::nullopt;
+  if (!std::isdigit(static_cast<unsigned char>(body[0]))) return std::nullopt;
+  char* end = nullptr;
+  double v = std::strtod(cleaned.c_str(), &end);
+  if (*end != '\0') return std::nullopt;
+  return v;
+}
+
+// A prepared statement; bind() indexes from 1.
+class Statement {
+ public:
+  Statement(sqlite3* db, const std::filesystem::path& path, const std::string& sql)
+      : db_(db), path_(path) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK)
+      fail(path_, db_, "cannot prepare statement");
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int index, std::string_view text) {
+    check(sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
+                            SQLITE_TRANSIENT));
+    return *this;
+  }
+  Statement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
+  Statement& bind(int index, const std::string& text) {
+    return bind(index, std::string_view(text));
+  }
+  Statement& bind(int index, double value) {
+    check(sqlite3_bind_double(stmt_, index, value));
+    return *this;
+  }
+  Statement& bind(int index, int64_t value) {
+    check(sqlite3_bind_int64(stmt_, index, value));
+    return *this;
+  }
+  Statement& bind(int index, std::optional<double> value) {
+    if (value) return bind(index, *value);
+    check(sqlite3_bind_null(stmt_, index));
+    return *this;
+  }
+  // Empty text binds NULL.
+  Statement& bind_or_null(int index, std::string_view text) {
+    if (!text.empty()) return bind(index, text);
+    check(sqlite3_bind_null(stmt_, index));
+    return *this;
+  }
+
+  // True while there is a row.
+  bool step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail(path_, db_, fmt::format("'{}' failed", brief_sql()));
+  }
+  void run() {
+    while (step()) {
+    }
+  }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+  std::string text(int col) const {
+    const unsigned char* p = sqlite3_column_text(stmt_, col);
+    if (!p) return "";
+    return std::string(reinterpret_cast<const char*>(p),
+                       static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+  }
+  double real(int col) const { return sqlite3_column_double(stmt_, col); }
+  int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+ private:
+  // The start of the statement's SQL, for error messages.
+  std::string brief_sql() const {
+    std::string sql = trim(sqlite3_sql(stmt_));
+    for (char& c : sql)
+      if (c == '\n') c = ' ';
+    return sql.size() > 60 ? sql.substr(0, 57) + "..." : sql;
+  }
+
+  void check(int rc) {
+    if (rc != SQLITE_OK) fail(path_, db_, "cannot bind parameter");
+  }
+
+  sqlite3* db_;
+  const std::filesystem::path& path_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+void exec(sqlite3* db, const std::filesystem::path& path, const char* sql) {
+  if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
+    fail(path, db, fmt::format("cannot run '{}'", trim(std::string_view(sql).substr(0, 40))));
+}
+
+// BEGIN IMMEDIATE takes the write lock up front (waiting up to the busy timeout), so two writers
+// never deadlock upgrading read locks. Rolls back unless committed.
+class Transaction {
+ public:
+  Transaction(sqlite3* db, const std::filesystem::path& path) : db_(db), path_(path) {
+    exec(db_, path_, "BEGIN IMMEDIATE");
+  }
+  ~Transaction() {
+    if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit() {
+    exec(db_, path_, "COMMIT");
+    done_ = true;
+  }
+
+ private:
+  sqlite3* db_;
+  const std::filesystem::path& path_;
+  bool done_ = false;
+};
+
+// Switches to WAL mode and returns the journal mode now in effect. Several processes opening a
+// new database at once may get SQLITE_BUSY here without the busy handler being called (SQLite
+// avoids a deadlock), so this retries until the busy timeout.
+std::string enable_wal(sqlite3* db, const std::filesystem::path& path) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  for (int attempt = 0;; ++attempt) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &stmt, nullptr) != SQLITE_OK)
+      fail(path, db, "cannot prepare 'PRAGMA journal_mode=WAL'");
+    int rc = sqlite3_step(stmt);
+    std::string mode;
+    if (rc == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(stmt, 0);
+      mode = text ? reinterpret_cast<const char*>(text) : "";
+    }
+    sqlite3_finalize(stmt);
+    if (rc == SQLITE_ROW) return mode;
+    bool busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+    if (!busy || std::chrono::steady_clock::now() > deadline)
+      fail(path, db, "'PRAGMA journal_mode=WAL' failed");
+    std::this_thread::sleep_for(std::chrono::milliseconds(5 + (attempt % 10) * 5));
+  }
+}
+
+int user_version(sqlite3* db, const std::filesystem::path& path) {
+  Statement st(db, path, "PRAGMA user_version");
+  return st.step() ? static_cast<int>(st.integer(0)) : 0;
+}
+
+RunRecord read_run(const Statement& st) {
+  RunRecord r;
+  r.id = st.text(0);
+  r.task = st.text(1);
+  r.status = st.text(2);
+  r.start_time = st.real(3);
+  r.end_time = st.real(4);
+  r.heartbeat = st.real(5);
+  r.host = st.text(6);
+  r.pid = st.integer(7);
+  r.git_commit = st.text(8);
+  r.git_dirty = st.integer(9) != 0;
+  r.plugin_versions = st.text(10);
+  r.run_dir = st.text(11);
+  r.best_checkpoint = st.text(12);
+  r.config_hash = st.text(13);
+  r.config_toml = st.text(14);
+  r.error = st.text(15);
+  return r;
+}
+
+}  // namespace
+
+Manifest::Manifest(const std::filesystem::path& db_path) : path_(db_path) {
+  if (path_.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(path_.parent_path(), ec);
+    if (ec)
+      throw UserError(fmt::format("run manifest {}: cannot create folder {}: {}", path_.string(),
+                                  path_.parent_path().string(), ec.message()));
+  }
+  int rc =
+      sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  try {
+    if (rc != SQLITE_OK) fail(path_, db_, "cannot open database");
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    {
+      std::string mode = enable_wal(db_, path_);
+      if (mode != "wal")
+        throw UserError(fmt::format("run manifest {}: cannot enable WAL mode (journal mode is {})",
+                                    path_.string(), mode));
+    }
+    exec(db_, path_, "PRAGMA synchronous=NORMAL");
+    exec(db_, path_, "PRAGMA foreign_keys=ON");
+    int version = user_version(db_, path_);
+    if (version == 0) {
+      Transaction tx(db_, path_);
+      version = user_version(db_, path_);  // another process may have created it meanwhile
+      if (version == 0) {
+        exec(db_, path_, kSchemaSql);
+        exec(db_, path_, fmt::format("PRAGMA user_version = {}", kSchemaVersion).c_str());
+        version = kSchemaVersion;
+      }
+      tx.commit();
+    }
+    if (version != kSchemaVersion)
+      throw UserError(fmt::format(
+          "run manifest {}: schema version {} is not supported (this runner knows version {}); "
+          "use a newer runner or another database",
+          path_.string(), version, kSchemaVersion));
+  } catch (...) {
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+Manifest::~Manifest() {
+  if (db_) sqlite3_close_v2(db_);
+}
+
+void Manifest::create_run(const RunRecord& run,
+                          const std::vector<std::pair<std::string, std::string>>& params) {
+  Transaction tx(db_, path_);
+  {
+    Statement st(
+        db_, path_,
+        fmt::format("INSERT INTO runs ({}) VALUES "
+                    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                    kRunColumns));
+    st.bind(1, run.id).bind(2, run.task).bind(3, run.status).bind(4, run.start_time);
+    st.bind(5, run.end_time > 0 ? std::optional<double>(run.end_time) : std::nullopt);
+    st.bind(6, run.heartbeat > 0 ? run.heartbeat : run.start_time);
+    st.bind(7, run.host).bind(8, run.pid).bind(9, run.git_commit);
+    st.bind(10, static_cast<int64_t>(run.git_dirty ? 1 : 0));
+    st.bind(11, run.plugin_versions.empty() ? std::string("{}") : run.plugin_versions);
+    st.bind(12, run.run_dir).bind(13, run.best_checkpoint).bind(14, run.config_hash);
+    st.bind(15, run.config_toml).bind_or_null(16, run.error);
+    st.run();
+  }
+  Statement st(db_, path_,
+               "INSERT INTO params (run_id, key, value, value_num) VALUES (?, ?, ?, ?)");
+  for (const auto& [key, value] : params) {
+    st.reset();
+    st.bind(1, run.id).bind(2, key).bind(3, value).bind(4, numeric_value(value));
+    st.run();
+  }
+  tx.commit();
+}
+
+void Manifest::set_status(std::string_view run_id, std::string_view status,
+                          std::string_view error) {
+  if (status != kRunning && !is_final_status(status))
+    throw UserError(
+        fmt::format("run manifest {}: unknown run status '{}'", path_.string(), status));
+  bool final_status = is_final_status(status);
+  Statement st(db_, path_,
+               "UPDATE runs SET status = ?1, end_time = ?2, "
+               "error = CASE WHEN ?3 IS NULL THEN error ELSE ?3 END WHERE id = ?4");
+  st.bind(1, status);
+  st.bind(2, final_status ? std::optional<double>(now_seconds()) : std::nullopt);
+  st.bind_or_null(3, error);
+  st.bind(4, run_id);
+  st.run();
+  if (sqlite3_changes(db_) == 0)
+    throw UserError(fmt::format("run manifest {}: no run '{}'", path_.string(), run_id));
+}
+
+void Manifest::reopen_run(std::string_view run_id, int64_t pid) {
+  Statement st(db_, path_,
+               "UPDATE runs SET status = ?1, pid = ?2, host = ?3, heartbeat = ?4, end_time = NULL, "
+               "error = NULL WHERE id = ?5");
+  st.bind(1, kRunning).bind(2, pid).bind(3, host_name()).bind(4, now_seconds()).bind(5, run_id);
+  st.run();
+  if (sqlite3_changes(db_) == 0)
+    throw UserError(fmt::format("run manifest {}: no run '{}'", path_.string(), run_id));
+}
+
+void Manifest::heartbeat(std::string_view run_id) {
+  Statement st(db_, path_, "UPDATE runs SET heartbeat = ?1 WHERE id = ?2");
+  st.bind(1, now_seconds()).bind(2, run_id);
+  st.run();
+}
+
+void Manifest::set_best_checkpoint(std::string_view run_id, std::string_view path) {
+  Statement st(db_, path_, "UPDATE runs SET best_checkpoint = ?1 WHERE id = ?2");
+  st.bind(1, path).bind(2, run_id);
+  st.run();
+}
+
+void Manifest::log_metrics(std::string_view run_id, const std::vector<MetricPoint>& points) {
+  if (points.empty()) return;
+  double now = now_seconds();
+  Transaction tx(db_, path_);
+  Statement st(db_, path_,
+               "INSERT INTO metrics (run_id, key, step, value, time) VALUES (?, ?, ?, ?, ?)");
+  for (const MetricPoint& p : points) {
+    st.reset();
+    st.bind(1, run_id).bind(2, p.key).bind(3, p.step).bind(4, p.value);
+    st.bind(5, p.time > 0 ? p.time : now);
+    st.run();
+  }
+  tx.commit();
+}
+
+void Manifest::truncate_metrics_after(std::string_view run_id, int64_t step) {
+  Statement st(db_, path_, "DELETE FROM metrics WHERE run_id = ?1 AND step > ?2");
+  st.bind(1, run_id).bind(2, step);
+  st.run();
+}
+
+void Manifest::set_tag(std::string_view run_id, std::string_view key, std::string_view value) {
+  Statement st(db_, path_,
+               "INSERT INTO tags (run_id, key, value) VALUES (?1, ?2, ?3) "
+               "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value");
+  st.bind(1, run_id).bind(2, key).bind(3, value);
+  st.run();
+}
+
+void Manifest::add_artifact(std::string_view run_id, const Artifact& artifact) {
+  Statement st(db_, path_,
+               "INSERT INTO artifacts (run_id, path, kind, checksum) VALUES (?1, ?2, ?3, ?4) "
+               "ON CONFLICT (run_id, path) DO UPDATE SET kind = excluded.kind, "
+               "checksum = excluded.checksum");
+  st.bind(1, run_id).bind(2, artifact.path).bind(3, artifact.kind).bind(4, artifact.checksum);
+  st.run();
+}
+
+std::optional<RunRecord> Manifest::find_run(std::string_view id_or_prefix) const {
+  if (id_or_prefix.empty()) return std::nullopt;
+  {
+    Statement st(db_, path_, fmt::format("SELECT {} FROM runs WHERE id = ?1", kRunColumns));
+    st.bind(1, id_or_prefix);
+    if (st.step()) return read_run(st);
+  }
+  // substr() instead of LIKE: no wildcards to escape, and case-sensitive.
+  Statement st(db_, path_,
+               fmt::format("SELECT {} FROM runs WHERE substr(id, 1, length(?1)) = ?1 "
+                           "ORDER BY start_time DESC, id LIMIT 11",
+                           kRunColumns));
+  st.bind(1, id_or_prefix);
+  std::vector<RunRecord> found;
+  while (st.step()) found.push_back(read_run(st));
+  if (found.empty()) return std::nullopt;
+  if (found.size() == 1) return found[0];
+  std::string ids;
+  for (size_t i = 0; i < found.size() && i < 10; ++i) ids += (i ? ", " : "") + found[i].id;
+  if (found.size() > 10) ids += ", ...";
+  throw UserError(fmt::format("run id prefix '{}' is ambiguous in {}: matches {}", id_or_prefix,
+                              path_.string(), ids));
+}
+
+std::vector<RunRecord> Manifest::list_runs(std::string_view task, std::string_view status,
+                                           int64_t limit) const {
+  Statement st(db_, path_,
+               fmt::format("SELECT {} FROM runs WHERE (?1 = '' OR task = ?1) AND "
+                           "(?2 = '' OR status = ?2) ORDER BY start_time DESC, id DESC LIMIT ?3",
+                           kRunColumns));
+  st.bind(1, task).bind(2, status).bind(3, limit > 0 ? limit : int64_t{-1});
+  std::vector<RunRecord> runs;
+  while (st.step()) runs.push_back(read_run(st));
+  return runs;
+}
+
+std::vector<MetricPoint> Manifest::metrics(std::string_view run_id, std::string_view key) const {
+  Statement st(db_, path_,
+               "SELECT key, step, value, time FROM metrics WHERE run_id = ?1 AND "
+               "(?2 = '' OR key = ?2) ORDER BY step, key, rowid");
+  st.bind(1, run_id).bind(2, key);
+  std::vector<MetricPoint> points;
+  while (st.step()) {
+    MetricPoint p;
+    p.key = st.text(0);
+    p.step = st.integer(1);
+    p.value = st.is_null(2) ? std::nan("") : st.real(2);
+    p.time = st.real(3);
+    points.push_back(std::move(p));
+  }
+  return points;
+}
+
+std::map<std::string, std::string> Manifest::params(std::string_view run_id) const {
+  Statement st(db_, path_, "SELECT key, value FROM params WHERE run_id = ?1 ORDER BY key");
+  st.bind(1, run_id);
+  std::map<std::string, std::string> out;
+  while (st.step()) out[st.text(0)] = st.text(1);
+  return out;
+}
+
+std::map<std::string, std::string> Manifest::tags(std::string_view run_id) const {
+  Statement st(db_, path_, "SELECT key, value FROM tags WHERE run_id = ?1 ORDER BY key");
+  st.bind(1, run_id);
+  std::map<std::string, std::string> out;
+  while (st.step()) out[st.text(0)] = st.text(1);
+  return out;
+}
+
+std::vector<Artifact> Manifest::artifacts(std::string_view run_id) const {
+  Statement st(db_, path_,
+               "SELECT path, kind, checksum FROM artifacts WHERE run_id = ?1 ORDER BY rowid");
+  st.bind(1, run_id);
+  std::vector<Artifact> out;
+  while (st.step()) out.push_back(Artifact{st.text(0), st.text(1), st.text(2)});
+  return out;
+}
+
+std::map<std::string, double> Manifest::last_metrics(std::string_view run_id) const {
+  // Ascending by step then insertion order: the last row seen per key is the latest value.
+  Statement st(db_, path_,
+               "SELECT key, value FROM metrics WHERE run_id = ?1 ORDER BY key, step, rowid");
+  st.bind(1, run_id);
+  std::map<std::string, double> out;
+  while (st.step()) out[st.text(0)] = st.is_null(1) ? std::nan("") : st.real(1);
+  return out;
+}
+
+int Manifest::mark_dead_runs(double stale_seconds) {
+  struct Dead {
+    std::string id;
+    std::string reason;
+  };
+  std::vector<Dead> dead;
+  const std::string host = host_name();
+  const double now = now_seconds();
+  {
+    Statement st(db_, path_,
+                 "SELECT id, host, pid, COALESCE(heartbeat, start_time) FROM runs "
+                 "WHERE status = ?1");
+    st.bind(1, kRunning);
+    while (st.step()) {
+      std::string run_host = st.text(1);
+      int64_t pid = st.integer(2);
+      double beat = st.real(3);
+      if (run_host == host && pid > 0 && kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH) {
+        dead.push_back({st.text(0), fmt::format("process {} on {} is gone", pid, run_host)});
+      } else if (now - beat > stale_seconds) {
+        dead.push_back({st.text(0), fmt::format("no heartbeat for {:.0f} s (process {} on {})",
+                                                now - beat, pid, run_host)});
+      }
+    }
+  }
+  if (dead.empty()) return 0;
+  int count = 0;
+  Transaction tx(db_, path_);
+  Statement st(db_, path_,
+               "UPDATE runs SET status = ?1, end_time = COALESCE(heartbeat, start_time), "
+               "error = COALESCE(error, ?2) WHERE id = ?3 AND status = ?4");
+  for (const Dead& d : dead) {
+    st.reset();
+    st.bind(1, kKilled).bind(2, d.reason).bind(3, d.id).bind(4, kRunning);
+    st.run();
+    count += sqlite3_changes(db_);
+  }
+  tx.commit();
+  return count;
+}
+
+std::optional<RunRecord> Manifest::latest_unfinished(std::string_view task,
+                                                     std::string_view config_hash) const {
+  Statement st(db_, path_,
+               fmt::format("SELECT {} FROM runs WHERE task = ?1 AND config_hash = ?2 AND "
+                           "status <> ?3 ORDER BY start_time DESC, id DESC LIMIT 1",
+                           kRunColumns));
+  st.bind(1, task).bind(2, config_hash).bind(3, kFinished);
+  if (st.step()) return read_run(st);
+  return std::nullopt;
+}
+
+std::string host_name() {
+  char buffer[256] = {};
+  if (gethostname(buffer, sizeof(buffer) - 1) != 0) return "unknown";
+  return buffer;
+}
+
+double now_seconds() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace mlq

@@ -1,0 +1,123 @@
+#include "mlq/run.hpp"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <array>
+#include <cstdio>
+#include <ctime>
+#include <random>
+
+#include "mlq/files.hpp"
+#include "mlq/log.hpp"
+#include "mlq/text.hpp"
+
+namespace mlq {
+namespace fs = std::filesystem;
+namespace {
+
+std::string new_run_id() {
+  std::random_device device;
+  std::mt19937_64 generator((static_cast<uint64_t>(device()) << 32) ^ device() ^ getpid());
+  return fmt::format("{:08x}", static_cast<uint32_t>(generator()));
+}
+
+std::string local_time(const char* format) {
+  std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  char text[32];
+  std::strftime(text, sizeof text, format, &local);
+  return text;
+}
+
+// Output of a short shell command ("" on failure), first line only.
+std::string command_output(const char* command) {
+  std::string out;
+  if (FILE* pipe = popen(command, "r")) {
+    std::array<char, 256> buffer{};
+    while (fgets(buffer.data(), buffer.size(), pipe)) out += buffer.data();
+    if (pclose(pipe) != 0) return "";
+  }
+  return trim(out.substr(0, out.find('\n')));
+}
+
+}  // namespace
+
+Run::Run(Manifest& manifest, std::string id, fs::path dir)
+    : manifest_(&manifest), id_(std::move(id)), dir_(std::move(dir)) {}
+
+Run Run::create(Manifest& manifest, const Config& config, const std::vector<std::string>& overrides,
+                const std::string& plugin_versions) {
+  const std::string task = config.get_string("task");
+  const std::string id = new_run_id();
+  fs::path dir =
+      output_root(config) / task / local_time("%Y-%m-%d") / (local_time("%H-%M-%S") + "-" + id);
+  fs::create_directories(dir / "checkpoints");
+  write_file_atomic(dir / "config.toml", config.to_toml());
+  std::string override_lines;
+  for (const auto& text : overrides) override_lines += text + "\n";
+  write_file_atomic(dir / "overrides.txt", override_lines);
+
+  RunRecord record;
+  record.id = id;
+  record.task = task;
+  record.start_time = record.heartbeat = now_seconds();
+  record.host = host_name();
+  record.pid = getpid();
+  record.git_commit = command_output("git rev-parse HEAD 2>/dev/null");
+  record.git_dirty = !record.git_commit.empty() &&
+                     !command_output("git status --porcelain -uno 2>/dev/null").empty();
+  record.plugin_versions = plugin_versions;
+  record.run_dir = fs::absolute(dir).string();
+  record.config_hash = config_hash(config);
+  record.config_toml = config.to_toml();
+  manifest.create_run(record, config.flatten());
+  return Run(manifest, id, fs::absolute(dir));
+}
+
+Run Run::reopen(Manifest& manifest, const RunRecord& record) {
+  manifest.reopen_run(record.id, getpid());
+  return Run(manifest, record.id, record.run_dir);
+}
+
+void Run::finish(const std::string& status, const std::string& error) {
+  manifest_->set_status(id_, status, error);
+  auto record = manifest_->find_run(id_);
+  std::string metrics;
+  for (const auto& [key, value] : manifest_->last_metrics(id_))
+    metrics += fmt::format("{}\n    {}: {}", metrics.empty() ? "" : ",", json_quote(key), value);
+  std::string json = fmt::format(
+      "{{\n  \"id\": {},\n  \"task\": {},\n  \"status\": {},\n  \"error\": {},\n"
+      "  \"run_dir\": {},\n  \"model_path\": {},\n  \"metrics\": {{{}\n  }},\n"
+      "  \"config\": {}\n}}\n",
+      json_quote(id_), json_quote(record->task), json_quote(status), json_quote(error),
+      json_quote(dir_.string()), json_quote(record->best_checkpoint), metrics,
+      json_quote(record->config_toml));
+  write_file_atomic(dir_ / "manifest.json", json);
+}
+
+fs::path output_root(const Config& config) {
+  return config.get_string("output_dir", "outputs");
+}
+
+fs::path manifest_path(const Config& config) {
+  if (config.has("manifest.db")) return config.get_string("manifest.db");
+  if (const char* env = std::getenv("MLQ_DB")) return env;
+  return output_root(config) / "runs.sqlite";
+}
+
+fs::path manifest_path(const std::string& db_flag) {
+  if (!db_flag.empty()) return db_flag;
+  if (const char* env = std::getenv("MLQ_DB")) return env;
+  return fs::path("outputs") / "runs.sqlite";
+}
+
+std::string config_hash(const Config& config) {
+  std::string text;
+  for (const auto& [key, value] : config.flatten())
+    if (key != "trainer.resume") text += key + "=" + value + "\n";
+  return hash_hex(text);
+}
+
+}  // namespace mlq

@@ -1,0 +1,113 @@
+#pragma once
+#include <torch/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mlq/callback.hpp"
+#include "mlq/data_loader.hpp"
+#include "mlq/optim.hpp"
+#include "mlq/run.hpp"
+#include "mlq/task.hpp"
+
+namespace mlq {
+
+class MetricWriter;
+
+// The [trainer] section, checked against this schema (unknown keys are errors).
+struct TrainerOptions {
+  int64_t max_steps = 1000;
+  int64_t max_epochs = 0;  // 0: unlimited
+  int64_t batch_size = 16;
+  int64_t val_every_n_steps = 0;
+  int64_t val_every_n_epochs = 1;
+  int64_t limit_val_batches = 0;  // 0: all
+  int64_t accumulate_grad_batches = 1;
+  double gradient_clip_val = 0;  // 0: off
+  std::string gradient_clip_algorithm = "norm";
+  int64_t seed = 0;
+  bool deterministic = false;
+  int64_t threads = 0;  // 0: LibTorch's default
+  std::string device = "cpu";
+  std::string nonfinite_loss = "skip";  // "skip" the batch (counted), or "stop"
+  int64_t max_nonfinite = 100;          // skipped batches tolerated before stopping
+  int64_t log_every_n_steps = 10;
+  bool progress_bar = true;
+  bool test_after_fit = true;
+
+  static TrainerOptions from(const Config& trainer_config);
+};
+
+// Owns the loop around a Task's steps: optimisation, validation, callbacks, checkpoints.
+class Trainer {
+ public:
+  // `run` may be null (nothing is written); only rank 0 writes.
+  Trainer(const Config& config, Task& task, Run* run, int rank = 0, int world_size = 1);
+  ~Trainer();
+
+  void add_callback(std::shared_ptr<Callback> callback);
+  // The built-in callbacks per config: checkpoint, early stopping, lr monitor, progress bar.
+  void add_default_callbacks();
+
+  // Trains to max_steps/max_epochs or until a callback stops it; resumes from a checkpoint.
+  void fit(const std::filesystem::path& resume_from = {});
+  // Evaluates on a split (limit_val_batches applies to validation); logs val_*/test_* metrics.
+  Scalars validate(Split split = Split::Validation);
+  // Tests with the weights of a checkpoint (empty: the current weights).
+  Scalars test(const std::filesystem::path& weights = {});
+
+  // State for callbacks.
+  const TrainerOptions& options() const { return options_; }
+  const Config& config() const { return config_; }
+  Run* run() const { return run_; }
+  bool is_global_zero() const { return rank_ == 0; }
+  int64_t step() const { return step_; }
+  int64_t total_steps() const;
+  int64_t epoch() const { return loader_ ? loader_->position().epoch : 0; }
+  double lr() const;
+  int64_t nonfinite_count() const { return nonfinite_count_; }
+  void request_stop(const std::string& reason);
+  bool stop_requested() const { return !stop_reason_.empty(); }
+  // Logs a scalar at the current step (metrics.csv and the manifest, rank 0).
+  void log_metric(const std::string& key, double value);
+  void flush_metrics();
+
+  void save_checkpoint(const std::filesystem::path& path) const;
+  void load_checkpoint(const std::filesystem::path& path);
+  void load_weights(const std::filesystem::path& path);
+
+ private:
+  void setup();
+  void train_one_step();
+  void end_epoch();
+  template <class Hook>
+  void each_callback(Hook&& hook);
+
+  Config config_;
+  TrainerOptions options_;
+  Task& task_;
+  Run* run_;
+  int rank_;
+  int world_size_;
+  torch::Device device_;
+  std::shared_ptr<Model> model_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::unique_ptr<LrSchedule> schedule_;
+  std::unique_ptr<DataLoader> loader_;
+  std::vector<std::shared_ptr<Callback>> callbacks_;
+  std::unique_ptr<MetricWriter> writer_;
+  int64_t step_ = 0;
+  int64_t nonfinite_count_ = 0;
+  std::string stop_reason_;
+  bool is_setup_ = false;
+};
+
+// SIGINT/SIGTERM ask the trainer to stop after the current step (last checkpoint written).
+void install_stop_signal_handlers();
+bool stop_signal_received();
+
+}  // namespace mlq

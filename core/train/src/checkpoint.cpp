@@ -1,0 +1,103 @@
+// Trainer checkpoints: model, optimiser, step, loader position, RNG state, callback state, the
+// resolved config and its hash. Written to a temporary file and renamed.
+#include <torch/torch.h>
+
+#include "mlq/files.hpp"
+#include "mlq/trainer.hpp"
+
+namespace mlq {
+namespace {
+
+constexpr int64_t kCheckpointFormat = 1;
+
+torch::serialize::InputArchive open_archive(const std::filesystem::path& path) {
+  if (!std::filesystem::exists(path)) throw UserError(path.string() + ": checkpoint not found");
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path.string());
+  } catch (const std::exception&) {
+    throw UserError(path.string() +
+                    ": not a readable checkpoint (truncated or not written by mlq)");
+  }
+  return archive;
+}
+
+c10::IValue read_value(torch::serialize::InputArchive& archive, const std::string& key,
+                       const std::filesystem::path& path) {
+  c10::IValue value;
+  if (!archive.try_read(key, value))
+    throw UserError(path.string() + ": checkpoint has no '" + key + "' entry");
+  return value;
+}
+
+}  // namespace
+
+void Trainer::save_checkpoint(const std::filesystem::path& path) const {
+  if (!is_global_zero()) return;
+  torch::serialize::OutputArchive archive;
+  archive.write("format", c10::IValue(kCheckpointFormat));
+  torch::serialize::OutputArchive model_archive;
+  model_->save(model_archive);
+  archive.write("model", model_archive);
+  torch::serialize::OutputArchive optimizer_archive;
+  optimizer_->save(optimizer_archive);
+  archive.write("optimizer", optimizer_archive);
+  archive.write("step", c10::IValue(step_));
+  archive.write("epoch", c10::IValue(loader_->position().epoch));
+  archive.write("epoch_batch", c10::IValue(loader_->position().batch));
+  archive.write("nonfinite_count", c10::IValue(nonfinite_count_));
+  auto generator = at::detail::getDefaultCPUGenerator();
+  {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    archive.write("rng_cpu", generator.get_state());
+  }
+  archive.write("config", c10::IValue(config_.to_toml()));
+  archive.write("config_hash", c10::IValue(config_hash(config_)));
+  for (const auto& callback : callbacks_)
+    archive.write("callback." + callback->name(), c10::IValue(callback->state()));
+  replace_file_atomic(
+      path, [&](const std::filesystem::path& temporary) { archive.save_to(temporary.string()); });
+}
+
+void Trainer::load_checkpoint(const std::filesystem::path& path) {
+  setup();
+  auto archive = open_archive(path);
+  load_weights(path);
+  torch::serialize::InputArchive optimizer_archive;
+  if (!archive.try_read("optimizer", optimizer_archive))
+    throw UserError(path.string() + ": checkpoint has no optimizer state");
+  optimizer_->load(optimizer_archive);
+  step_ = read_value(archive, "step", path).toInt();
+  loader_->seek({read_value(archive, "epoch", path).toInt(),
+                 read_value(archive, "epoch_batch", path).toInt()});
+  nonfinite_count_ = read_value(archive, "nonfinite_count", path).toInt();
+  torch::Tensor rng;
+  archive.read("rng_cpu", rng);
+  auto generator = at::detail::getDefaultCPUGenerator();
+  {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(rng);
+  }
+  for (const auto& callback : callbacks_) {
+    c10::IValue state;
+    if (archive.try_read("callback." + callback->name(), state))
+      callback->load_state(state.toStringRef());
+  }
+}
+
+void Trainer::load_weights(const std::filesystem::path& path) {
+  setup();
+  auto archive = open_archive(path);
+  torch::serialize::InputArchive model_archive;
+  if (!archive.try_read("model", model_archive))
+    throw UserError(path.string() + ": checkpoint has no model weights");
+  try {
+    model_->load(model_archive);
+  } catch (const c10::Error& e) {
+    throw UserError(path.string() + ": weights do not fit the configured model (" +
+                    std::string(e.what_without_backtrace()) + ")");
+  }
+  model_->to(device_);
+}
+
+}  // namespace mlq

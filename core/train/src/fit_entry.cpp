@@ -1,0 +1,34 @@
+// The entry the runner calls after loading libmlq_core lazily (see mlq/train_entry.hpp).
+#include <boost/dll/alias.hpp>
+
+#include "mlq/components.hpp"
+#include "mlq/log.hpp"
+#include "mlq/train_entry.hpp"
+#include "mlq/trainer.hpp"
+
+namespace mlq {
+
+void fit_entry(const FitRequest& request) {
+  const Config& config = *request.config;
+  const std::string task_name = config.get_string("task");
+  std::shared_ptr<Task> task = request.registry->factory<TaskFactory>("tasks", task_name)();
+  task->setup(config, *request.registry);
+  install_stop_signal_handlers();
+  Trainer trainer(config, *task, request.run, request.rank, request.world_size);
+  trainer.add_default_callbacks();
+  trainer.fit(request.resume_checkpoint);
+  if (!trainer.options().test_after_fit || !task->dataset(Split::Test)) return;
+  std::filesystem::path best;
+  if (request.run)
+    if (auto record = request.run->manifest().find_run(request.run->id()))
+      best = record->best_checkpoint;
+  const Scalars metrics = trainer.test(best);
+  std::string line = "test";
+  if (!best.empty()) line += " (" + best.filename().string() + ")";
+  for (const auto& [key, value] : metrics) line += fmt::format(" | {} {:.4g}", key, value);
+  log::info("{}", line);
+}
+
+}  // namespace mlq
+
+BOOST_DLL_ALIAS(mlq::fit_entry, mlq_core_fit)

@@ -1,0 +1,56 @@
+#include "metric_writer.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "mlq/files.hpp"
+
+namespace mlq {
+namespace {
+constexpr size_t kFlushPoints = 256;
+constexpr auto kFlushInterval = std::chrono::seconds(2);
+}  // namespace
+
+MetricWriter::MetricWriter(Run& run) : run_(run), last_flush_(std::chrono::steady_clock::now()) {
+  const auto csv = run_.dir() / "metrics.csv";
+  if (!std::filesystem::exists(csv)) write_file_atomic(csv, "step,key,value,time\n");
+}
+
+void MetricWriter::add(const std::string& key, int64_t step, double value) {
+  pending_.push_back({key, step, value, now_seconds()});
+  if (pending_.size() >= kFlushPoints ||
+      std::chrono::steady_clock::now() - last_flush_ > kFlushInterval)
+    flush();
+}
+
+void MetricWriter::flush() {
+  last_flush_ = std::chrono::steady_clock::now();
+  if (pending_.empty()) {
+    run_.manifest().heartbeat(run_.id());
+    return;
+  }
+  std::string lines;
+  for (const auto& point : pending_)
+    lines += fmt::format("{},{},{:.9g},{:.3f}\n", point.step, point.key, point.value, point.time);
+  std::ofstream(run_.dir() / "metrics.csv", std::ios::app) << lines;
+  run_.manifest().log_metrics(run_.id(), pending_);
+  run_.manifest().heartbeat(run_.id());
+  pending_.clear();
+}
+
+void MetricWriter::truncate_after(int64_t step) {
+  pending_.clear();
+  run_.manifest().truncate_metrics_after(run_.id(), step);
+  const auto csv = run_.dir() / "metrics.csv";
+  std::ifstream in(csv);
+  std::string line, kept;
+  std::getline(in, line);
+  kept = line + "\n";
+  while (std::getline(in, line))
+    if (!line.empty() && std::stoll(line.substr(0, line.find(','))) <= step) kept += line + "\n";
+  write_file_atomic(csv, kept);
+}
+
+}  // namespace mlq

@@ -1,0 +1,330 @@
+#include "mlq/trainer.hpp"
+
+#include <torch/torch.h>
+
+#include <atomic>
+#include <cmath>
+#include <csignal>
+
+#include "metric_writer.hpp"
+#include "mlq/builtin_callbacks.hpp"
+#include "mlq/log.hpp"
+
+namespace mlq {
+namespace {
+
+std::atomic<bool> stop_signal{false};
+
+extern "C" void on_stop_signal(int signal_number) {
+  stop_signal = true;
+  std::signal(signal_number, SIG_DFL);  // a second signal ends the process at once
+}
+
+torch::Device parse_device(const std::string& name) {
+  if (name == "cpu") return torch::kCPU;
+  if (name.rfind("cuda", 0) == 0) {
+    if (!torch::cuda::is_available())
+      throw ConfigError("config key 'trainer.device' = \"" + name +
+                        "\": this LibTorch build has no usable CUDA device; use \"cpu\"");
+    return torch::Device(name);
+  }
+  throw ConfigError("config key 'trainer.device' = \"" + name +
+                    "\": expected \"cpu\" or \"cuda\" (\"cuda:N\")");
+}
+
+TensorMap to_device(const TensorMap& batch, const torch::Device& device) {
+  if (device.is_cpu()) return batch;
+  TensorMap moved;
+  for (const auto& [key, tensor] : batch) moved[key] = tensor.to(device, /*non_blocking=*/true);
+  return moved;
+}
+
+int64_t batch_size_of(const TensorMap& batch) {
+  return batch.empty() ? 0 : batch.begin()->second.size(0);
+}
+
+}  // namespace
+
+void install_stop_signal_handlers() {
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+}
+bool stop_signal_received() {
+  return stop_signal;
+}
+
+TrainerOptions TrainerOptions::from(const Config& c) {
+  c.check_known_keys("", {"max_steps",
+                          "max_epochs",
+                          "batch_size",
+                          "val_every_n_steps",
+                          "val_every_n_epochs",
+                          "limit_val_batches",
+                          "accumulate_grad_batches",
+                          "gradient_clip_val",
+                          "gradient_clip_algorithm",
+                          "seed",
+                          "deterministic",
+                          "threads",
+                          "device",
+                          "nonfinite_loss",
+                          "max_nonfinite",
+                          "log_every_n_steps",
+                          "progress_bar",
+                          "test_after_fit",
+                          "resume",
+                          "optimizer",
+                          "scheduler",
+                          "checkpoint",
+                          "early_stopping"});
+  TrainerOptions o;
+  o.max_steps = c.get_int("max_steps", o.max_steps);
+  o.max_epochs = c.get_int("max_epochs", o.max_epochs);
+  o.batch_size = c.get_int("batch_size", o.batch_size);
+  o.val_every_n_steps = c.get_int("val_every_n_steps", o.val_every_n_steps);
+  o.val_every_n_epochs = c.get_int("val_every_n_epochs", o.val_every_n_epochs);
+  o.limit_val_batches = c.get_int("limit_val_batches", o.limit_val_batches);
+  o.accumulate_grad_batches = c.get_int("accumulate_grad_batches", o.accumulate_grad_batches);
+  o.gradient_clip_val = c.get_double("gradient_clip_val", o.gradient_clip_val);
+  o.gradient_clip_algorithm = c.get_string("gradient_clip_algorithm", o.gradient_clip_algorithm);
+  o.seed = c.get_int("seed", o.seed);
+  o.deterministic = c.get_bool("deterministic", o.deterministic);
+  o.threads = c.get_int("threads", o.threads);
+  o.device = c.get_string("device", o.device);
+  o.nonfinite_loss = c.get_string("nonfinite_loss", o.nonfinite_loss);
+  o.max_nonfinite = c.get_int("max_nonfinite", o.max_nonfinite);
+  o.log_every_n_steps = std::max<int64_t>(1, c.get_int("log_every_n_steps", o.log_every_n_steps));
+  o.progress_bar = c.get_bool("progress_bar", o.progress_bar);
+  o.test_after_fit = c.get_bool("test_after_fit", o.test_after_fit);
+  if (o.max_steps <= 0 && o.max_epochs <= 0)
+    throw ConfigError("config keys 'trainer.max_steps' and 'trainer.max_epochs' (" +
+                      c.origin("max_steps") + "): at least one must be positive");
+  if (o.accumulate_grad_batches < 1)
+    throw ConfigError("config key 'trainer.accumulate_grad_batches' (" +
+                      c.origin("accumulate_grad_batches") + "): expected an integer >= 1");
+  if (o.gradient_clip_algorithm != "norm" && o.gradient_clip_algorithm != "value")
+    throw ConfigError("config key 'trainer.gradient_clip_algorithm' (" +
+                      c.origin("gradient_clip_algorithm") + "): expected \"norm\" or \"value\"");
+  if (o.nonfinite_loss != "skip" && o.nonfinite_loss != "stop")
+    throw ConfigError("config key 'trainer.nonfinite_loss' (" + c.origin("nonfinite_loss") +
+                      "): expected \"skip\" or \"stop\"");
+  return o;
+}
+
+Trainer::Trainer(const Config& config, Task& task, Run* run, int rank, int world_size)
+    : config_(config),
+      options_(TrainerOptions::from(config.section("trainer"))),
+      task_(task),
+      run_(run),
+      rank_(rank),
+      world_size_(world_size),
+      device_(parse_device(options_.device)) {}
+
+Trainer::~Trainer() = default;
+
+void Trainer::add_callback(std::shared_ptr<Callback> callback) {
+  callbacks_.push_back(std::move(callback));
+}
+
+void Trainer::add_default_callbacks() {
+  add_callback(std::make_shared<CheckpointCallback>(config_.section("trainer.checkpoint")));
+  const Config early = config_.section("trainer.early_stopping");
+  if (early.get_bool("enabled", false)) add_callback(std::make_shared<EarlyStopping>(early));
+  add_callback(std::make_shared<LrMonitor>());
+  if (options_.progress_bar) add_callback(std::make_shared<ProgressBar>());
+}
+
+template <class Hook>
+void Trainer::each_callback(Hook&& hook) {
+  for (auto& callback : callbacks_) hook(*callback);
+}
+
+double Trainer::lr() const {
+  return optimizer_ ? optimizer_->param_groups().front().options().get_lr() : 0.0;
+}
+
+int64_t Trainer::total_steps() const {
+  if (options_.max_steps > 0) return options_.max_steps;
+  const int64_t per_epoch = loader_ ? loader_->batches_per_epoch() : 0;
+  return options_.max_epochs * per_epoch / options_.accumulate_grad_batches;
+}
+
+void Trainer::request_stop(const std::string& reason) {
+  if (stop_reason_.empty()) stop_reason_ = reason;
+}
+
+void Trainer::log_metric(const std::string& key, double value) {
+  if (writer_) writer_->add(key, step_, value);
+}
+
+void Trainer::flush_metrics() {
+  if (writer_) writer_->flush();
+}
+
+void Trainer::setup() {
+  if (is_setup_) return;
+  if (options_.threads > 0) torch::set_num_threads(static_cast<int>(options_.threads));
+  torch::manual_seed(static_cast<uint64_t>(options_.seed));
+  if (options_.deterministic) at::globalContext().setDeterministicAlgorithms(true, false);
+  model_ = task_.model();
+  if (!model_) throw UserError("task '" + config_.get_string("task") + "' built no model");
+  model_->to(device_);
+  const Config optimizer_config = config_.section("trainer.optimizer");
+  optimizer_ = make_optimizer(optimizer_config, model_->parameters());
+  schedule_ =
+      std::make_unique<LrSchedule>(config_.section("trainer.scheduler"),
+                                   optimizer_config.get_double("lr", 1e-3), options_.max_steps);
+  auto train_data = task_.dataset(Split::Train);
+  if (!train_data)
+    throw UserError("task '" + config_.get_string("task") + "' has no training data");
+  loader_ = std::make_unique<DataLoader>(train_data, options_.batch_size, /*shuffle=*/true,
+                                         static_cast<uint64_t>(options_.seed), /*drop_last=*/true);
+  if (run_ && is_global_zero()) writer_ = std::make_unique<MetricWriter>(*run_);
+  is_setup_ = true;
+}
+
+void Trainer::fit(const std::filesystem::path& resume_from) {
+  setup();
+  if (!resume_from.empty()) {
+    load_checkpoint(resume_from);
+    if (writer_) writer_->truncate_after(step_);
+    log::info("resumed from {} at step {}", resume_from.string(), step_);
+  }
+  try {
+    each_callback([&](Callback& c) { c.on_train_start(*this); });
+    while (!stop_requested()) {
+      if (options_.max_steps > 0 && step_ >= options_.max_steps) break;
+      if (options_.max_epochs > 0 && epoch() >= options_.max_epochs) break;
+      if (stop_signal_received()) {
+        request_stop("interrupted by a signal");
+        break;
+      }
+      train_one_step();
+    }
+    each_callback([&](Callback& c) { c.on_train_end(*this); });
+    flush_metrics();
+  } catch (const std::exception& e) {
+    each_callback([&](Callback& c) { c.on_exception(*this, e); });
+    flush_metrics();
+    throw;
+  }
+  if (stop_signal_received()) throw Interrupted("interrupted at step " + std::to_string(step_));
+  if (stop_requested()) log::info("stopped at step {}: {}", step_, stop_reason_);
+}
+
+void Trainer::end_epoch() {
+  const int64_t finished_epoch = loader_->position().epoch;
+  loader_->start_next_epoch();
+  each_callback([&](Callback& c) { c.on_train_epoch_end(*this); });
+  if (options_.val_every_n_steps == 0 && options_.val_every_n_epochs > 0 &&
+      (finished_epoch + 1) % options_.val_every_n_epochs == 0)
+    validate();
+}
+
+void Trainer::train_one_step() {
+  const auto start = std::chrono::steady_clock::now();
+  if (loader_->epoch_done()) {
+    end_epoch();
+    if (options_.max_epochs > 0 && epoch() >= options_.max_epochs) return;
+  }
+  model_->train();
+  optimizer_->zero_grad();
+  double loss_sum = 0;
+  int64_t samples = 0;
+  Scalars logs;
+  bool epoch_ended = false;
+  for (int64_t micro = 0; micro < options_.accumulate_grad_batches; ++micro) {
+    if (loader_->epoch_done()) {  // an epoch ending inside an accumulation rolls over
+      epoch_ended = true;
+      loader_->start_next_epoch();
+    }
+    TensorMap batch = to_device(loader_->next(), device_);
+    torch::Tensor loss = task_.training_step(batch, logs);
+    const double value = loss.item<double>();
+    if (!std::isfinite(value)) {
+      optimizer_->zero_grad();
+      ++nonfinite_count_;
+      log_metric("nonfinite_batches", static_cast<double>(nonfinite_count_));
+      const std::string what = "non-finite training loss (" + std::to_string(value) + ") at step " +
+                               std::to_string(step_ + 1);
+      if (options_.nonfinite_loss == "stop")
+        throw UserError(what +
+                        " (trainer.nonfinite_loss = \"stop\"); lower trainer.optimizer.lr "
+                        "or set trainer.gradient_clip_val");
+      if (nonfinite_count_ > options_.max_nonfinite)
+        throw UserError(what + ": more than trainer.max_nonfinite = " +
+                        std::to_string(options_.max_nonfinite) + " batches skipped");
+      log::warn("{}: batch skipped ({} so far)", what, nonfinite_count_);
+      return;
+    }
+    (options_.accumulate_grad_batches > 1
+         ? loss / static_cast<double>(options_.accumulate_grad_batches)
+         : loss)
+        .backward();
+    loss_sum += value;
+    samples += batch_size_of(batch);
+  }
+  if (options_.gradient_clip_val > 0) {
+    if (options_.gradient_clip_algorithm == "norm")
+      torch::nn::utils::clip_grad_norm_(model_->parameters(), options_.gradient_clip_val);
+    else
+      torch::nn::utils::clip_grad_value_(model_->parameters(), options_.gradient_clip_val);
+  }
+  const double lr = schedule_->at(step_);
+  set_learning_rate(*optimizer_, lr);
+  optimizer_->step();
+  ++step_;
+
+  StepInfo info;
+  info.step = step_;
+  info.loss = loss_sum / static_cast<double>(options_.accumulate_grad_batches);
+  info.lr = lr;
+  info.samples = samples;
+  info.logs = std::move(logs);
+  if (step_ % options_.log_every_n_steps == 0) {
+    log_metric("train_loss", info.loss);
+    for (const auto& [key, value] : info.logs) log_metric("train_" + key, value);
+  }
+  info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  each_callback([&](Callback& c) { c.on_train_batch_end(*this, info); });
+  if (epoch_ended) each_callback([&](Callback& c) { c.on_train_epoch_end(*this); });
+  if (options_.val_every_n_steps > 0 && step_ % options_.val_every_n_steps == 0) validate();
+}
+
+Scalars Trainer::validate(Split split) {
+  setup();
+  auto dataset = task_.dataset(split);
+  if (!dataset) return {};
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  DataLoader loader(dataset, options_.batch_size, /*shuffle=*/false, 0, /*drop_last=*/false);
+  int64_t limit = loader.batches_per_epoch();
+  if (split == Split::Validation && options_.limit_val_batches > 0)
+    limit = std::min(limit, options_.limit_val_batches);
+  for (int64_t b = 0; b < limit; ++b) {
+    TensorMap batch = to_device(loader.next(), device_);
+    split == Split::Test ? task_.test_step(batch) : task_.validation_step(batch);
+  }
+  const Scalars raw = split == Split::Test ? task_.test_epoch_end() : task_.validation_epoch_end();
+  const std::string prefix = split == Split::Test ? "test_" : "val_";
+  Scalars metrics;
+  for (const auto& [key, value] : raw) {
+    metrics[prefix + key] = value;
+    log_metric(prefix + key, value);
+  }
+  flush_metrics();
+  model_->train();
+  if (split == Split::Test)
+    each_callback([&](Callback& c) { c.on_test_end(*this, metrics); });
+  else
+    each_callback([&](Callback& c) { c.on_validation_end(*this, metrics); });
+  return metrics;
+}
+
+Scalars Trainer::test(const std::filesystem::path& weights) {
+  setup();
+  if (!weights.empty()) load_weights(weights);
+  return validate(Split::Test);
+}
+
+}  // namespace mlq

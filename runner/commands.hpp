@@ -1,0 +1,11 @@
+#pragma once
+#include <string>
+#include <vector>
+
+namespace mlq {
+
+// Each sub-command takes the arguments after its name and returns the process exit status.
+int train_command(const std::vector<std::string>& args);
+int plugins_command(const std::vector<std::string>& args);
+
+}  // namespace mlq

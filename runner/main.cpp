@@ -1,0 +1,68 @@
+// runner: the ML-Quickstart command line. Thin: parses, dispatches, prints.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "mlq/error.hpp"
+#include "mlq/run.hpp"
+#include "mlq/version.hpp"
+#include "runs_command.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(runner: train, evaluate and track audio ML experiments
+
+usage:
+  runner [--task=T] --config=FILE [overrides...]   train (and test) a task
+  runner --cfg [--task=T] --config=FILE [overrides...]   print the resolved config
+  runner --multirun --config=FILE a=1,2 b=x,y        one run per combination
+  runner plugins [--plugin-dir DIR]                 list plugins and what they register
+  runner runs list|show ID [--db FILE]              past runs from the SQLite manifest
+
+overrides (Hydra grammar): a.b=v  +a.b=v  ++a.b=v  ~a.b  group=option
+run `runner <command> --help` for a command's options.
+)";
+
+int dispatch(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::fputs(kUsage, stdout);
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    std::printf("runner %s (plugin API %d)\n", mlq::kVersion, mlq::kApiVersion);
+    return 0;
+  }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "plugins") return mlq::plugins_command(rest);
+  if (args[0] == "runs") {
+    std::string db_flag;
+    std::vector<std::string> runs_args;
+    for (size_t i = 0; i < rest.size(); ++i) {
+      if (rest[i] == "--db" && i + 1 < rest.size())
+        db_flag = rest[++i];
+      else if (rest[i].rfind("--db=", 0) == 0)
+        db_flag = rest[i].substr(5);
+      else
+        runs_args.push_back(rest[i]);
+    }
+    return mlq::runs_command(runs_args, mlq::manifest_path(db_flag));
+  }
+  return mlq::train_command(args);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return dispatch(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const mlq::UserError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}

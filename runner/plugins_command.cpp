@@ -1,0 +1,56 @@
+// runner plugins: every plugin found, its version and file, and what it registered.
+#include <fmt/format.h>
+#include <cxxopts.hpp>
+
+#include <cstdio>
+
+#include "commands.hpp"
+#include "mlq/plugin_loader.hpp"
+
+namespace mlq {
+
+int plugins_command(const std::vector<std::string>& args) {
+  cxxopts::Options options("runner plugins", "List plugins and what each registered");
+  options.add_options()("plugin-dir", "extra plugin folder (repeatable)",
+                        cxxopts::value<std::vector<std::string>>())("h,help", "this help");
+  std::vector<const char*> argv{"runner plugins"};
+  for (const auto& arg : args) argv.push_back(arg.c_str());
+  cxxopts::ParseResult result;
+  try {
+    result = options.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const cxxopts::exceptions::exception& e) {
+    throw UserError(std::string(e.what()) + " (see runner plugins --help)");
+  }
+  if (result.count("help")) {
+    std::fputs(options.help().c_str(), stdout);
+    return 0;
+  }
+  std::vector<std::filesystem::path> extra;
+  if (result.count("plugin-dir"))
+    for (const auto& dir : result["plugin-dir"].as<std::vector<std::string>>())
+      extra.emplace_back(dir);
+  const auto dirs = PluginLoader::search_path(extra);
+  Registry registry;
+  PluginLoader loader;
+  loader.load_all(dirs, registry);
+  std::string searched;
+  for (const auto& dir : dirs) searched += (searched.empty() ? "" : ":") + dir.string();
+  if (loader.plugins().empty()) {
+    std::printf("no plugins found (searched %s)\n", searched.c_str());
+    return 0;
+  }
+  for (const auto& plugin : loader.plugins()) {
+    std::printf("%s %s  %s\n", plugin.name.c_str(), plugin.version.c_str(), plugin.file.c_str());
+    for (const auto& kind : registry_kinds()) {
+      std::vector<std::string> names;
+      for (const auto* entry : registry.entries_of(plugin.name))
+        if (entry->kind == kind) names.push_back(entry->name);
+      if (!names.empty())
+        std::printf("  %-17s %s\n", (kind + ":").c_str(),
+                    fmt::format("{}", fmt::join(names, ", ")).c_str());
+    }
+  }
+  return 0;
+}
+
+}  // namespace mlq

@@ -1,0 +1,180 @@
+// runner [--task=T] --config=F [overrides]: compose, load plugins and libmlq_core, train, record.
+#include <fmt/format.h>
+#include <boost/dll/shared_library.hpp>
+#include <cxxopts.hpp>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "commands.hpp"
+#include "mlq/log.hpp"
+#include "mlq/plugin_loader.hpp"
+#include "mlq/train_entry.hpp"
+
+namespace mlq {
+namespace fs = std::filesystem;
+namespace {
+
+struct TrainArgs {
+  std::string task;
+  std::string config_file;
+  std::vector<std::string> overrides;
+  std::vector<fs::path> plugin_dirs;
+  bool print_config = false;
+  bool multirun = false;
+};
+
+std::vector<const char*> c_args(const std::string& program, const std::vector<std::string>& args) {
+  std::vector<const char*> out{program.c_str()};
+  for (const auto& arg : args) out.push_back(arg.c_str());
+  return out;
+}
+
+std::optional<TrainArgs> parse(const std::vector<std::string>& args) {
+  cxxopts::Options options("runner",
+                           "Train and test a task: runner [--task=T] --config=FILE [overrides...]");
+  options.add_options()("task", "task name (default: `task` in the config file)",
+                        cxxopts::value<std::string>()->default_value(""))(
+      "config", "experiment file, e.g. configs/exp.toml", cxxopts::value<std::string>())(
+      "cfg", "print the resolved config and exit")(
+      "multirun", "run every combination of comma-separated override values")(
+      "plugin-dir", "extra plugin folder (repeatable)", cxxopts::value<std::vector<std::string>>())(
+      "h,help", "this help")("overrides", "overrides", cxxopts::value<std::vector<std::string>>());
+  options.parse_positional({"overrides"});
+  options.positional_help("[overrides...]");
+  const std::string program = "runner";
+  auto argv = c_args(program, args);
+  cxxopts::ParseResult result;
+  try {
+    result = options.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const cxxopts::exceptions::exception& e) {
+    throw UserError(std::string(e.what()) + " (see runner --help)");
+  }
+  if (result.count("help")) {
+    std::fputs(options.help().c_str(), stdout);
+    return std::nullopt;
+  }
+  if (!result.count("config")) throw UserError("missing --config=FILE (see runner --help)");
+  TrainArgs parsed;
+  parsed.task = result["task"].as<std::string>();
+  parsed.config_file = result["config"].as<std::string>();
+  parsed.print_config = result.count("cfg") > 0;
+  parsed.multirun = result.count("multirun") > 0;
+  if (result.count("overrides"))
+    parsed.overrides = result["overrides"].as<std::vector<std::string>>();
+  if (result.count("plugin-dir"))
+    for (const auto& dir : result["plugin-dir"].as<std::vector<std::string>>())
+      parsed.plugin_dirs.emplace_back(dir);
+  return parsed;
+}
+
+// libmlq_core lives in ../lib next to bin/runner; loaded only now, with LibTorch.
+CoreFitFn& load_core(boost::dll::shared_library& library) {
+  const fs::path path = executable_dir().parent_path() / "lib" / "libmlq_core.so";
+  boost::dll::fs::error_code error;
+  library.load(path.string(), error, boost::dll::load_mode::rtld_now);
+  if (error)
+    throw UserError(path.string() + ": cannot load the training library (" + error.message() + ")");
+  if (!library.has("mlq_core_fit"))
+    throw UserError(path.string() + ": missing symbol 'mlq_core_fit'");
+  return library.get_alias<CoreFitFn>("mlq_core_fit");
+}
+
+// The run to write into and the checkpoint to resume from, per trainer.resume.
+std::pair<Run, fs::path> open_run(Manifest& manifest, const Config& config,
+                                  const std::vector<std::string>& overrides,
+                                  const std::string& plugin_versions) {
+  const std::string resume = config.get_string("trainer.resume", "");
+  if (resume == "auto") {
+    if (auto previous =
+            manifest.latest_unfinished(config.get_string("task"), config_hash(config))) {
+      fs::path last = fs::path(previous->run_dir) / "checkpoints" / "last.pt";
+      if (fs::exists(last)) {
+        log::info("resuming run {} ({} at its last checkpoint)", previous->id, previous->status);
+        return {Run::reopen(manifest, *previous), last};
+      }
+    }
+    log::info(
+        "trainer.resume=auto: no unfinished run of this experiment with a checkpoint; "
+        "starting a new run");
+  } else if (!resume.empty()) {
+    const fs::path checkpoint = fs::absolute(resume);
+    if (!fs::exists(checkpoint))
+      throw ConfigError("config key 'trainer.resume' (" + config.origin("trainer.resume") +
+                        "): checkpoint '" + resume + "' does not exist");
+    const fs::path run_dir = checkpoint.parent_path().parent_path();
+    for (const auto& record : manifest.list_runs(config.get_string("task")))
+      if (fs::path(record.run_dir) == run_dir) return {Run::reopen(manifest, record), checkpoint};
+    return {Run::create(manifest, config, overrides, plugin_versions), checkpoint};
+  }
+  return {Run::create(manifest, config, overrides, plugin_versions), fs::path()};
+}
+
+int train_one(CoreFitFn& fit, const Registry& registry, const PluginLoader& plugins,
+              const Config& config, const std::vector<std::string>& overrides) {
+  Manifest manifest(manifest_path(config));
+  manifest.mark_dead_runs();
+  auto [run, checkpoint] = open_run(manifest, config, overrides, plugins.versions_json());
+  log::to_file(run.dir() / "run.log");
+  log::info("run {} ({}): {}", run.id(), config.get_string("task"), run.dir().string());
+  int status = 0;
+  try {
+    FitRequest request;
+    request.config = &config;
+    request.registry = &registry;
+    request.run = &run;
+    request.resume_checkpoint = checkpoint;
+    fit(request);
+    run.finish(kFinished);
+    log::info("run {} finished", run.id());
+  } catch (const Interrupted& e) {
+    run.finish(kKilled, e.what());
+    log::error("run {} {}; resume with trainer.resume=auto", run.id(), e.what());
+    status = 130;
+  } catch (const std::exception& e) {
+    run.finish(kFailed, e.what());
+    log::error("run {} failed: {}", run.id(), e.what());
+    status = dynamic_cast<const UserError*>(&e) ? 2 : 1;
+  }
+  log::to_file({});
+  return status;
+}
+
+}  // namespace
+
+int train_command(const std::vector<std::string>& args) {
+  const auto parsed = parse(args);
+  if (!parsed) return 0;
+  std::vector<std::vector<std::string>> sweeps =
+      parsed->multirun ? expand_sweeps(parsed->overrides)
+                       : std::vector<std::vector<std::string>>{parsed->overrides};
+  std::vector<Config> configs;
+  for (const auto& overrides : sweeps)
+    configs.push_back(compose({parsed->config_file, parsed->task, overrides}));
+  if (parsed->print_config) {
+    for (size_t i = 0; i < configs.size(); ++i) {
+      if (configs.size() > 1) std::printf("# run %zu of %zu\n", i + 1, configs.size());
+      std::fputs(configs[i].to_toml().c_str(), stdout);
+    }
+    return 0;
+  }
+
+  Registry registry;
+  PluginLoader plugins;
+  plugins.load_all(PluginLoader::search_path(parsed->plugin_dirs), registry);
+  for (const auto& config : configs) registry.get("tasks", config.get_string("task"));
+  boost::dll::shared_library core_library;
+  CoreFitFn& fit = load_core(core_library);
+
+  int worst = 0;
+  for (size_t i = 0; i < configs.size(); ++i) {
+    if (configs.size() > 1)
+      log::info("multirun {}/{}: {}", i + 1, configs.size(), fmt::join(sweeps[i], " "));
+    const int status = train_one(fit, registry, plugins, configs[i], sweeps[i]);
+    worst = std::max(worst, status);
+    if (status == 130) break;
+  }
+  return worst;
+}
+
+}  // namespace mlq

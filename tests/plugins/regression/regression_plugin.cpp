@@ -1,0 +1,107 @@
+// The test task: noisy linear regression on generated data, learned by a small MLP. Small enough
+// to train in a second, real enough to exercise the loader, the trainer and the manifest.
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "mlq/components.hpp"
+#include "mlq/plugin_api.hpp"
+#include "mlq/supervised_task.hpp"
+
+MLQ_PLUGIN("regression", "0.1.0", "regression")
+
+namespace {
+
+// y = x . w + b + noise; w and b depend on data.seed only, the examples on the split as well.
+// data.corrupt_every = k > 0 makes every k-th training target NaN (tests the non-finite policy).
+class LinearData : public mlq::Dataset {
+ public:
+  LinearData(const mlq::Config& c, mlq::Split split) {
+    c.check_known_keys("", {"name", "input_dim", "noise", "seed", "num_train", "num_validation",
+                            "num_test", "corrupt_every"});
+    const int64_t dim = c.get_int("input_dim", 8);
+    const int64_t seed = c.get_int("seed", 0);
+    const char* count_key = split == mlq::Split::Train        ? "num_train"
+                            : split == mlq::Split::Validation ? "num_validation"
+                                                              : "num_test";
+    const int64_t n = c.get_int(count_key, 64);
+    auto weights_generator = at::detail::createCPUGenerator(static_cast<uint64_t>(seed));
+    torch::Tensor w = at::randn({dim, 1}, weights_generator);
+    auto generator = at::detail::createCPUGenerator(static_cast<uint64_t>(seed) * 31 +
+                                                    static_cast<uint64_t>(split) + 1);
+    inputs_ = at::randn({n, dim}, generator);
+    targets_ = inputs_.matmul(w) + 0.5 + c.get_double("noise", 0.05) * at::randn({n, 1}, generator);
+    const int64_t corrupt_every = c.get_int("corrupt_every", 0);
+    if (split == mlq::Split::Train && corrupt_every > 0)
+      for (int64_t i = corrupt_every - 1; i < n; i += corrupt_every) targets_[i] = NAN;
+  }
+  int64_t size() const override { return inputs_.size(0); }
+  mlq::TensorMap get(int64_t index) const override {
+    return {{"input", inputs_[index]}, {"target", targets_[index]}};
+  }
+
+ private:
+  torch::Tensor inputs_, targets_;
+};
+
+class Mlp : public mlq::Model {
+ public:
+  explicit Mlp(const mlq::Config& c) {
+    c.check_known_keys("", {"name", "input_dim", "hidden", "dropout"});
+    int64_t width = c.get_int("input_dim", 8);
+    const double dropout = c.get_double("dropout", 0.0);
+    for (int64_t hidden : c.get_ints("hidden")) {
+      layers_->push_back(torch::nn::Linear(width, hidden));
+      layers_->push_back(torch::nn::ReLU());
+      if (dropout > 0) layers_->push_back(torch::nn::Dropout(dropout));
+      width = hidden;
+    }
+    layers_->push_back(torch::nn::Linear(width, 1));
+    register_module("layers", layers_);
+  }
+  mlq::TensorMap forward(const mlq::TensorMap& batch) override {
+    return {{"prediction", layers_->forward(batch.at("input"))}};
+  }
+
+ private:
+  torch::nn::Sequential layers_;
+};
+
+// Mean squared error and R^2 over the whole split.
+class RegressionMetrics : public mlq::Metric {
+ public:
+  void reset() override { errors_.clear(), targets_.clear(); }
+  void update(const mlq::TensorMap& outputs, const mlq::TensorMap& batch) override {
+    errors_.push_back((outputs.at("prediction") - batch.at("target")).detach().cpu());
+    targets_.push_back(batch.at("target").detach().cpu());
+  }
+  mlq::Scalars compute() const override {
+    if (errors_.empty()) return {};
+    torch::Tensor errors = torch::cat(errors_), targets = torch::cat(targets_);
+    const double mse = errors.pow(2).mean().item<double>();
+    const double variance = (targets - targets.mean()).pow(2).mean().item<double>();
+    return {{"mse", mse}, {"r2", variance > 0 ? 1.0 - mse / variance : 0.0}};
+  }
+
+ private:
+  std::vector<torch::Tensor> errors_, targets_;
+};
+
+}  // namespace
+
+void mlq_register(mlq::Registry& registry) {
+  mlq::register_task(registry, "regression",
+                     [] { return std::make_shared<mlq::SupervisedTask>(); });
+  mlq::register_model(registry, "mlp",
+                      [](const mlq::Config& c) { return std::make_shared<Mlp>(c); });
+  mlq::register_dataset(registry, "linear", [](const mlq::Config& c, mlq::Split split) {
+    return std::make_shared<LinearData>(c, split);
+  });
+  mlq::register_loss(registry, "mse", [](const mlq::Config&) -> mlq::LossFn {
+    return [](const mlq::TensorMap& outputs, const mlq::TensorMap& batch) {
+      return torch::mse_loss(outputs.at("prediction"), batch.at("target"));
+    };
+  });
+  mlq::register_metric(registry, "regression",
+                       [](const mlq::Config&) { return std::make_unique<RegressionMetrics>(); });
+}

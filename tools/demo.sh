@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# README command 1: install what is missing, build, run the default experiment end to end and
+# show it in the manifest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh
+MLQ_BUILD_TESTS=OFF tools/build.sh
+build/bin/runner --config=configs/exp.toml "$@"
+build/bin/runner runs list --limit 5

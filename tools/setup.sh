@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what ML-Quickstart needs on Debian 12 (idempotent: skips packages already installed).
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git clang-format
+  libtorch-dev libopenblas0-openmp
+  libtomlplusplus-dev libcxxopts-dev libboost-dev libfmt-dev
+  libsqlite3-dev sqlite3 doctest-dev
+  libsox-dev libsox-fmt-all libfluidsynth-dev timgm6mb-soundfont
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all packages present"
+fi
