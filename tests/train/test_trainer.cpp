@@ -1,0 +1,183 @@
+#include <doctest/doctest.h>
+#include <torch/torch.h>
+
+#include "mlq/builtin_callbacks.hpp"
+#include "mlq/trainer.hpp"
+#include "train/toy_task.hpp"
+
+using mlq::test::config_from;
+using mlq::test::ToyTask;
+
+namespace {
+
+// [trainer] with test defaults for every key that `extra` does not set itself.
+std::string trainer_toml(const std::string& extra) {
+  std::string toml = "task = 'toy'\n[trainer]\n" + extra + "\n";
+  for (const char* line :
+       {"threads = 1", "progress_bar = false", "batch_size = 8", "val_every_n_epochs = 0"}) {
+    const std::string key = std::string(line).substr(0, std::string(line).find(' '));
+    if (extra.find(key + " =") == std::string::npos)
+      toml.insert(toml.find("]\n") + 2, std::string(line) + "\n");
+  }
+  return toml + "[trainer.optimizer]\nname = 'sgd'\nlr = 0.1\n";
+}
+
+torch::Tensor weights(ToyTask& task) {
+  return torch::cat({task.model_->linear_->weight.flatten(), task.model_->linear_->bias}).clone();
+}
+
+struct StopCounter : mlq::Callback {
+  std::string name() const override { return "counter"; }
+  void on_train_batch_end(mlq::Trainer&, const mlq::StepInfo& info) override {
+    steps.push_back(info.step);
+    losses.push_back(info.loss);
+  }
+  void on_validation_end(mlq::Trainer&, const mlq::Scalars& m) override {
+    validations.push_back(m);
+  }
+  std::vector<int64_t> steps;
+  std::vector<double> losses;
+  std::vector<mlq::Scalars> validations;
+};
+
+}  // namespace
+
+TEST_CASE("fit runs max_steps optimizer steps and learns") {
+  ToyTask task;
+  mlq::Trainer trainer(config_from(trainer_toml("max_steps = 200")), task, nullptr);
+  auto counter = std::make_shared<StopCounter>();
+  trainer.add_callback(counter);
+  trainer.fit();
+  CHECK(trainer.step() == 200);
+  CHECK(counter->steps.back() == 200);
+  CHECK(counter->losses.back() < 1e-3);
+  auto w = weights(task);
+  CHECK(w[0].item<double>() == doctest::Approx(2.0).epsilon(0.02));
+  CHECK(w[1].item<double>() == doctest::Approx(1.0).epsilon(0.02));
+}
+
+TEST_CASE("max_epochs bounds training and validation runs every n epochs") {
+  ToyTask task(32);
+  mlq::Trainer trainer(
+      config_from(trainer_toml("max_steps = 0\nmax_epochs = 3\nval_every_n_epochs = 1")), task,
+      nullptr);
+  auto counter = std::make_shared<StopCounter>();
+  trainer.add_callback(counter);
+  trainer.fit();
+  CHECK(trainer.step() == 12);  // 3 epochs x 32/8 batches
+  CHECK(counter->validations.size() == 3);
+  CHECK(counter->validations[0].count("val_loss") == 1);
+}
+
+TEST_CASE("limit_val_batches and val_every_n_steps") {
+  ToyTask task(32);
+  mlq::Trainer trainer(
+      config_from(trainer_toml("max_steps = 10\nval_every_n_steps = 5\nlimit_val_batches = 2")),
+      task, nullptr);
+  trainer.fit();
+  CHECK(task.validation_batches == 4);  // 2 validations x 2 batches
+}
+
+TEST_CASE("gradient accumulation equals one larger batch") {
+  torch::manual_seed(1);
+  ToyTask small_batches;
+  torch::manual_seed(1);
+  ToyTask large_batch;
+  REQUIRE(weights(small_batches).equal(weights(large_batch)));
+  mlq::Trainer accumulated(
+      config_from(trainer_toml("max_steps = 1\naccumulate_grad_batches = 2\nbatch_size = 4")),
+      small_batches, nullptr);
+  mlq::Trainer single(config_from(trainer_toml("max_steps = 1")), large_batch, nullptr);
+  accumulated.fit();
+  single.fit();
+  CHECK(small_batches.training_steps == 2);
+  CHECK(torch::allclose(weights(small_batches), weights(large_batch), 1e-6, 1e-7));
+}
+
+TEST_CASE("gradient clipping by value bounds each update") {
+  ToyTask task;
+  torch::Tensor before = weights(task);
+  mlq::Trainer trainer(config_from(trainer_toml("max_steps = 1\ngradient_clip_val = 0.01\n"
+                                                "gradient_clip_algorithm = 'value'")),
+                       task, nullptr);
+  trainer.fit();
+  auto change = (weights(task) - before).abs().max().item<double>();
+  CHECK(change <= 0.1 * 0.01 + 1e-9);  // lr x clip
+  CHECK(change > 0);
+}
+
+TEST_CASE("gradient clipping by norm bounds the update norm") {
+  ToyTask task;
+  torch::Tensor before = weights(task);
+  mlq::Trainer trainer(config_from(trainer_toml("max_steps = 1\ngradient_clip_val = 0.05")), task,
+                       nullptr);
+  trainer.fit();
+  CHECK((weights(task) - before).norm().item<double>() <= 0.1 * 0.05 + 1e-7);
+}
+
+TEST_CASE("non-finite loss: skip counts and continues, stop fails with a clear message") {
+  ToyTask skipping(32, /*nan_at=*/5);
+  mlq::Trainer trainer(config_from(trainer_toml("max_steps = 8")), skipping, nullptr);
+  trainer.fit();
+  CHECK(trainer.step() == 8);
+  CHECK(trainer.nonfinite_count() >= 1);
+  CHECK_FALSE(torch::isnan(weights(skipping)).any().item<bool>());
+
+  ToyTask stopping(32, 5);
+  mlq::Trainer strict(config_from(trainer_toml("max_steps = 8\nnonfinite_loss = 'stop'")), stopping,
+                      nullptr);
+  CHECK_THROWS_WITH_AS(strict.fit(), doctest::Contains("non-finite training loss"), mlq::UserError);
+
+  ToyTask limited(32, 5);
+  mlq::Trainer capped(config_from(trainer_toml("max_steps = 40\nmax_nonfinite = 0")), limited,
+                      nullptr);
+  CHECK_THROWS_WITH_AS(capped.fit(), doctest::Contains("max_nonfinite"), mlq::UserError);
+}
+
+TEST_CASE("early stopping ends training after `patience` validations without improvement") {
+  ToyTask task(32, -1, /*constant_metric=*/true);
+  mlq::Trainer trainer(config_from(trainer_toml("max_steps = 100\nval_every_n_steps = 2")), task,
+                       nullptr);
+  trainer.add_callback(std::make_shared<mlq::EarlyStopping>(
+      config_from("monitor = 'val_loss'\npatience = 3\nmode = 'min'")));
+  trainer.fit();
+  CHECK(trainer.step() == 8);  // best at step 2, then 3 validations without improvement
+  CHECK(trainer.stop_requested());
+}
+
+TEST_CASE("same seed, same result; deterministic mode runs") {
+  auto run = [](int64_t seed) {
+    torch::manual_seed(static_cast<uint64_t>(seed));
+    ToyTask task;
+    mlq::Trainer trainer(config_from(trainer_toml("max_steps = 5\ndeterministic = true\nseed = " +
+                                                  std::to_string(seed))),
+                         task, nullptr);
+    trainer.fit();
+    return weights(task);
+  };
+  CHECK(run(3).equal(run(3)));
+}
+
+TEST_CASE("trainer config is schema-checked") {
+  ToyTask task;
+  CHECK_THROWS_WITH_AS(mlq::Trainer(config_from(trainer_toml("max_step = 5")), task, nullptr),
+                       doctest::Contains("did you mean 'max_steps'"), mlq::ConfigError);
+  CHECK_THROWS_WITH_AS(
+      mlq::Trainer(config_from(trainer_toml("nonfinite_loss = 'ignore'")), task, nullptr),
+      doctest::Contains("trainer.nonfinite_loss"), mlq::ConfigError);
+  CHECK_THROWS_WITH_AS(mlq::Trainer(config_from(trainer_toml("device = 'tpu'")), task, nullptr),
+                       doctest::Contains("trainer.device"), mlq::ConfigError);
+  if (!torch::cuda::is_available())
+    CHECK_THROWS_WITH_AS(mlq::Trainer(config_from(trainer_toml("device = 'cuda'")), task, nullptr),
+                         doctest::Contains("no usable CUDA device"), mlq::ConfigError);
+}
+
+TEST_CASE("learning-rate schedule is applied per step") {
+  ToyTask task;
+  mlq::Trainer trainer(
+      config_from(trainer_toml("max_steps = 4\n[trainer.scheduler]\nname = 'step'\nstep_size = 2\n"
+                               "gamma = 0.5")),
+      task, nullptr);
+  trainer.fit();
+  CHECK(trainer.lr() == doctest::Approx(0.05));  // step index 3 -> 0.1 * 0.5
+}

@@ -30,10 +30,47 @@ c10::IValue read_value(torch::serialize::InputArchive& archive, const std::strin
   return value;
 }
 
+std::string shape_text(const torch::Tensor& tensor) {
+  std::string text = "[";
+  for (int64_t i = 0; i < tensor.dim(); ++i)
+    text += (i ? ", " : "") + std::to_string(tensor.size(i));
+  return text + "]";
+}
+
+// Module::load would silently replace a tensor of another shape; this copies each parameter and
+// buffer into the model only after checking that it exists with the same shape.
+void load_strict(torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                 const std::string& prefix, const std::filesystem::path& path) {
+  torch::NoGradGuard no_grad;
+  auto copy = [&](const std::string& name, torch::Tensor& target, bool is_buffer) {
+    torch::Tensor stored;
+    if (!archive.try_read(name, stored, is_buffer))
+      throw UserError(path.string() + ": weights do not fit the configured model (no '" + prefix +
+                      name + "' in the checkpoint)");
+    if (!stored.sizes().equals(target.sizes()))
+      throw UserError(path.string() + ": weights do not fit the configured model ('" + prefix +
+                      name + "' is " + shape_text(stored) + " in the checkpoint, " +
+                      shape_text(target) + " in the model)");
+    target.copy_(stored);
+  };
+  for (auto& parameter : module.named_parameters(/*recurse=*/false))
+    copy(parameter.key(), parameter.value(), false);
+  for (auto& buffer : module.named_buffers(/*recurse=*/false))
+    copy(buffer.key(), buffer.value(), true);
+  for (const auto& child : module.named_children()) {
+    torch::serialize::InputArchive child_archive;
+    if (!archive.try_read(child.key(), child_archive))
+      throw UserError(path.string() + ": weights do not fit the configured model (no module '" +
+                      prefix + child.key() + "' in the checkpoint)");
+    load_strict(*child.value(), child_archive, prefix + child.key() + ".", path);
+  }
+}
+
 }  // namespace
 
-void Trainer::save_checkpoint(const std::filesystem::path& path) const {
+void Trainer::save_checkpoint(const std::filesystem::path& path) {
   if (!is_global_zero()) return;
+  setup();
   torch::serialize::OutputArchive archive;
   archive.write("format", c10::IValue(kCheckpointFormat));
   torch::serialize::OutputArchive model_archive;
@@ -91,13 +128,7 @@ void Trainer::load_weights(const std::filesystem::path& path) {
   torch::serialize::InputArchive model_archive;
   if (!archive.try_read("model", model_archive))
     throw UserError(path.string() + ": checkpoint has no model weights");
-  try {
-    model_->load(model_archive);
-  } catch (const c10::Error& e) {
-    throw UserError(path.string() + ": weights do not fit the configured model (" +
-                    std::string(e.what_without_backtrace()) + ")");
-  }
-  model_->to(device_);
+  load_strict(*model_, model_archive, "", path);
 }
 
 }  // namespace mlq

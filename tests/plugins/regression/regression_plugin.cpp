@@ -2,7 +2,9 @@
 // to train in a second, real enough to exercise the loader, the trainer and the manifest.
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cmath>
+#include <thread>
 
 #include "mlq/components.hpp"
 #include "mlq/plugin_api.hpp"
@@ -13,12 +15,15 @@ MLQ_PLUGIN("regression", "0.1.0", "regression")
 namespace {
 
 // y = x . w + b + noise; w and b depend on data.seed only, the examples on the split as well.
-// data.corrupt_every = k > 0 makes every k-th training target NaN (tests the non-finite policy).
+// data.corrupt_every = k > 0 makes every k-th training target NaN (tests the non-finite policy);
+// data.load_delay_ms simulates slow storage (tests kill a run mid-training).
 class LinearData : public mlq::Dataset {
  public:
   LinearData(const mlq::Config& c, mlq::Split split) {
     c.check_known_keys("", {"name", "input_dim", "noise", "seed", "num_train", "num_validation",
-                            "num_test", "corrupt_every"});
+                            "num_test", "corrupt_every", "load_delay_ms"});
+    load_delay_ =
+        std::chrono::microseconds(static_cast<int64_t>(1000 * c.get_double("load_delay_ms", 0.0)));
     const int64_t dim = c.get_int("input_dim", 8);
     const int64_t seed = c.get_int("seed", 0);
     const char* count_key = split == mlq::Split::Train        ? "num_train"
@@ -37,11 +42,13 @@ class LinearData : public mlq::Dataset {
   }
   int64_t size() const override { return inputs_.size(0); }
   mlq::TensorMap get(int64_t index) const override {
+    if (load_delay_.count() > 0) std::this_thread::sleep_for(load_delay_);
     return {{"input", inputs_[index]}, {"target", targets_[index]}};
   }
 
  private:
   torch::Tensor inputs_, targets_;
+  std::chrono::microseconds load_delay_{0};
 };
 
 class Mlp : public mlq::Model {

@@ -76,7 +76,7 @@ class Trainer {
   void log_metric(const std::string& key, double value);
   void flush_metrics();
 
-  void save_checkpoint(const std::filesystem::path& path) const;
+  void save_checkpoint(const std::filesystem::path& path);
   void load_checkpoint(const std::filesystem::path& path);
   void load_weights(const std::filesystem::path& path);
 
