@@ -240,7 +240,10 @@ TEST_CASE("files that are not shared libraries are refused with the dlopen reaso
     CHECK_FALSE(contains(message, "\n"));
   }
   SUBCASE("a text file") {
-    write_file(dir / "libmlq_text.so", "this is not a library\nsecond line\n");
+    // Longer than an ELF header, so dlopen reads it and rejects the header.
+    write_file(dir / "libmlq_text.so",
+               "This is not a library.\nIt is a text file that happens to end in .so,\n"
+               "long enough for the loader to read a whole ELF header from it.\n");
     const std::string message =
         plugin_error([&] { loader.load(dir / "libmlq_text.so", registry); });
     CHECK(

@@ -71,6 +71,9 @@ void load_strict(torch::nn::Module& module, torch::serialize::InputArchive& arch
 void Trainer::save_checkpoint(const std::filesystem::path& path) {
   if (!is_global_zero()) return;
   setup();
+  // Metrics up to this step must be durable before a checkpoint claims the step: a resumed run
+  // only recomputes what comes after it.
+  flush_metrics();
   torch::serialize::OutputArchive archive;
   archive.write("format", c10::IValue(kCheckpointFormat));
   torch::serialize::OutputArchive model_archive;

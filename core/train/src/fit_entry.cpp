@@ -1,4 +1,6 @@
 // The entry the runner calls after loading libmlq_core lazily (see mlq/train_entry.hpp).
+#include <torch/torch.h>
+
 #include <boost/dll/alias.hpp>
 
 #include "mlq/components.hpp"
@@ -12,6 +14,9 @@ void fit_entry(const FitRequest& request) {
   const Config& config = *request.config;
   const std::string task_name = config.get_string("task");
   std::shared_ptr<Task> task = request.registry->factory<TaskFactory>("tasks", task_name)();
+  // LibTorch seeds its default generator at random per process: seed before the model is built
+  // so that its initial weights, like everything after, follow from trainer.seed.
+  torch::manual_seed(static_cast<uint64_t>(config.get_int("trainer.seed", 0)));
   task->setup(config, *request.registry);
   install_stop_signal_handlers();
   Trainer trainer(config, *task, request.run, request.rank, request.world_size);
