@@ -65,9 +65,7 @@ struct Cli {
                     std::map<std::string, std::string> env = {}) const {
     env.emplace("MLQ_DB", db().string());
     env.emplace("MLQ_PLUGIN_PATH", "");
-    ProcessResult result = mlq::test::run_runner(args, dir.path(), env);
-    INFO("runner output:\n" << result.out);
-    return result;
+    return mlq::test::run_runner(args, dir.path(), env);
   }
   bool has_outputs() const { return fs::exists(dir / "outputs"); }
 };
@@ -108,6 +106,7 @@ TEST_CASE("runner --help prints the usage and exits 0") {
   for (const char* flag : {"--help", "-h", "help"}) {
     INFO(flag);
     const auto result = cli.run({flag});
+    INFO("runner output:\n" << result.out);
     CHECK(result.exit_code == 0);
     CHECK(result.out.rfind("runner: train, evaluate and track audio ML experiments\n", 0) == 0);
     CHECK(contains(result.out, "usage:"));
@@ -121,6 +120,7 @@ TEST_CASE("runner --help prints the usage and exits 0") {
 TEST_CASE("runner with no arguments prints the usage and exits 2") {
   Cli cli;
   const auto result = cli.run({});
+  INFO("runner output:\n" << result.out);
   CHECK(result.exit_code == 2);
   CHECK(contains(result.out, "usage:"));
 }
@@ -128,6 +128,7 @@ TEST_CASE("runner with no arguments prints the usage and exits 2") {
 TEST_CASE("runner --version") {
   Cli cli;
   const auto result = cli.run({"--version"});
+  INFO("runner output:\n" << result.out);
   CHECK(result.exit_code == 0);
   CHECK(result.out == "runner 0.1.0 (plugin API 1)\n");
 }
@@ -135,6 +136,7 @@ TEST_CASE("runner --version") {
 TEST_CASE("the train command's --help lists its options") {
   Cli cli;
   const auto result = cli.run({kConfig, "--help"});
+  INFO("runner output:\n" << result.out);
   CHECK(result.exit_code == 0);
   for (const char* option : {"--task", "--config", "--cfg", "--multirun", "--plugin-dir"})
     CHECK(contains(result.out, option));
@@ -158,6 +160,7 @@ TEST_CASE("--cfg prints the resolved config with overrides applied and creates n
   Cli cli;
   const auto result = cli.run({"--cfg", kConfig, "trainer.max_steps=7", "data.noise=0.5",
                                "+tags.note=hello", "~trainer.early_stopping"});
+  INFO("runner output:\n" << result.out);
   REQUIRE(result.exit_code == 0);
   toml::table config;
   REQUIRE_NOTHROW(config = toml::parse(result.out));
@@ -196,6 +199,7 @@ TEST_CASE("--cfg output is identical for identical configurations") {
 TEST_CASE("--cfg with a group swap: model=mlp_wide") {
   Cli cli;
   const auto result = cli.run({"--cfg", kConfig, "model=mlp_wide"});
+  INFO("runner output:\n" << result.out);
   REQUIRE(result.exit_code == 0);
   const toml::table config = toml::parse(result.out);
   CHECK(config["model"]["name"].value<std::string>() == "mlp");
@@ -208,10 +212,27 @@ TEST_CASE("--cfg with a group swap: model=mlp_wide") {
   CHECK_FALSE(cli.has_outputs());
 }
 
+TEST_CASE("--cfg: override values may contain commas") {
+  // Arrays, inline tables and quoted strings hold commas; an override is one argument each.
+  Cli cli;
+  const auto result = cli.run({"--cfg", kConfig, "model.hidden=[32,16]", "+tags.note=\"a,b\"",
+                               "trainer.optimizer.lr=1e-3"});
+  INFO("runner output:\n" << result.out);
+  REQUIRE(result.exit_code == 0);
+  const toml::table config = toml::parse(result.out);
+  const auto* hidden = config["model"]["hidden"].as_array();
+  REQUIRE(hidden);
+  REQUIRE(hidden->size() == 2);
+  CHECK((*hidden)[0].value<int64_t>() == 32);
+  CHECK((*hidden)[1].value<int64_t>() == 16);
+  CHECK(config["tags"]["note"].value<std::string>() == "a,b");
+}
+
 TEST_CASE("--cfg --multirun prints one config per combination") {
   Cli cli;
   const auto result =
       cli.run({"--cfg", "--multirun", kConfig, "trainer.max_steps=1,2", "data.seed=5"});
+  INFO("runner output:\n" << result.out);
   REQUIRE(result.exit_code == 0);
   CHECK(contains(result.out, "# run 1 of 2\n"));
   CHECK(contains(result.out, "# run 2 of 2\n"));
@@ -270,6 +291,7 @@ TEST_CASE("an unknown task suggests the registered one") {
   const fs::path exp = cli.dir / "exp.toml";
   write_file(exp, "task = \"regression\"\n");
   const auto result = cli.run({"--config=" + exp.string(), "--task=regresion"});
+  INFO("runner output:\n" << result.out);
   CHECK(result.exit_code == 2);
   CHECK(result.out == "error: no tasks entry named 'regresion'; did you mean 'regression'?\n");
   CHECK_FALSE(cli.has_outputs());
@@ -279,6 +301,7 @@ TEST_CASE("an unknown task suggests the registered one") {
 TEST_CASE("runner plugins lists the regression plugin and what it registers") {
   Cli cli;
   const auto result = cli.run({"plugins"});
+  INFO("runner output:\n" << result.out);
   REQUIRE(result.exit_code == 0);
   CHECK(contains(result.out, "regression 0.1.0  " + regression_plugin().string() + "\n"));
   CHECK(contains(result.out, "  tasks:            regression\n"));
@@ -297,6 +320,7 @@ TEST_CASE("runner plugins --plugin-dir adds a folder") {
        {std::vector<std::string>{"plugins", "--plugin-dir", fake_dir("good").string()},
         std::vector<std::string>{"plugins", "--plugin-dir=" + fake_dir("good").string()}}) {
     const auto result = cli.run(args);
+    INFO("runner output:\n" << result.out);
     REQUIRE(result.exit_code == 0);
     CHECK(contains(result.out, "regression 0.1.0  "));
     CHECK(contains(result.out, "fake_good 1.2.3  " + good.string() + "\n"));
@@ -311,6 +335,7 @@ TEST_CASE("runner plugins --plugin-dir adds a folder") {
 TEST_CASE("runner plugins with a broken plugin exits 2 naming the file") {
   Cli cli;
   const auto result = cli.run({"plugins", "--plugin-dir", fake_dir("api_mismatch").string()});
+  INFO("runner output:\n" << result.out);
   CHECK(result.exit_code == 2);
   CHECK(count_lines(result.out) == 1);
   CHECK(contains(result.out,
@@ -321,6 +346,7 @@ TEST_CASE("runner plugins with a broken plugin exits 2 naming the file") {
 TEST_CASE("runner plugins finds plugins through MLQ_PLUGIN_PATH") {
   Cli cli;
   const auto result = cli.run({"plugins"}, {{"MLQ_PLUGIN_PATH", fake_dir("good").string()}});
+  INFO("runner output:\n" << result.out);
   REQUIRE(result.exit_code == 0);
   CHECK(contains(result.out,
                  "fake_good 1.2.3  " + (fake_dir("good") / "libmlq_good.so").string() + "\n"));
@@ -331,6 +357,7 @@ TEST_CASE("a plugin folder given both ways is loaded once") {
   Cli cli;
   const auto result = cli.run({"plugins", "--plugin-dir", fake_dir("good").string()},
                               {{"MLQ_PLUGIN_PATH", fake_dir("good").string()}});
+  INFO("runner output:\n" << result.out);
   REQUIRE(result.exit_code == 0);
   const size_t first = result.out.find("fake_good 1.2.3");
   REQUIRE(first != std::string::npos);
@@ -340,6 +367,7 @@ TEST_CASE("a plugin folder given both ways is loaded once") {
 TEST_CASE("runner runs list without a manifest") {
   Cli cli;
   const auto result = cli.run({"runs", "list"});
+  INFO("runner output:\n" << result.out);
   CHECK(result.exit_code == 0);
   CHECK(result.out == "no runs yet (" + cli.db().string() + ")\n");
   CHECK_FALSE(fs::exists(cli.db()));
@@ -443,6 +471,7 @@ TEST_CASE("a short training run: run folder, files and manifest") {
   // runs list / runs show read the same manifest (default location, relative to cwd).
   const std::vector<std::string> no_env{"env", "-u", "MLQ_DB", "-u", "MLQ_PLUGIN_PATH", MLQ_RUNNER};
   const auto list = mlq::test::run_process(concat(no_env, {"runs", "list"}), {}, cwd.path());
+  INFO("runner output:\n" << list.out);
   CHECK(list.exit_code == 0);
   CHECK(contains(list.out, id));
   CHECK(contains(list.out, "FINISHED"));
@@ -451,6 +480,7 @@ TEST_CASE("a short training run: run folder, files and manifest") {
 
   const auto show =
       mlq::test::run_process(concat(no_env, {"runs", "show", id.substr(0, 4)}), {}, cwd.path());
+  INFO("runner output:\n" << show.out);
   CHECK(show.exit_code == 0);
   CHECK(std::regex_search(show.out, std::regex("(^|\\n)id +" + id + "\\n")));
   CHECK(std::regex_search(show.out, std::regex(R"((^|\n)status +FINISHED\n)")));
@@ -461,11 +491,13 @@ TEST_CASE("a short training run: run folder, files and manifest") {
   TempDir elsewhere;
   const auto show_db = mlq::test::run_process(
       concat(no_env, {"runs", "show", id, "--db", db.string()}), {}, elsewhere.path());
+  INFO("runner output:\n" << show_db.out);
   CHECK(show_db.exit_code == 0);
   CHECK(contains(show_db.out, id));
 
   const auto missing =
       mlq::test::run_process(concat(no_env, {"runs", "show", "zzzz"}), {}, cwd.path());
+  INFO("runner output:\n" << missing.out);
   CHECK(missing.exit_code == 2);
   CHECK(contains(missing.out, "no run 'zzzz'"));
 }
@@ -473,6 +505,7 @@ TEST_CASE("a short training run: run folder, files and manifest") {
 TEST_CASE("MLQ_DB puts the manifest elsewhere") {
   Cli cli;
   const auto result = cli.run(concat({kConfig}, tiny()));
+  INFO("runner output:\n" << result.out);
   REQUIRE(result.exit_code == 0);
   CHECK(fs::exists(cli.db()));
   CHECK_FALSE(fs::exists(cli.dir / "outputs" / "runs.sqlite"));
@@ -483,6 +516,7 @@ TEST_CASE("MLQ_DB puts the manifest elsewhere") {
   CHECK(runs[0].id == id_of(run_dirs(cli.dir.path())[0]));
 
   const auto list = cli.run({"runs", "list"});
+  INFO("runner output:\n" << list.out);
   CHECK(list.exit_code == 0);
   CHECK(contains(list.out, runs[0].id));
 }
@@ -491,6 +525,7 @@ TEST_CASE("--multirun makes one run per value") {
   Cli cli;
   const auto result =
       cli.run(concat({kConfig, "--multirun", "trainer.optimizer.lr=1e-3,1e-2"}, tiny()));
+  INFO("runner output:\n" << result.out);
   REQUIRE(result.exit_code == 0);
   CHECK(contains(result.out, "multirun 1/2"));
   CHECK(contains(result.out, "multirun 2/2"));
@@ -524,6 +559,7 @@ TEST_CASE("--multirun makes one run per value") {
 TEST_CASE("a config error found during training fails the run") {
   Cli cli;
   const auto result = cli.run(concat({kConfig, "trainer.optimizer.name=adamm"}, tiny()));
+  INFO("runner output:\n" << result.out);
   CHECK(result.exit_code == 2);
   CHECK(contains(result.out, "unknown optimizer 'adamm', expected sgd, adam or adamw"));
   CHECK(contains(result.out, "did you mean 'adam'?"));
@@ -544,15 +580,18 @@ TEST_CASE("a config error found during training fails the run") {
   CHECK(contains(read_file(dirs[0] / "run.log"), "unknown optimizer 'adamm'"));
 
   const auto list = cli.run({"runs", "list", "--status", "failed"});
+  INFO("runner output:\n" << list.out);
   CHECK(contains(list.out, runs[0].id));
   const auto show = cli.run({"runs", "show", runs[0].id});
+  INFO("runner output:\n" << show.out);
   CHECK(std::regex_search(show.out, std::regex(R"((^|\n)error +.*unknown optimizer 'adamm')")));
 }
 
 TEST_CASE("non-finite loss with trainer.nonfinite_loss=stop fails the run") {
   Cli cli;
   const auto result =
-      cli.run(concat({kConfig, "+data.corrupt_every=3", "trainer.nonfinite_loss=stop"}, tiny()));
+      cli.run(concat({kConfig, "++data.corrupt_every=3", "trainer.nonfinite_loss=stop"}, tiny()));
+  INFO("runner output:\n" << result.out);
   CHECK(result.exit_code == 2);
   CHECK(contains(result.out, "non-finite training loss"));
   CHECK(contains(result.out, "trainer.nonfinite_loss = \"stop\""));
@@ -571,9 +610,10 @@ TEST_CASE("non-finite loss with trainer.nonfinite_loss=skip skips batches and fi
   Cli cli;
   // One example in three has a NaN target; batches of one leave most batches clean.
   const auto result =
-      cli.run(concat({kConfig, "+data.corrupt_every=3", "trainer.nonfinite_loss=skip",
-                      "+trainer.max_nonfinite=1000", "trainer.batch_size=1"},
+      cli.run(concat({kConfig, "++data.corrupt_every=3", "trainer.nonfinite_loss=skip",
+                      "++trainer.max_nonfinite=1000", "trainer.batch_size=1"},
                      concat(tiny(), {"trainer.max_steps=20"})));
+  INFO("runner output:\n" << result.out);
   REQUIRE(result.exit_code == 0);
   CHECK(contains(result.out, "batch skipped"));
   Manifest manifest(cli.db());
@@ -593,9 +633,10 @@ TEST_CASE("non-finite loss with trainer.nonfinite_loss=skip skips batches and fi
 TEST_CASE("non-finite loss beyond trainer.max_nonfinite fails the run") {
   Cli cli;
   // Every batch of 32 holds a NaN target: the 3rd skipped batch is one too many.
-  const auto result = cli.run(concat(
-      {kConfig, "+data.corrupt_every=3", "trainer.nonfinite_loss=skip", "+trainer.max_nonfinite=2"},
-      tiny()));
+  const auto result = cli.run(concat({kConfig, "++data.corrupt_every=3",
+                                      "trainer.nonfinite_loss=skip", "++trainer.max_nonfinite=2"},
+                                     tiny()));
+  INFO("runner output:\n" << result.out);
   CHECK(result.exit_code == 2);
   CHECK(contains(result.out, "more than trainer.max_nonfinite = 2 batches skipped"));
   Manifest manifest(cli.db());
