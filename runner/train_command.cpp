@@ -1,7 +1,7 @@
 // runner [--task=T] --config=F [overrides]: compose, load plugins and libmlq_core, train, record.
 #include <fmt/format.h>
 #include <boost/dll/shared_library.hpp>
-#include <cxxopts.hpp>
+#include "cli_options.hpp"
 
 #include <cstdio>
 #include <filesystem>
@@ -66,18 +66,6 @@ std::optional<TrainArgs> parse(const std::vector<std::string>& args) {
     for (const auto& dir : result["plugin-dir"].as<std::vector<std::string>>())
       parsed.plugin_dirs.emplace_back(dir);
   return parsed;
-}
-
-// libmlq_core lives in ../lib next to bin/runner; loaded only now, with LibTorch.
-CoreFitFn& load_core(boost::dll::shared_library& library) {
-  const fs::path path = executable_dir().parent_path() / "lib" / "libmlq_core.so";
-  boost::dll::fs::error_code error;
-  library.load(path.string(), error, boost::dll::load_mode::rtld_now);
-  if (error)
-    throw UserError(path.string() + ": cannot load the training library (" + error.message() + ")");
-  if (!library.has("mlq_core_fit"))
-    throw UserError(path.string() + ": missing symbol 'mlq_core_fit'");
-  return library.get_alias<CoreFitFn>("mlq_core_fit");
 }
 
 // The run to write into and the checkpoint to resume from, per trainer.resume.
@@ -163,8 +151,9 @@ int train_command(const std::vector<std::string>& args) {
   PluginLoader plugins;
   plugins.load_all(PluginLoader::search_path(parsed->plugin_dirs), registry);
   for (const auto& config : configs) registry.get("tasks", config.get_string("task"));
-  boost::dll::shared_library core_library;
-  CoreFitFn& fit = load_core(core_library);
+  if (!core_library().has("mlq_core_fit"))
+    throw UserError("libmlq_core.so: missing symbol 'mlq_core_fit' (a stale build?)");
+  CoreFitFn& fit = core_library().get_alias<CoreFitFn>("mlq_core_fit");
 
   int worst = 0;
   for (size_t i = 0; i < configs.size(); ++i) {

@@ -390,7 +390,7 @@ note = "hi"
   CHECK(config.origin("trainer.optimizer") == (dir / "configs/exp.toml").string());
 }
 
-TEST_CASE("compose: --task wins over the file's task; no task is an error") {
+TEST_CASE("compose: --task wins over the file's task - no task is an error") {
   TempDir dir;
   write_tree(dir.path());
   write_file(dir / "configs/classification/model/mlp.toml", "classes = 10\n");

@@ -96,7 +96,7 @@ TEST_CASE("manifest: opening creates folders, the schema and WAL mode") {
   CHECK(query_int(m, "PRAGMA synchronous") == 1);  // NORMAL
 }
 
-TEST_CASE("manifest: reopening keeps the data; a newer schema version is refused") {
+TEST_CASE("manifest: reopening keeps the data - a newer schema version is refused") {
   TempDir dir;
   auto path = dir / "runs.sqlite";
   {
@@ -303,7 +303,7 @@ TEST_CASE("manifest: tags are upserted, artifacts listed") {
   CHECK(m.artifacts("other").empty());
 }
 
-TEST_CASE("manifest: find_run by prefix; ambiguity is an error") {
+TEST_CASE("manifest: find_run by prefix - ambiguity is an error") {
   TempDir dir;
   Manifest m(dir / "runs.sqlite");
   m.create_run(make_run("abc123"), {});

@@ -112,7 +112,7 @@ TEST_CASE("parse_override rejects malformed text, quoting it") {
   CHECK_HAS(override_error([] { mlq::parse_override(""); }), "empty override");
 }
 
-TEST_CASE("parse_value reads TOML literals; bare words are strings") {
+TEST_CASE("parse_value reads TOML literals - bare words are strings") {
   auto value = [](const char* text) { return mlq::parse_value(text, "override 'x'"); };
   CHECK(value("1e-3")->as_floating_point()->get() == 0.001);
   CHECK(value("42")->as_integer()->get() == 42);
@@ -254,7 +254,7 @@ TEST_CASE("override group=option swaps a defaults entry before loading") {
   CHECK(added.get_int("extras.dpi") == 100);
 }
 
-TEST_CASE("override task=... picks the task before groups load; --task wins") {
+TEST_CASE("override task=... picks the task before groups load - --task wins") {
   Tree tree;
   write_file(tree.dir / "configs/other/model/mlp.toml", "size = 1\n");
   write_file(tree.dir / "configs/other/trainer/default.toml", "lr = 0.5\n");

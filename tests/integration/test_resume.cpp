@@ -113,7 +113,7 @@ TEST_CASE("SIGINT stops after a checkpoint, marks the run KILLED, and resume fin
   CHECK(manifest.metrics(runs[0].id, "train_loss").size() == 60);
 }
 
-TEST_CASE("resume=auto without an unfinished run starts a new one; a bad path is an error") {
+TEST_CASE("resume=auto without an unfinished run starts a new one - a bad path is an error") {
   TempDir dir;
   auto args = short_run_args({"trainer.max_steps=3", "trainer.resume=auto"});
   auto first = run_runner(args, dir.path());

@@ -145,7 +145,7 @@ TEST_CASE("early stopping ends training after `patience` validations without imp
   CHECK(trainer.stop_requested());
 }
 
-TEST_CASE("same seed, same result; deterministic mode runs") {
+TEST_CASE("same seed, same result - deterministic mode runs") {
   auto run = [](int64_t seed) {
     torch::manual_seed(static_cast<uint64_t>(seed));
     ToyTask task;

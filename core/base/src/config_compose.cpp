@@ -509,6 +509,22 @@ Config compose(const ComposeRequest& request) {
     groups[o.key] = {value->as_string()->get(), origin};
   }
 
+  std::error_code task_ec;
+  if (!groups.empty() && !fs::is_directory(base / task, task_ec)) {
+    std::vector<std::string> tasks;
+    for (const auto& entry : fs::directory_iterator(base, task_ec))
+      if (entry.is_directory()) tasks.push_back(entry.path().filename().string());
+    std::sort(tasks.begin(), tasks.end());
+    const std::string near = nearest(task, tasks);
+    throw ConfigError(fmt::format(
+        "{}: no configs for task '{}' (no folder {}); {}", task_origin, task,
+        (base / task).string(),
+        near.empty()
+            ? "tasks with configs there: " +
+                  (tasks.empty() ? std::string("none") : fmt::format("{}", fmt::join(tasks, ", ")))
+            : "did you mean '" + near + "'?"));
+  }
+
   Composer composer;
   for (const auto& [group, choice] : groups) {
     const fs::path folder = base / task / group;

@@ -62,7 +62,8 @@ void PluginLoader::load_all(const std::vector<fs::path>& dirs, Registry& registr
     if (!fs::is_directory(dir, error)) continue;
     std::vector<fs::path> files;
     for (const auto& entry : fs::directory_iterator(dir, error))
-      if (entry.path().extension() == ".so") files.push_back(entry.path());
+      if (entry.path().extension() == ".so" && entry.is_regular_file(error))
+        files.push_back(entry.path());
     std::sort(files.begin(), files.end());
     for (const auto& file : files) {
       fs::path canonical = fs::weakly_canonical(file, error);
@@ -73,7 +74,25 @@ void PluginLoader::load_all(const std::vector<fs::path>& dirs, Registry& registr
   }
 }
 
+boost::dll::shared_library& core_library() {
+  // Loaded once, globally and for good, before any plugin: a plugin's dependency on
+  // libmlq_core.so is then met by soname wherever its .so was dropped.
+  static boost::dll::shared_library* library = [] {
+    fs::path path = executable_dir().parent_path() / "lib" / "libmlq_core.so";
+    if (!fs::exists(path)) path = MLQ_CORE_LIBRARY;
+    boost::dll::fs::error_code error;
+    auto* loaded = new boost::dll::shared_library(
+        path.string(), error, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_global);
+    if (error)
+      throw PluginError(path.string() + ": cannot load the training library (" +
+                        dlopen_failure(path, error.message()) + ")");
+    return loaded;
+  }();
+  return *library;
+}
+
 const LoadedPlugin& PluginLoader::load(const fs::path& file, Registry& registry) {
+  core_library();
   const std::string where = file.string();
   boost::dll::fs::error_code error;
   boost::dll::shared_library library(

@@ -1,4 +1,5 @@
 #pragma once
+#include <boost/dll/shared_library.hpp>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -43,6 +44,10 @@ class PluginLoader {
   std::unique_ptr<Libraries> libraries_;
   std::vector<LoadedPlugin> plugins_;
 };
+
+// libmlq_core.so (LibTorch), loaded on first use: from ../lib next to the executable, else from
+// the build tree. Plugins link against it; the runner takes its fit entry from it.
+boost::dll::shared_library& core_library();
 
 // The folder of the running executable (build/bin for the runner).
 std::filesystem::path executable_dir();
