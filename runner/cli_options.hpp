@@ -3,3 +3,14 @@
 // values on them. Every runner source includes cxxopts through this header.
 #define CXXOPTS_VECTOR_DELIMITER '\0'
 #include <cxxopts.hpp>
+
+#include <string>
+#include <vector>
+
+namespace mlq {
+
+// Parses a sub-command's arguments (program name excluded). A parse error becomes a one-line
+// UserError pointing at the command's --help.
+cxxopts::ParseResult parse_options(cxxopts::Options& options, const std::vector<std::string>& args);
+
+}  // namespace mlq

@@ -13,14 +13,7 @@ int plugins_command(const std::vector<std::string>& args) {
   cxxopts::Options options("runner plugins", "List plugins and what each registered");
   options.add_options()("plugin-dir", "extra plugin folder (repeatable)",
                         cxxopts::value<std::vector<std::string>>())("h,help", "this help");
-  std::vector<const char*> argv{"runner plugins"};
-  for (const auto& arg : args) argv.push_back(arg.c_str());
-  cxxopts::ParseResult result;
-  try {
-    result = options.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const cxxopts::exceptions::exception& e) {
-    throw UserError(std::string(e.what()) + " (see runner plugins --help)");
-  }
+  const cxxopts::ParseResult result = parse_options(options, args);
   if (result.count("help")) {
     std::fputs(options.help().c_str(), stdout);
     return 0;

@@ -24,12 +24,6 @@ struct TrainArgs {
   bool multirun = false;
 };
 
-std::vector<const char*> c_args(const std::string& program, const std::vector<std::string>& args) {
-  std::vector<const char*> out{program.c_str()};
-  for (const auto& arg : args) out.push_back(arg.c_str());
-  return out;
-}
-
 std::optional<TrainArgs> parse(const std::vector<std::string>& args) {
   cxxopts::Options options("runner",
                            "Train and test a task: runner [--task=T] --config=FILE [overrides...]");
@@ -42,14 +36,7 @@ std::optional<TrainArgs> parse(const std::vector<std::string>& args) {
       "h,help", "this help")("overrides", "overrides", cxxopts::value<std::vector<std::string>>());
   options.parse_positional({"overrides"});
   options.positional_help("[overrides...]");
-  const std::string program = "runner";
-  auto argv = c_args(program, args);
-  cxxopts::ParseResult result;
-  try {
-    result = options.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const cxxopts::exceptions::exception& e) {
-    throw UserError(std::string(e.what()) + " (see runner --help)");
-  }
+  const cxxopts::ParseResult result = parse_options(options, args);
   if (result.count("help")) {
     std::fputs(options.help().c_str(), stdout);
     return std::nullopt;

@@ -5,33 +5,16 @@
 #include <vector>
 
 #include "mlq/config.hpp"
+#include "support/config_helpers.hpp"
 #include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
+using mlq::test::config_error;
+using mlq::test::CwdGuard;
 using mlq::test::TempDir;
 using mlq::test::write_file;
 
 namespace {
-
-// The message of the ConfigError `f` throws, or a marker that fails every substring check.
-template <typename F>
-std::string config_error(F&& f) {
-  try {
-    f();
-  } catch (const mlq::ConfigError& error) {
-    return error.what();
-  }
-  return "<no ConfigError thrown>";
-}
-
-#define CHECK_HAS(text, part) CHECK_MESSAGE((text).find(part) != std::string::npos, (text))
-
-// Runs from `dir` so that origins are the short relative paths users see.
-struct CwdGuard {
-  fs::path old;
-  explicit CwdGuard(const fs::path& dir) : old(fs::current_path()) { fs::current_path(dir); }
-  ~CwdGuard() { fs::current_path(old); }
-};
 
 mlq::Config config_from(const std::string& text, const std::string& origin) {
   toml::table table = toml::parse(text);

@@ -6,31 +6,16 @@
 #include <vector>
 
 #include "mlq/config.hpp"
+#include "support/config_helpers.hpp"
 #include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
+using mlq::test::config_error;
+using mlq::test::CwdGuard;
 using mlq::test::TempDir;
 using mlq::test::write_file;
 
 namespace {
-
-template <typename F>
-std::string override_error(F&& f) {
-  try {
-    f();
-  } catch (const mlq::ConfigError& error) {
-    return error.what();
-  }
-  return "<no ConfigError thrown>";
-}
-
-#define CHECK_HAS(text, part) CHECK_MESSAGE((text).find(part) != std::string::npos, (text))
-
-struct CwdGuard {
-  fs::path old;
-  explicit CwdGuard(const fs::path& dir) : old(fs::current_path()) { fs::current_path(dir); }
-  ~CwdGuard() { fs::current_path(old); }
-};
 
 // A configs/ tree in a temp dir, composed from inside it so origins are relative paths.
 struct Tree {
@@ -100,16 +85,15 @@ TEST_CASE("parse_override recognises every kind") {
 TEST_CASE("parse_override rejects malformed text, quoting it") {
   CHECK_THROWS_WITH_AS(mlq::parse_override("=3"), "override '=3': missing key before '='",
                        mlq::ConfigError);
-  CHECK_HAS(override_error([] { mlq::parse_override("a.b"); }),
-            "override 'a.b': expected key=value");
-  CHECK_HAS(override_error([] { mlq::parse_override("+a.b"); }), "override '+a.b': expected");
-  CHECK(override_error([] { mlq::parse_override("~"); }) == "override '~': missing key after '~'");
-  CHECK(override_error([] { mlq::parse_override("~a=1"); }) ==
+  CHECK_HAS(config_error([] { mlq::parse_override("a.b"); }), "override 'a.b': expected key=value");
+  CHECK_HAS(config_error([] { mlq::parse_override("+a.b"); }), "override '+a.b': expected");
+  CHECK(config_error([] { mlq::parse_override("~"); }) == "override '~': missing key after '~'");
+  CHECK(config_error([] { mlq::parse_override("~a=1"); }) ==
         "override '~a=1': a delete override takes no value; write ~key");
-  CHECK_HAS(override_error([] { mlq::parse_override("a..b=1"); }),
+  CHECK_HAS(config_error([] { mlq::parse_override("a..b=1"); }),
             "override 'a..b=1': invalid key 'a..b'");
-  CHECK_HAS(override_error([] { mlq::parse_override("a b=1"); }), "invalid key 'a b'");
-  CHECK_HAS(override_error([] { mlq::parse_override(""); }), "empty override");
+  CHECK_HAS(config_error([] { mlq::parse_override("a b=1"); }), "invalid key 'a b'");
+  CHECK_HAS(config_error([] { mlq::parse_override(""); }), "empty override");
 }
 
 TEST_CASE("parse_value reads TOML literals - bare words are strings") {
@@ -127,8 +111,8 @@ TEST_CASE("parse_value reads TOML literals - bare words are strings") {
   CHECK(value("1.2.3")->as_string()->get() == "1.2.3");
   CHECK(value("")->as_string()->get() == "");
   CHECK(value("2024-01-02")->is_date());
-  CHECK_HAS(override_error([&] { value("[1,2"); }), "override 'x': invalid TOML value [1,2 (");
-  CHECK_HAS(override_error([&] { value("\"open"); }), "invalid TOML value \"open");
+  CHECK_HAS(config_error([&] { value("[1,2"); }), "override 'x': invalid TOML value [1,2 (");
+  CHECK_HAS(config_error([&] { value("\"open"); }), "invalid TOML value \"open");
 }
 
 TEST_CASE("override a.b=v sets an existing key and records its origin") {
@@ -153,7 +137,7 @@ TEST_CASE("override of a missing key fails with did-you-mean") {
                        "override 'trainer.max_stpes=3': key 'trainer.max_stpes' does not exist "
                        "(use +trainer.max_stpes=... to add it); did you mean 'trainer.max_steps'?",
                        mlq::ConfigError);
-  CHECK(override_error([&] { tree.compose({"zzzzzz.qqqq=1"}); }) ==
+  CHECK(config_error([&] { tree.compose({"zzzzzz.qqqq=1"}); }) ==
         "override 'zzzzzz.qqqq=1': key 'zzzzzz.qqqq' does not exist (use +zzzzzz.qqqq=... to add "
         "it)");
 }
@@ -164,23 +148,23 @@ TEST_CASE("override values must keep the type of the value they replace") {
                        "override 'trainer.batch_size=abc': expected an integer (the value set in "
                        "configs/regression/trainer/default.toml), got string 'abc'",
                        mlq::ConfigError);
-  CHECK(override_error([&] { tree.compose({"trainer.max_steps=1.5"}); }) ==
+  CHECK(config_error([&] { tree.compose({"trainer.max_steps=1.5"}); }) ==
         "override 'trainer.max_steps=1.5': expected an integer (the value set in "
         "configs/exp.toml), got float 1.5");
-  CHECK(override_error([&] { tree.compose({"model.name=3"}); }) ==
+  CHECK(config_error([&] { tree.compose({"model.name=3"}); }) ==
         "override 'model.name=3': expected a string (the value set in "
         "configs/regression/model/mlp.toml), got integer 3");
-  CHECK(override_error([&] { tree.compose({"trainer.optimizer=3"}); }) ==
+  CHECK(config_error([&] { tree.compose({"trainer.optimizer=3"}); }) ==
         "override 'trainer.optimizer=3': expected a table (the value set in "
         "configs/regression/trainer/default.toml), got integer 3");
-  CHECK(override_error([&] { tree.compose({"trainer.lr=[1]"}); }) ==
+  CHECK(config_error([&] { tree.compose({"trainer.lr=[1]"}); }) ==
         "override 'trainer.lr=[1]': expected a float (the value set in "
         "configs/regression/trainer/default.toml), got array [1]");
   // A table value sets the keys of an existing table one by one.
   const mlq::Config merged = tree.compose({"trainer.optimizer={name=\"sgd\"}"});
   CHECK(merged.get_string("trainer.optimizer.name") == "sgd");
   CHECK(merged.get_doubles("trainer.optimizer.betas") == std::vector<double>{0.9, 0.999});
-  CHECK(override_error([&] { tree.compose({"trainer.optimizer={name=1}"}); }) ==
+  CHECK(config_error([&] { tree.compose({"trainer.optimizer={name=1}"}); }) ==
         "override 'trainer.optimizer={name=1}': expected a string for 'trainer.optimizer.name' "
         "(the value set in configs/regression/trainer/default.toml), got integer 1");
 }
@@ -204,7 +188,7 @@ TEST_CASE("override +a.b=v adds a new key only") {
                        "(configs/regression/trainer/default.toml); use trainer.lr=1 to change it "
                        "or ++trainer.lr=1 to set or add",
                        mlq::ConfigError);
-  CHECK(override_error([&] { tree.compose({"+trainer.lr.x=1"}); }) ==
+  CHECK(config_error([&] { tree.compose({"+trainer.lr.x=1"}); }) ==
         "override '+trainer.lr.x=1': cannot add 'trainer.lr.x' because 'trainer.lr' "
         "(configs/regression/trainer/default.toml) is float 0.001, not a table");
 }
@@ -247,7 +231,7 @@ TEST_CASE("override group=option swaps a defaults entry before loading") {
                        "override 'model=rnn': option 'rnn' of group 'model' not found (no file "
                        "configs/regression/model/rnn.toml); available: cnn, crnn_small, mlp",
                        mlq::ConfigError);
-  CHECK(override_error([&] { tree.compose({"model=3"}); }) ==
+  CHECK(config_error([&] { tree.compose({"model=3"}); }) ==
         "override 'model=3': expected an option name of group 'model', got integer 3");
   // +group=option adds a group that has a folder but no defaults entry.
   const mlq::Config added = tree.compose({"+extras=plot"});
@@ -338,7 +322,7 @@ TEST_CASE("interpolation: cycles and unknown references fail") {
                        "x.c -> x.a",
                        mlq::ConfigError);
   write_file(tree.dir / "configs/self.toml", "task = \"regression\"\n[x]\na = \"${x}\"\n");
-  CHECK_HAS(override_error([&] { tree.compose({}, "configs/self.toml"); }),
+  CHECK_HAS(config_error([&] { tree.compose({}, "configs/self.toml"); }),
             "interpolation cycle: x -> x.a -> x");
 
   write_file(
@@ -349,7 +333,7 @@ TEST_CASE("interpolation: cycles and unknown references fail") {
                        "refers to missing key 'model.widht'; did you mean 'model.width'?",
                        mlq::ConfigError);
   write_file(tree.dir / "configs/open.toml", "task = \"regression\"\nv = \"a${b\"\n");
-  CHECK_HAS(override_error([&] { tree.compose({}, "configs/open.toml"); }),
+  CHECK_HAS(config_error([&] { tree.compose({}, "configs/open.toml"); }),
             "config key 'v' (configs/open.toml): unterminated interpolation");
 }
 

@@ -22,38 +22,8 @@ bool is_bare_key(std::string_view key) {
   });
 }
 
-// A TOML basic string literal (quotes included).
-std::string toml_quote(std::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f)
-          out += fmt::format("\\u{:04X}", c);
-        else
-          out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
 std::string key_text(std::string_view key) {
-  return is_bare_key(key) ? std::string(key) : toml_quote(key);
+  return is_bare_key(key) ? std::string(key) : json_quote(key);
 }
 
 std::string float_text(double value) {
@@ -124,7 +94,9 @@ void erase_origins(std::map<std::string, std::string>& origins, const std::strin
     it = origins.erase(it);
 }
 
-const char* type_name(const toml::node& node) {
+}  // namespace
+
+const char* toml_type_name(const toml::node& node) {
   switch (node.type()) {
     case toml::node_type::table:
       return "table";
@@ -149,12 +121,14 @@ const char* type_name(const toml::node& node) {
   }
 }
 
+namespace {
+
 // "string \"ten\"", "integer 3", "a table": what a value is, for error messages (one line).
 std::string describe(const toml::node& node) {
   if (node.is_table()) return "a table";
   std::string literal = toml_literal(node);
   if (literal.size() > 80) literal = literal.substr(0, 77) + "...";
-  return fmt::format("{} {}", type_name(node), literal);
+  return fmt::format("{} {}", toml_type_name(node), literal);
 }
 
 }  // namespace
@@ -162,7 +136,7 @@ std::string describe(const toml::node& node) {
 std::string toml_literal(const toml::node& node) {
   switch (node.type()) {
     case toml::node_type::string:
-      return toml_quote(node.as_string()->get());
+      return json_quote(node.as_string()->get());
     case toml::node_type::integer:
       return fmt::format("{}", node.as_integer()->get());
     case toml::node_type::floating_point:

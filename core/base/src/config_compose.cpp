@@ -113,29 +113,9 @@ std::string in_parens(const std::string& text) {
   return text.empty() ? "" : " (" + text + ")";
 }
 
-const char* type_with_article(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::date:
-      return "a date";
-    case toml::node_type::time:
-      return "a time";
-    case toml::node_type::date_time:
-      return "a date-time";
-    default:
-      return "a value";
-  }
+std::string type_with_article(const toml::node& node) {
+  const std::string type = toml_type_name(node);
+  return (type == "integer" || type == "array" ? "an " : "a ") + type;
 }
 
 // What an override's value is: "string 'abc'", "integer 3", "a table".
@@ -143,7 +123,7 @@ std::string describe_value(const toml::node& node) {
   if (node.is_table()) return "a table";
   std::string literal = node.is_string() ? "'" + node.as_string()->get() + "'" : toml_literal(node);
   if (literal.size() > 80) literal = literal.substr(0, 77) + "...";
-  std::string type(type_with_article(node));
+  const std::string type = type_with_article(node);
   return type.substr(type.find(' ') + 1) + " " + literal;
 }
 

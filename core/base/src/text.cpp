@@ -24,7 +24,7 @@ std::string json_quote(std::string_view text) {
         out += "\\t";
         break;
       default:
-        if (c < 0x20)
+        if (c < 0x20 || c == 0x7f)
           out += fmt::format("\\u{:04x}", c);
         else
           out += static_cast<char>(c);

@@ -107,6 +107,9 @@ std::vector<std::vector<std::string>> expand_sweeps(const std::vector<std::strin
 // The candidate closest to `word` by edit distance, or "" when none is close enough to suggest.
 std::string nearest(std::string_view word, const std::vector<std::string>& candidates);
 
+// "integer", "float", "string", "table", ...: a TOML value's type, for messages.
+const char* toml_type_name(const toml::node& node);
+
 // 64-bit FNV-1a of a string, as 16 hex digits (config hashes, run identity).
 std::string hash_hex(std::string_view text);
 
