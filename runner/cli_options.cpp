@@ -16,4 +16,23 @@ cxxopts::ParseResult parse_options(cxxopts::Options& options,
   }
 }
 
+void add_compose_options(cxxopts::Options& options) {
+  options.add_options()("task", "task name (default: `task` in the config file)",
+                        cxxopts::value<std::string>()->default_value(""))(
+      "config", "experiment file, e.g. configs/exp.toml", cxxopts::value<std::string>())(
+      "overrides", "overrides", cxxopts::value<std::vector<std::string>>());
+  options.parse_positional({"overrides"});
+  options.positional_help("[overrides...]");
+}
+
+ComposeRequest compose_request(const cxxopts::ParseResult& result) {
+  if (!result.count("config")) throw UserError("missing --config=FILE (see --help)");
+  ComposeRequest request;
+  request.config_file = result["config"].as<std::string>();
+  request.task = result["task"].as<std::string>();
+  if (result.count("overrides"))
+    request.overrides = result["overrides"].as<std::vector<std::string>>();
+  return request;
+}
+
 }  // namespace mlq

@@ -5,12 +5,19 @@
 #include <cxxopts.hpp>
 
 #include <string>
+
 #include <vector>
+#include "mlq/config.hpp"
 
 namespace mlq {
 
 // Parses a sub-command's arguments (program name excluded). A parse error becomes a one-line
 // UserError pointing at the command's --help.
 cxxopts::ParseResult parse_options(cxxopts::Options& options, const std::vector<std::string>& args);
+
+// --task, --config and positional overrides: what every command that composes a config takes.
+void add_compose_options(cxxopts::Options& options);
+// The compose request those options describe; a missing --config is a UserError.
+ComposeRequest compose_request(const cxxopts::ParseResult& result);
 
 }  // namespace mlq

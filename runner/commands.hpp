@@ -7,5 +7,6 @@ namespace mlq {
 // Each sub-command takes the arguments after its name and returns the process exit status.
 int train_command(const std::vector<std::string>& args);
 int plugins_command(const std::vector<std::string>& args);
+int preprocess_command(const std::vector<std::string>& args);
 
 }  // namespace mlq

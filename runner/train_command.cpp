@@ -16,9 +16,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct TrainArgs {
-  std::string task;
-  std::string config_file;
-  std::vector<std::string> overrides;
+  ComposeRequest compose;
   std::vector<fs::path> plugin_dirs;
   bool print_config = false;
   bool multirun = false;
@@ -27,28 +25,20 @@ struct TrainArgs {
 std::optional<TrainArgs> parse(const std::vector<std::string>& args) {
   cxxopts::Options options("runner",
                            "Train and test a task: runner [--task=T] --config=FILE [overrides...]");
-  options.add_options()("task", "task name (default: `task` in the config file)",
-                        cxxopts::value<std::string>()->default_value(""))(
-      "config", "experiment file, e.g. configs/exp.toml", cxxopts::value<std::string>())(
-      "cfg", "print the resolved config and exit")(
+  add_compose_options(options);
+  options.add_options()("cfg", "print the resolved config and exit")(
       "multirun", "run every combination of comma-separated override values")(
       "plugin-dir", "extra plugin folder (repeatable)", cxxopts::value<std::vector<std::string>>())(
-      "h,help", "this help")("overrides", "overrides", cxxopts::value<std::vector<std::string>>());
-  options.parse_positional({"overrides"});
-  options.positional_help("[overrides...]");
+      "h,help", "this help");
   const cxxopts::ParseResult result = parse_options(options, args);
   if (result.count("help")) {
     std::fputs(options.help().c_str(), stdout);
     return std::nullopt;
   }
-  if (!result.count("config")) throw UserError("missing --config=FILE (see runner --help)");
   TrainArgs parsed;
-  parsed.task = result["task"].as<std::string>();
-  parsed.config_file = result["config"].as<std::string>();
+  parsed.compose = compose_request(result);
   parsed.print_config = result.count("cfg") > 0;
   parsed.multirun = result.count("multirun") > 0;
-  if (result.count("overrides"))
-    parsed.overrides = result["overrides"].as<std::vector<std::string>>();
   if (result.count("plugin-dir"))
     for (const auto& dir : result["plugin-dir"].as<std::vector<std::string>>())
       parsed.plugin_dirs.emplace_back(dir);
@@ -121,11 +111,11 @@ int train_command(const std::vector<std::string>& args) {
   const auto parsed = parse(args);
   if (!parsed) return 0;
   std::vector<std::vector<std::string>> sweeps =
-      parsed->multirun ? expand_sweeps(parsed->overrides)
-                       : std::vector<std::vector<std::string>>{parsed->overrides};
+      parsed->multirun ? expand_sweeps(parsed->compose.overrides)
+                       : std::vector<std::vector<std::string>>{parsed->compose.overrides};
   std::vector<Config> configs;
   for (const auto& overrides : sweeps)
-    configs.push_back(compose({parsed->config_file, parsed->task, overrides}));
+    configs.push_back(compose({parsed->compose.config_file, parsed->compose.task, overrides}));
   if (parsed->print_config) {
     for (size_t i = 0; i < configs.size(); ++i) {
       if (configs.size() > 1) std::printf("# run %zu of %zu\n", i + 1, configs.size());

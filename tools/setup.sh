@@ -7,7 +7,8 @@ packages=(
   libtorch-dev libopenblas0-openmp
   libtomlplusplus-dev libcxxopts-dev libboost-dev libfmt-dev
   libsqlite3-dev sqlite3 doctest-dev
-  libsox-dev libsox-fmt-all libfluidsynth-dev timgm6mb-soundfont
+  libsox-dev libsox-fmt-all sox libfluidsynth-dev timgm6mb-soundfont nlohmann-json3-dev
+  python3-numpy
 )
 
 missing=()

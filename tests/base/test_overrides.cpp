@@ -359,3 +359,28 @@ TEST_CASE("expand_sweeps respects brackets, braces and quotes") {
   CHECK_THROWS_WITH_AS(mlq::expand_sweeps({"a=1,,2"}),
                        "override 'a=1,,2': empty value in sweep list", mlq::ConfigError);
 }
+
+TEST_CASE("overrides may replace an interpolation with any type and false with a string") {
+  TempDir dir;
+  write_file(dir / "exp.toml", R"(task = "t"
+[data]
+input_dim = 8
+metadata = false
+label_ext = "midi"
+deterministic = true
+[model]
+input_dim = "${data.input_dim}"
+)");
+  auto composed = [&](std::vector<std::string> overrides) {
+    return mlq::compose({dir / "exp.toml", "", std::move(overrides)});
+  };
+  mlq::Config config =
+      composed({"model.input_dim=4", "data.metadata=maestro.csv", "data.label_ext=false"});
+  CHECK(config.get_int("model.input_dim") == 4);
+  CHECK(config.get_string("data.metadata") == "maestro.csv");
+  CHECK(config.get_bool("data.label_ext") == false);
+  // Only false stands for "none": true and other types are still refused.
+  CHECK_HAS(config_error([&] { composed({"data.deterministic=yes"}); }), "expected a boolean");
+  CHECK_HAS(config_error([&] { composed({"data.label_ext=true"}); }), "expected a string");
+  CHECK_HAS(config_error([&] { composed({"data.input_dim=\"8\""}); }), "expected an integer");
+}

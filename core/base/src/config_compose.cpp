@@ -225,6 +225,15 @@ struct Composer {
           std::make_unique<toml::value<double>>(static_cast<double>(value->as_integer()->get()));
       ok = true;
     }
+    // An interpolation stands for a value of any type; `false` means "none" for keys that
+    // otherwise hold a string (the seed template's label_ext = false). The getters still check
+    // the type where the value is used.
+    const bool interpolated =
+        current->is_string() && current->as_string()->get().find("${") != std::string::npos;
+    const bool none_or_string =
+        (current->is_boolean() && !current->as_boolean()->get() && value->is_string()) ||
+        (current->is_string() && value->is_boolean() && !value->as_boolean()->get());
+    ok = ok || interpolated || none_or_string;
     if (!ok) {
       const std::string set_in = origin_of(origins, full);
       throw ConfigError(fmt::format(

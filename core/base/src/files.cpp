@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
-#include <fstream>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include "mlq/error.hpp"
 
@@ -14,7 +16,11 @@ void replace_file_atomic(const fs::path& path, const std::function<void(const fs
   temporary += ".tmp-" + std::to_string(getpid());
   try {
     write(temporary);
-    fs::rename(temporary, path);
+    std::error_code error;
+    fs::rename(temporary, path, error);
+    if (error)
+      throw UserError(path.string() + ": cannot write: renaming " + temporary.string() + ": " +
+                      error.message());
   } catch (...) {
     std::error_code ignored;
     fs::remove(temporary, ignored);
@@ -24,10 +30,14 @@ void replace_file_atomic(const fs::path& path, const std::function<void(const fs
 
 void write_file_atomic(const fs::path& path, std::string_view content) {
   replace_file_atomic(path, [&](const fs::path& temporary) {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.close();
-    if (!out) throw UserError(path.string() + ": cannot write file");
+    std::FILE* out = std::fopen(temporary.c_str(), "wb");
+    if (!out) throw UserError(path.string() + ": cannot write: " + std::strerror(errno));
+    const bool written = std::fwrite(content.data(), 1, content.size(), out) == content.size() &&
+                         std::fflush(out) == 0 && fsync(fileno(out)) == 0;
+    const int write_errno = errno;
+    if (std::fclose(out) != 0 || !written)
+      throw UserError(path.string() +
+                      ": cannot write: " + std::strerror(written ? errno : write_errno));
   });
 }
 

@@ -1,0 +1,171 @@
+#include "mlq/audio_io.hpp"
+
+#include <sox.h>
+
+#include <fmt/format.h>
+#include <cmath>
+#include <cstdarg>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "mlq/error.hpp"
+
+namespace mlq {
+namespace fs = std::filesystem;
+namespace {
+
+// libsox reports through a global callback; keep the last failure or warning of this thread.
+thread_local std::string last_sox_message;
+
+extern "C" void capture_sox_message(unsigned level, const char*, const char* format, va_list args) {
+  if (level > 2) return;  // 1 = fail, 2 = warn
+  char text[512];
+  std::vsnprintf(text, sizeof text, format, args);
+  last_sox_message = text;
+}
+
+void init_sox() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    sox_globals.output_message_handler = capture_sox_message;
+    sox_globals.verbosity = 2;
+    if (sox_init() != SOX_SUCCESS) throw UserError("libsox failed to initialise");
+  });
+}
+
+[[noreturn]] void fail(const fs::path& path, const std::string& reason) {
+  std::string line = reason;
+  for (char& c : line)
+    if (c == '\n' || c == '\r') c = ' ';
+  throw UserError(path.string() + ": " + line);
+}
+
+struct SoxFileCloser {
+  void operator()(sox_format_t* format) const { sox_close(format); }
+};
+using SoxFile = std::unique_ptr<sox_format_t, SoxFileCloser>;
+
+struct ChainDeleter {
+  void operator()(sox_effects_chain_t* chain) const { sox_delete_effects_chain(chain); }
+};
+
+SoxFile open_for_reading(const fs::path& path) {
+  init_sox();
+  std::error_code error;
+  if (!fs::is_regular_file(path, error)) fail(path, "no such audio file");
+  if (fs::file_size(path, error) == 0) fail(path, "empty file");
+  last_sox_message.clear();
+  SoxFile file(sox_open_read(path.c_str(), nullptr, nullptr, nullptr));
+  if (!file)
+    fail(path,
+         "cannot decode audio (" +
+             (last_sox_message.empty() ? std::string("unsupported format") : last_sox_message) +
+             ")");
+  return file;
+}
+
+// The chain's last effect: converts each block to float and hands it on.
+struct Sink {
+  const std::function<void(const float*, size_t)>* consumer;
+  std::vector<float> buffer;
+  size_t samples = 0;
+};
+
+int sink_flow(sox_effect_t* effect, const sox_sample_t* in, sox_sample_t*, size_t* in_count,
+              size_t* out_count) {
+  auto* sink = *static_cast<Sink**>(effect->priv);
+  sink->buffer.resize(*in_count);
+  SOX_SAMPLE_LOCALS;
+  for (size_t i = 0; i < *in_count; ++i)
+    sink->buffer[i] = static_cast<float>(SOX_SAMPLE_TO_FLOAT_64BIT(in[i], effect->clips));
+  (*sink->consumer)(sink->buffer.data(), *in_count);
+  sink->samples += *in_count;
+  *out_count = 0;
+  return SOX_SUCCESS;
+}
+
+const sox_effect_handler_t* sink_handler() {
+  static sox_effect_handler_t handler = {"mlq_sink", nullptr,      SOX_EFF_MCHAN, nullptr,
+                                         nullptr,    sink_flow,    nullptr,       nullptr,
+                                         nullptr,    sizeof(Sink*)};
+  return &handler;
+}
+
+void add_effect(sox_effects_chain_t* chain, const char* name, std::vector<char*> args,
+                sox_signalinfo_t* signal, const sox_signalinfo_t* target, const fs::path& path) {
+  std::unique_ptr<sox_effect_t, decltype(&free)> effect(sox_create_effect(sox_find_effect(name)),
+                                                        &free);
+  if (!effect ||
+      sox_effect_options(effect.get(), static_cast<int>(args.size()), args.data()) != SOX_SUCCESS ||
+      sox_add_effect(chain, effect.get(), signal, target) != SOX_SUCCESS)
+    fail(path, std::string("libsox effect '") + name + "' failed (" + last_sox_message + ")");
+}
+
+}  // namespace
+
+AudioInfo audio_info(const fs::path& path) {
+  SoxFile file = open_for_reading(path);
+  AudioInfo info;
+  info.sample_rate = file->signal.rate;
+  info.channels = static_cast<int>(file->signal.channels);
+  if (file->signal.length != SOX_UNKNOWN_LEN && file->signal.rate > 0 && file->signal.channels > 0)
+    info.duration =
+        static_cast<double>(file->signal.length) / file->signal.channels / file->signal.rate;
+  return info;
+}
+
+void decode_audio(const fs::path& path, double sample_rate,
+                  const std::function<void(const float*, size_t)>& sink) {
+  SoxFile file = open_for_reading(path);
+  if (file->signal.channels == 0 || file->signal.rate <= 0)
+    fail(path, "cannot decode audio (no channels or sample rate in the header)");
+  const sox_signalinfo_t source = file->signal;
+  sox_signalinfo_t target = source;
+  target.channels = 1;
+  target.rate = sample_rate;
+  target.length = SOX_UNKNOWN_LEN;
+
+  std::unique_ptr<sox_effects_chain_t, ChainDeleter> chain(
+      sox_create_effects_chain(&file->encoding, nullptr));
+  sox_signalinfo_t signal = source;
+  add_effect(chain.get(), "input", {reinterpret_cast<char*>(file.get())}, &signal, &target, path);
+  if (source.channels != 1) {
+    char one[] = "1";
+    add_effect(chain.get(), "channels", {one}, &signal, &target, path);
+  }
+  if (source.rate != sample_rate) {
+    char quality[] = "-h";
+    add_effect(chain.get(), "rate", {quality}, &signal, &target, path);
+  }
+  Sink state{&sink, {}, 0};
+  Sink* state_pointer = &state;
+  std::unique_ptr<sox_effect_t, decltype(&free)> output(sox_create_effect(sink_handler()), &free);
+  std::memcpy(output->priv, &state_pointer, sizeof state_pointer);
+  if (sox_add_effect(chain.get(), output.get(), &signal, &target) != SOX_SUCCESS)
+    fail(path, "libsox output effect failed");
+
+  last_sox_message.clear();
+  const int flowed = sox_flow_effects(chain.get(), nullptr, nullptr);
+  if (flowed != SOX_SUCCESS && flowed != SOX_EOF)
+    fail(path, "decoding failed (" + last_sox_message + ")");
+  if (state.samples == 0) fail(path, "no audio samples in the file");
+  if (source.length != SOX_UNKNOWN_LEN && source.length > 0) {
+    const double expected =
+        static_cast<double>(source.length) / source.channels * sample_rate / source.rate;
+    if (static_cast<double>(state.samples) < expected * 0.999 - 64)
+      fail(path, fmt::format("truncated: the header promises {:.3f} s, the file holds {:.3f} s",
+                             expected / sample_rate, state.samples / sample_rate));
+  }
+}
+
+std::vector<float> load_audio(const fs::path& path, double sample_rate) {
+  std::vector<float> samples;
+  decode_audio(path, sample_rate, [&](const float* block, size_t count) {
+    samples.insert(samples.end(), block, block + count);
+  });
+  return samples;
+}
+
+}  // namespace mlq

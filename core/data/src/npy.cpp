@@ -1,0 +1,255 @@
+#include "mlq/npy.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <cstdio>
+#include <cstring>
+
+#include "mlq/error.hpp"
+
+namespace mlq {
+namespace fs = std::filesystem;
+namespace {
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, ".npy I/O assumes a little-endian host");
+
+constexpr char kMagic[] = "\x93NUMPY";
+constexpr size_t kMagicSize = 6;
+// Room for any int64 count, so the header written last has the length reserved first.
+constexpr int kCountWidth = 20;
+
+const char* descr(DType dtype) {
+  return dtype == DType::Float32 ? "<f4" : "<i2";
+}
+
+std::string shape_text(const std::vector<int64_t>& shape, int first_width) {
+  std::string text = "(";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    text += i == 0 ? fmt::format("{:<{}}", shape[i], first_width) : std::to_string(shape[i]);
+    text += shape.size() == 1 || i + 1 < shape.size() ? "," : "";
+    if (i + 1 < shape.size()) text += " ";
+  }
+  return text + ")";
+}
+
+// Version 1.0 header: magic, version, little-endian uint16 length, the dict, padded with spaces
+// and a newline to a multiple of 64 bytes.
+std::string header(DType dtype, const std::vector<int64_t>& shape, int first_width) {
+  std::string dict = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}",
+                                 descr(dtype), shape_text(shape, first_width));
+  const size_t unpadded = kMagicSize + 2 + 2 + dict.size() + 1;
+  dict.append((64 - unpadded % 64) % 64, ' ');
+  dict += '\n';
+  std::string out(kMagic, kMagicSize);
+  out += '\x01';
+  out += '\x00';
+  out += static_cast<char>(dict.size() & 0xff);
+  out += static_cast<char>(dict.size() >> 8);
+  return out + dict;
+}
+
+[[noreturn]] void fail(const fs::path& path, const std::string& what) {
+  throw UserError(path.string() + ": " + what);
+}
+
+// The value of 'key' in the header dict, as raw text up to the next top-level comma.
+std::string dict_value(const std::string& dict, const std::string& key, const fs::path& path) {
+  const size_t at = dict.find("'" + key + "'");
+  if (at == std::string::npos) fail(path, "not a valid .npy header (no '" + key + "')");
+  size_t begin = dict.find(':', at);
+  if (begin == std::string::npos) fail(path, "not a valid .npy header");
+  ++begin;
+  int depth = 0;
+  size_t end = begin;
+  for (; end < dict.size(); ++end) {
+    const char c = dict[end];
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if ((c == ',' && depth == 0) || c == '}') break;
+  }
+  std::string value = dict.substr(begin, end - begin);
+  const size_t first = value.find_first_not_of(" "), last = value.find_last_not_of(" ");
+  return first == std::string::npos ? "" : value.substr(first, last - first + 1);
+}
+
+}  // namespace
+
+const char* dtype_name(DType dtype) {
+  return dtype == DType::Float32 ? "float32" : "int16";
+}
+size_t dtype_size(DType dtype) {
+  return dtype == DType::Float32 ? 4 : 2;
+}
+
+NpyWriter::NpyWriter(fs::path path, DType dtype, std::vector<int64_t> row_shape)
+    : path_(std::move(path)), dtype_(dtype), row_shape_(std::move(row_shape)) {
+  temporary_ = path_;
+  temporary_ += ".tmp-" + std::to_string(getpid());
+  if (path_.has_parent_path()) fs::create_directories(path_.parent_path());
+  file_ = std::fopen(temporary_.c_str(), "wb");
+  if (!file_) fail(path_, std::string("cannot write (") + std::strerror(errno) + ")");
+  std::vector<int64_t> shape{0};
+  shape.insert(shape.end(), row_shape_.begin(), row_shape_.end());
+  const std::string placeholder = header(dtype_, shape, kCountWidth);
+  std::fwrite(placeholder.data(), 1, placeholder.size(), file_);
+}
+
+NpyWriter::~NpyWriter() {
+  if (file_) {
+    std::fclose(file_);
+    std::error_code ignored;
+    fs::remove(temporary_, ignored);
+  }
+}
+
+void NpyWriter::append_bytes(const void* bytes, size_t size, DType dtype) {
+  if (!file_) fail(path_, "append after finish()");
+  if (dtype != dtype_)
+    fail(path_, std::string("cannot append ") + dtype_name(dtype) + " values to a " +
+                    dtype_name(dtype_) + " array");
+  if (std::fwrite(bytes, 1, size, file_) != size)
+    fail(path_, std::string("write failed (") + std::strerror(errno) + ")");
+  values_ += static_cast<int64_t>(size / dtype_size(dtype));
+}
+
+void NpyWriter::append(const float* values, size_t count) {
+  append_bytes(values, count * sizeof(float), DType::Float32);
+}
+
+void NpyWriter::append(const int16_t* values, size_t count) {
+  append_bytes(values, count * sizeof(int16_t), DType::Int16);
+}
+
+void NpyWriter::finish() {
+  int64_t row_size = 1;
+  for (int64_t d : row_shape_) row_size *= d;
+  if (row_size == 0 || values_ % row_size != 0)
+    fail(path_, fmt::format("{} values do not make whole rows of {}", values_, row_size));
+  std::vector<int64_t> shape{values_ / row_size};
+  shape.insert(shape.end(), row_shape_.begin(), row_shape_.end());
+  const std::string final_header = header(dtype_, shape, kCountWidth);
+  const bool ok =
+      std::fseek(file_, 0, SEEK_SET) == 0 &&
+      std::fwrite(final_header.data(), 1, final_header.size(), file_) == final_header.size() &&
+      std::fflush(file_) == 0 && fsync(fileno(file_)) == 0;
+  const bool closed = std::fclose(file_) == 0;
+  file_ = nullptr;
+  if (!ok || !closed) {
+    std::error_code ignored;
+    fs::remove(temporary_, ignored);
+    fail(path_, std::string("write failed (") + std::strerror(errno) + ")");
+  }
+  fs::rename(temporary_, path_);
+}
+
+void write_npy(const fs::path& path, const std::vector<float>& values,
+               const std::vector<int64_t>& shape) {
+  NpyWriter writer(path, DType::Float32,
+                   shape.size() > 1 ? std::vector<int64_t>(shape.begin() + 1, shape.end())
+                                    : std::vector<int64_t>{});
+  writer.append(values.data(), values.size());
+  writer.finish();
+}
+
+void write_npy(const fs::path& path, const std::vector<int16_t>& values,
+               const std::vector<int64_t>& shape) {
+  NpyWriter writer(path, DType::Int16,
+                   shape.size() > 1 ? std::vector<int64_t>(shape.begin() + 1, shape.end())
+                                    : std::vector<int64_t>{});
+  writer.append(values.data(), values.size());
+  writer.finish();
+}
+
+NpyFile::NpyFile(const fs::path& path) : path_(path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) fail(path, std::string("cannot open (") + std::strerror(errno) + ")");
+  struct stat info {};
+  fstat(fd, &info);
+  map_size_ = static_cast<size_t>(info.st_size);
+  if (map_size_ < kMagicSize + 4) {
+    ::close(fd);
+    fail(path, "not a .npy file (too short)");
+  }
+  map_ = mmap(nullptr, map_size_, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (map_ == MAP_FAILED) {
+    map_ = nullptr;
+    fail(path, std::string("cannot map (") + std::strerror(errno) + ")");
+  }
+  const auto* bytes = static_cast<const unsigned char*>(map_);
+  if (std::memcmp(bytes, kMagic, kMagicSize) != 0) fail(path, "not a .npy file (bad magic)");
+  const int major = bytes[6];
+  size_t header_size = 0, prefix = 0;
+  if (major == 1) {
+    header_size = bytes[8] | (bytes[9] << 8);
+    prefix = 10;
+  } else if (major == 2 || major == 3) {
+    header_size = bytes[8] | (bytes[9] << 8) | (bytes[10] << 16) | (size_t(bytes[11]) << 24);
+    prefix = 12;
+  } else {
+    fail(path, fmt::format("unsupported .npy format version {}", major));
+  }
+  if (prefix + header_size > map_size_) fail(path, "truncated .npy header");
+  const std::string dict(reinterpret_cast<const char*>(bytes + prefix), header_size);
+  const std::string type = dict_value(dict, "descr", path);
+  if (type == "'<f4'")
+    dtype_ = DType::Float32;
+  else if (type == "'<i2'")
+    dtype_ = DType::Int16;
+  else
+    fail(path,
+         "unsupported dtype " + type + " (expected little-endian float32 '<f4' or int16 '<i2')");
+  if (dict_value(dict, "fortran_order", path) != "False")
+    fail(path, "Fortran-order arrays are not supported (save with C order)");
+  const std::string shape = dict_value(dict, "shape", path);
+  for (size_t i = 1; i < shape.size();) {
+    const size_t digit = shape.find_first_of("0123456789", i);
+    if (digit == std::string::npos) break;
+    size_t end = digit;
+    shape_.push_back(std::stoll(shape.substr(digit), &end));
+    i = digit + end;
+  }
+  data_offset_ = prefix + header_size;
+  const size_t needed = data_offset_ + static_cast<size_t>(size()) * dtype_size(dtype_);
+  if (needed > map_size_)
+    fail(path, fmt::format("truncated: the header promises {} values, the file holds {}", size(),
+                           (map_size_ - data_offset_) / dtype_size(dtype_)));
+}
+
+NpyFile::NpyFile(NpyFile&& other) noexcept
+    : path_(std::move(other.path_)),
+      dtype_(other.dtype_),
+      shape_(std::move(other.shape_)),
+      map_(other.map_),
+      map_size_(other.map_size_),
+      data_offset_(other.data_offset_) {
+  other.map_ = nullptr;
+}
+
+NpyFile::~NpyFile() {
+  if (map_) munmap(map_, map_size_);
+}
+
+int64_t NpyFile::size() const {
+  int64_t n = 1;
+  for (int64_t d : shape_) n *= d;
+  return n;
+}
+
+const float* NpyFile::floats() const {
+  if (dtype_ != DType::Float32)
+    fail(path_, std::string("holds ") + dtype_name(dtype_) + " values, not float32");
+  return reinterpret_cast<const float*>(static_cast<const char*>(map_) + data_offset_);
+}
+
+const int16_t* NpyFile::int16s() const {
+  if (dtype_ != DType::Int16)
+    fail(path_, std::string("holds ") + dtype_name(dtype_) + " values, not int16");
+  return reinterpret_cast<const int16_t*>(static_cast<const char*>(map_) + data_offset_);
+}
+
+}  // namespace mlq

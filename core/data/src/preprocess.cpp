@@ -1,0 +1,315 @@
+#include "mlq/preprocess.hpp"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "mlq/audio_io.hpp"
+#include "mlq/csv.hpp"
+#include "mlq/files.hpp"
+#include "mlq/log.hpp"
+#include "mlq/maestro.hpp"
+#include "mlq/npy.hpp"
+#include "mlq/progress.hpp"
+
+namespace mlq {
+namespace fs = std::filesystem;
+namespace {
+
+const std::vector<std::string> kIndexColumns{"id",           "split",    "duration",
+                                             "audio",        "label",    "source_audio",
+                                             "source_label", "checksum", "sample_rate"};
+
+struct Item {
+  std::string id;
+  fs::path audio;  // absolute source paths
+  fs::path label;
+  std::string split;
+};
+
+std::string relative_stem(const fs::path& file, const fs::path& root) {
+  fs::path relative = file.lexically_relative(root);
+  return (relative.parent_path() / relative.stem()).generic_string();
+}
+
+std::vector<fs::path> files_with_extension(const fs::path& root, const std::string& ext) {
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::recursive_directory_iterator(root))
+    if (entry.is_regular_file() && entry.path().extension() == "." + ext)
+      files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// Audio and labels pair in sorted order, one label per audio, with the same relative stem.
+std::vector<Item> pair_files(const PreprocessOptions& o) {
+  std::vector<Item> items;
+  for (const auto& audio : files_with_extension(o.source_path, o.audio_ext))
+    items.push_back({relative_stem(audio, o.source_path), audio, {}, ""});
+  if (items.empty())
+    throw UserError(fmt::format("{}: no .{} files found (data.preprocess.audio_ext)",
+                                o.source_path.string(), o.audio_ext));
+  if (o.label_ext.empty()) return items;
+  const std::vector<fs::path> labels = files_with_extension(o.source_path, o.label_ext);
+  std::vector<std::string> unpaired;
+  std::map<std::string, fs::path> by_stem;
+  for (const auto& label : labels) by_stem[relative_stem(label, o.source_path)] = label;
+  for (auto& item : items) {
+    auto it = by_stem.find(item.id);
+    if (it == by_stem.end()) {
+      unpaired.push_back(item.id + "." + o.audio_ext + " (no ." + o.label_ext + ")");
+      continue;
+    }
+    item.label = it->second;
+    by_stem.erase(it);
+  }
+  for (const auto& [stem, label] : by_stem)
+    unpaired.push_back(stem + "." + o.label_ext + " (no ." + o.audio_ext + ")");
+  if (!unpaired.empty()) {
+    std::string listed;
+    for (size_t i = 0; i < unpaired.size() && i < 10; ++i) listed += (i ? ", " : "") + unpaired[i];
+    if (unpaired.size() > 10) listed += fmt::format(" and {} more", unpaired.size() - 10);
+    throw UserError(
+        fmt::format("{}: {} unpaired files: {}", o.source_path.string(), unpaired.size(), listed));
+  }
+  return items;
+}
+
+// Seeded shuffle, then the first split[0] share is train, the next validation, the rest test.
+void assign_random_splits(std::vector<Item>& items, const PreprocessOptions& o) {
+  std::vector<size_t> order(items.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::mt19937_64 generator(static_cast<uint64_t>(o.seed));
+  std::shuffle(order.begin(), order.end(), generator);
+  const double total = o.split[0] + o.split[1] + o.split[2];
+  const auto n = static_cast<double>(items.size());
+  const auto train = static_cast<size_t>(std::llround(n * o.split[0] / total));
+  const auto validation = static_cast<size_t>(std::llround(n * o.split[1] / total));
+  for (size_t rank = 0; rank < order.size(); ++rank)
+    items[order[rank]].split = rank < train                ? "train"
+                               : rank < train + validation ? "validation"
+                                                           : "test";
+}
+
+// MAESTRO metadata names each pair and its split. The audio extension follows audio_ext, so a
+// copy converted to another format (FLAC) still matches.
+std::vector<Item> items_from_metadata(const PreprocessOptions& o) {
+  std::vector<Item> items;
+  const fs::path metadata = o.source_path / o.metadata;
+  for (const auto& record : read_maestro_metadata(metadata)) {
+    fs::path audio = o.source_path / record.audio_filename;
+    audio.replace_extension("." + o.audio_ext);
+    Item item{relative_stem(audio, o.source_path), audio, {}, record.split};
+    if (!o.label_ext.empty()) item.label = o.source_path / record.midi_filename;
+    for (const fs::path& needed : {item.audio, item.label})
+      if (!needed.empty() && !fs::exists(needed))
+        throw UserError(fmt::format("{}: lists {}, which does not exist", metadata.string(),
+                                    needed.lexically_relative(o.source_path).string()));
+    items.push_back(std::move(item));
+  }
+  if (items.empty()) throw UserError(metadata.string() + ": no rows");
+  return items;
+}
+
+IndexEntry process_item(const Item& item, const PreprocessOptions& o, const std::string& checksum) {
+  IndexEntry entry;
+  entry.id = item.id;
+  entry.split = item.split;
+  entry.checksum = checksum;
+  entry.sample_rate = o.sample_rate;
+  entry.source_audio = item.audio.lexically_relative(o.source_path).generic_string();
+  entry.audio = item.id + "." + o.processed_ext;
+  int64_t samples = 0;
+  {
+    NpyWriter writer(o.destination_path / entry.audio, DType::Float32);
+    decode_audio(item.audio, o.sample_rate, [&](const float* block, size_t count) {
+      writer.append(block, count);
+      samples += static_cast<int64_t>(count);
+    });
+    writer.finish();
+  }
+  entry.duration = static_cast<double>(samples) / o.sample_rate;
+  if (!item.label.empty()) {
+    entry.source_label = item.label.lexically_relative(o.source_path).generic_string();
+    entry.label = item.id + item.label.extension().string();
+    const fs::path target = o.destination_path / entry.label;
+    replace_file_atomic(target, [&](const fs::path& temporary) {
+      fs::copy_file(item.label, temporary, fs::copy_options::overwrite_existing);
+    });
+  }
+  return entry;
+}
+
+}  // namespace
+
+PreprocessOptions PreprocessOptions::from(const Config& c) {
+  c.check_known_keys("", {"source_path", "destination_path", "metadata", "audio_ext", "label_ext",
+                          "processed_ext", "sample_rate", "split", "seed", "workers", "on_error"});
+  PreprocessOptions o;
+  o.source_path = c.get_string("source_path");
+  o.destination_path = c.get_string("destination_path");
+  // metadata and label_ext take false for "none", as in the seed template.
+  auto string_or_false = [&](const char* key, const std::string& fallback) {
+    if (c.has(key) && c.table().at_path(key).is_boolean()) {
+      if (c.get_bool(key))
+        throw ConfigError(
+            fmt::format("config key 'data.preprocess.{}' ({}): expected a string or "
+                        "false, got true",
+                        key, c.origin(key)));
+      return std::string();
+    }
+    return c.get_string(key, fallback);
+  };
+  o.metadata = string_or_false("metadata", "");
+  o.audio_ext = c.get_string("audio_ext", o.audio_ext);
+  o.label_ext = string_or_false("label_ext", "");
+  o.processed_ext = c.get_string("processed_ext", o.processed_ext);
+  o.sample_rate = c.get_double("sample_rate", o.sample_rate);
+  if (c.has("split")) o.split = c.get_doubles("split");
+  o.seed = c.get_int("seed", o.seed);
+  o.workers = std::max<int64_t>(1, c.get_int("workers", o.workers));
+  o.on_error = c.get_string("on_error", o.on_error);
+  if (o.split.size() != 3 ||
+      std::any_of(o.split.begin(), o.split.end(), [](double r) { return r < 0; }) ||
+      o.split[0] + o.split[1] + o.split[2] <= 0)
+    throw ConfigError("config key 'data.preprocess.split' (" + c.origin("split") +
+                      "): expected three non-negative ratios [train, validation, test]");
+  if (o.on_error != "skip" && o.on_error != "stop")
+    throw ConfigError("config key 'data.preprocess.on_error' (" + c.origin("on_error") +
+                      "): expected \"skip\" or \"stop\"");
+  if (o.sample_rate <= 0)
+    throw ConfigError("config key 'data.preprocess.sample_rate' (" + c.origin("sample_rate") +
+                      "): expected a positive rate in Hz");
+  if (o.processed_ext != "npy")
+    throw ConfigError("config key 'data.preprocess.processed_ext' (" + c.origin("processed_ext") +
+                      "): only \"npy\" is supported");
+  if (!fs::is_directory(o.source_path))
+    throw ConfigError("config key 'data.preprocess.source_path' (" + c.origin("source_path") +
+                      "): folder '" + o.source_path.string() + "' does not exist");
+  return o;
+}
+
+std::string file_checksum(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UserError(path.string() + ": cannot read");
+  uint64_t hash = 1469598103934665603ULL;
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    for (std::streamsize i = 0; i < in.gcount(); ++i) {
+      hash ^= static_cast<unsigned char>(buffer[i]);
+      hash *= 1099511628211ULL;
+    }
+  }
+  return fmt::format("{:016x}", hash);
+}
+
+std::vector<IndexEntry> read_index(const fs::path& index_csv) {
+  std::vector<IndexEntry> entries;
+  for (const auto& row : read_csv_records(index_csv, kIndexColumns)) {
+    IndexEntry e;
+    e.id = row.at("id");
+    e.split = row.at("split");
+    e.duration = std::stod(row.at("duration"));
+    e.audio = row.at("audio");
+    e.label = row.at("label");
+    e.source_audio = row.at("source_audio");
+    e.source_label = row.at("source_label");
+    e.checksum = row.at("checksum");
+    e.sample_rate = std::stod(row.at("sample_rate"));
+    entries.push_back(std::move(e));
+  }
+  return entries;
+}
+
+void write_index(const fs::path& index_csv, const std::vector<IndexEntry>& entries) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& e : entries)
+    rows.push_back({e.id, e.split, fmt::format("{:.6f}", e.duration), e.audio, e.label,
+                    e.source_audio, e.source_label, e.checksum, fmt::format("{}", e.sample_rate)});
+  write_csv_atomic(index_csv, kIndexColumns, rows);
+}
+
+PreprocessReport preprocess(const PreprocessOptions& o) {
+  std::vector<Item> items = o.metadata.empty() ? pair_files(o) : items_from_metadata(o);
+  if (o.metadata.empty()) assign_random_splits(items, o);
+  fs::create_directories(o.destination_path);
+  const fs::path index_path = o.destination_path / "index.csv";
+
+  std::map<std::string, IndexEntry> done;  // by id: what a previous run already produced
+  if (fs::exists(index_path))
+    for (auto& entry : read_index(index_path)) done[entry.id] = std::move(entry);
+
+  PreprocessReport report;
+  std::mutex mutex;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> finished{0};
+  std::string first_error;
+  ProgressLine progress;
+  std::set<std::string> current;
+  for (const auto& item : items) current.insert(item.id);
+  auto save_index = [&] {  // under `mutex`; files no longer in the source drop out
+    std::vector<IndexEntry> entries;
+    for (const auto& [id, entry] : done)
+      if (current.count(id)) entries.push_back(entry);
+    write_index(index_path, entries);
+  };
+
+  auto work = [&] {
+    for (size_t i; !stop && (i = next++) < items.size();) {
+      const Item& item = items[i];
+      std::string line;
+      try {
+        const std::string checksum = file_checksum(item.audio);
+        bool unchanged = false;
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          auto it = done.find(item.id);
+          unchanged = it != done.end() && it->second.checksum == checksum &&
+                      it->second.sample_rate == o.sample_rate && it->second.split == item.split &&
+                      fs::exists(o.destination_path / it->second.audio) &&
+                      (item.label.empty() || fs::exists(o.destination_path / it->second.label));
+          if (unchanged) ++report.unchanged;
+        }
+        if (!unchanged) {
+          IndexEntry entry = process_item(item, o, checksum);
+          std::lock_guard<std::mutex> lock(mutex);
+          done[entry.id] = std::move(entry);
+          ++report.processed;
+          save_index();
+        }
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(mutex);
+        report.failed.push_back(e.what());
+        if (first_error.empty()) first_error = e.what();
+        if (o.on_error == "stop") stop = true;
+        line = std::string("skipped ") + e.what();
+      }
+      if (!line.empty()) progress.print(line);
+      progress.update("preprocess", ++finished, static_cast<int64_t>(items.size()), "files");
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int64_t w = 0; w < std::min<int64_t>(o.workers, static_cast<int64_t>(items.size())); ++w)
+    threads.emplace_back(work);
+  for (auto& thread : threads) thread.join();
+  progress.finish();
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    save_index();
+  }
+  if (stop)
+    throw UserError(first_error +
+                    " (data.preprocess.on_error = \"stop\"; finished files are kept)");
+  return report;
+}
+
+}  // namespace mlq

@@ -1,0 +1,41 @@
+// runner preprocess --config=F [overrides]: decode, resample and index a data set per
+// [data.preprocess]. No LibTorch.
+#include <fmt/format.h>
+#include <chrono>
+#include <cstdio>
+
+#include "cli_options.hpp"
+#include "commands.hpp"
+#include "mlq/preprocess.hpp"
+
+namespace mlq {
+
+int preprocess_command(const std::vector<std::string>& args) {
+  cxxopts::Options options("runner preprocess",
+                           "Decode, resample and index audio per [data.preprocess]");
+  add_compose_options(options);
+  options.add_options()("h,help", "this help");
+  const cxxopts::ParseResult result = parse_options(options, args);
+  if (result.count("help")) {
+    std::fputs(options.help().c_str(), stdout);
+    return 0;
+  }
+  const Config config = compose(compose_request(result));
+  const PreprocessOptions o = PreprocessOptions::from(config.section("data.preprocess"));
+  std::printf("preprocess: %s -> %s (%g Hz mono, %lld workers)\n", o.source_path.c_str(),
+              o.destination_path.c_str(), o.sample_rate, static_cast<long long>(o.workers));
+  const auto start = std::chrono::steady_clock::now();
+  const PreprocessReport report = preprocess(o);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("%s\n",
+              fmt::format("preprocessed {} files, {} unchanged, {} failed in {:.1f} s ({:.1f} "
+                          "files/s); index: {}",
+                          report.processed, report.unchanged, report.failed.size(), seconds,
+                          seconds > 0 ? report.processed / seconds : 0.0,
+                          (o.destination_path / "index.csv").string())
+                  .c_str());
+  return report.failed.empty() ? 0 : 1;
+}
+
+}  // namespace mlq

@@ -1,0 +1,104 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "mlq/audio_io.hpp"
+#include "mlq/error.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace fs = std::filesystem;
+using namespace mlq::test;
+
+namespace {
+
+// A file written by the sox command-line tool: `seconds` of a sine at `hz`.
+fs::path sox_tone(const TempDir& dir, const std::string& name, int rate, int channels, double hz,
+                  double seconds) {
+  const fs::path path = dir / name;
+  auto result = run_process({"sox", "-n", "-r", std::to_string(rate), "-c",
+                             std::to_string(channels), path.string(), "synth",
+                             std::to_string(seconds), "sine", std::to_string(hz), "vol", "0.5"});
+  REQUIRE_MESSAGE(result.exit_code == 0, result.out);
+  return path;
+}
+
+// sox's own command-line decode of the same file (mono, 16 kHz, rate -h), as float32.
+std::vector<float> sox_reference(const TempDir& dir, const fs::path& input) {
+  const fs::path raw = dir / "reference.f32";
+  auto result = run_process(
+      {"sox", input.string(), "-t", "f32", "-c", "1", raw.string(), "rate", "-h", "16000"});
+  REQUIRE_MESSAGE(result.exit_code == 0, result.out);
+  const std::string bytes = read_file(raw);
+  std::vector<float> samples(bytes.size() / 4);
+  std::memcpy(samples.data(), bytes.data(), samples.size() * 4);
+  return samples;
+}
+
+}  // namespace
+
+TEST_CASE("stereo 44.1 kHz WAV and FLAC decode to 16 kHz mono matching the sox tool") {
+  TempDir dir;
+  for (const std::string name : {"tone.wav", "tone.flac"}) {
+    INFO(name);
+    const fs::path path = sox_tone(dir, name, 44100, 2, 440, 1.5);
+    const mlq::AudioInfo info = mlq::audio_info(path);
+    CHECK(info.sample_rate == 44100);
+    CHECK(info.channels == 2);
+    CHECK(info.duration == doctest::Approx(1.5));
+    std::vector<float> samples = mlq::load_audio(path, 16000);
+    std::vector<float> reference = sox_reference(dir, path);
+    REQUIRE(samples.size() == reference.size());
+    CHECK(samples.size() == 24000);
+    double max_difference = 0;
+    for (size_t i = 0; i < samples.size(); ++i)
+      max_difference = std::max(max_difference, std::abs(double(samples[i]) - reference[i]));
+    CHECK(max_difference < 1e-4);
+    // A 440 Hz sine crosses zero 880 times a second.
+    int crossings = 0;
+    for (size_t i = 1; i < samples.size(); ++i)
+      crossings += (samples[i - 1] < 0) != (samples[i] < 0);
+    CHECK(crossings == doctest::Approx(1320).epsilon(0.01));
+  }
+}
+
+TEST_CASE("decoding streams blocks and skips resampling at the target rate") {
+  TempDir dir;
+  const fs::path path = sox_tone(dir, "mono16k.wav", 16000, 1, 1000, 20.0);
+  size_t blocks = 0, total = 0, largest = 0;
+  mlq::decode_audio(path, 16000, [&](const float*, size_t count) {
+    ++blocks;
+    total += count;
+    largest = std::max(largest, count);
+  });
+  CHECK(total == 320000);
+  CHECK(blocks > 10);  // streamed, never the whole file at once
+  CHECK(largest < 100000);
+}
+
+TEST_CASE("bad audio files give one-line errors naming the file") {
+  TempDir dir;
+  write_file(dir / "empty.wav", "");
+  CHECK_THROWS_WITH_AS(mlq::load_audio(dir / "empty.wav", 16000),
+                       doctest::Contains("empty.wav: empty file"), mlq::UserError);
+  write_file(dir / "garbage.wav", std::string(4096, 'x'));
+  CHECK_THROWS_WITH_AS(mlq::load_audio(dir / "garbage.wav", 16000),
+                       doctest::Contains("garbage.wav: cannot decode audio"), mlq::UserError);
+  write_file(dir / "notes.xyz", "plain text");
+  CHECK_THROWS_WITH_AS(mlq::load_audio(dir / "notes.xyz", 16000),
+                       doctest::Contains("notes.xyz: cannot decode audio"), mlq::UserError);
+  CHECK_THROWS_WITH_AS(mlq::load_audio(dir / "absent.wav", 16000),
+                       doctest::Contains("absent.wav: no such audio file"), mlq::UserError);
+  const fs::path whole = sox_tone(dir, "whole.wav", 16000, 1, 440, 2.0);
+  const std::string bytes = read_file(whole);
+  write_file(dir / "cut.wav", bytes.substr(0, bytes.size() / 2));
+  CHECK_THROWS_WITH_AS(mlq::load_audio(dir / "cut.wav", 16000),
+                       doctest::Contains("cut.wav: truncated: the header promises 2.000 s"),
+                       mlq::UserError);
+  try {
+    mlq::load_audio(dir / "garbage.wav", 16000);
+  } catch (const mlq::UserError& e) {
+    CHECK(std::string(e.what()).find('\n') == std::string::npos);
+  }
+}

@@ -1,0 +1,113 @@
+#include <doctest/doctest.h>
+
+#include <fmt/format.h>
+#include <cmath>
+
+#include "mlq/error.hpp"
+#include "mlq/npy.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace fs = std::filesystem;
+using namespace mlq::test;
+
+namespace {
+
+// Runs Debian's python3 with NumPy (the reference implementation of the format).
+ProcessResult numpy(const std::string& code) {
+  return run_process({"/usr/bin/python3", "-c", "import numpy as np\n" + code});
+}
+
+}  // namespace
+
+TEST_CASE("npy files we write are read by NumPy with the same values") {
+  TempDir dir;
+  std::vector<float> ramp(1000);
+  for (size_t i = 0; i < ramp.size(); ++i) ramp[i] = std::sin(0.01f * i) * 0.5f;
+  mlq::write_npy(dir / "ramp.npy", ramp);
+  mlq::write_npy(dir / "grid.npy", std::vector<int16_t>{1, -2, 3, -32768, 32767, 0}, {2, 3});
+  auto result = numpy("a = np.load('" + (dir / "ramp.npy").string() + "'); b = np.load('" +
+                      (dir / "grid.npy").string() +
+                      "')\nprint(a.dtype, a.shape, repr(float(a[123])), b.dtype, b.shape, "
+                      "b.tolist())");
+  REQUIRE_MESSAGE(result.exit_code == 0, result.out);
+  const std::string prefix = "float32 (1000,) ";
+  const std::string suffix = " int16 (2, 3) [[1, -2, 3], [-32768, 32767, 0]]\n";
+  REQUIRE(result.out.size() > prefix.size() + suffix.size());
+  CHECK(result.out.substr(0, prefix.size()) == prefix);
+  CHECK(result.out.substr(result.out.size() - suffix.size()) == suffix);
+  const double value_123 = std::stod(result.out.substr(prefix.size()));
+  CHECK(value_123 == static_cast<double>(ramp[123]));
+  for (const auto& entry : fs::directory_iterator(dir.path()))
+    CHECK(entry.path().filename().string().find(".tmp") == std::string::npos);
+}
+
+TEST_CASE("npy files NumPy writes are memory-mapped with the right shape and values") {
+  TempDir dir;
+  auto result =
+      numpy("np.save('" + (dir / "f.npy").string() +
+            "', np.arange(12, dtype='<f4').reshape(3, 4) / 4)\n"
+            "np.save('" +
+            (dir / "i.npy").string() +
+            "', np.array([7, -7], dtype='<i2'))\n"
+            "np.save('" +
+            (dir / "d.npy").string() +
+            "', np.zeros(3))\n"
+            "np.save('" +
+            (dir / "fortran.npy").string() + "', np.asfortranarray(np.ones((2, 2), dtype='<f4')))");
+  REQUIRE_MESSAGE(result.exit_code == 0, result.out);
+  mlq::NpyFile f(dir / "f.npy");
+  CHECK(f.dtype() == mlq::DType::Float32);
+  CHECK(f.shape() == std::vector<int64_t>{3, 4});
+  CHECK(f.floats()[5] == 1.25f);
+  CHECK_THROWS_WITH_AS(f.int16s(), doctest::Contains("holds float32 values"), mlq::UserError);
+  mlq::NpyFile i(dir / "i.npy");
+  CHECK(i.shape() == std::vector<int64_t>{2});
+  CHECK(i.int16s()[1] == -7);
+  CHECK_THROWS_WITH_AS(mlq::NpyFile(dir / "d.npy"), doctest::Contains("unsupported dtype '<f8'"),
+                       mlq::UserError);
+  CHECK_THROWS_WITH_AS(mlq::NpyFile(dir / "fortran.npy"), doctest::Contains("Fortran-order"),
+                       mlq::UserError);
+}
+
+TEST_CASE("the streaming writer appends blocks and publishes the file only at finish") {
+  TempDir dir;
+  {
+    mlq::NpyWriter writer(dir / "stream.npy", mlq::DType::Float32, {2});
+    const float block[] = {1, 2, 3, 4};
+    writer.append(block, 4);
+    writer.append(block, 2);
+    CHECK_FALSE(fs::exists(dir / "stream.npy"));
+    writer.finish();
+  }
+  mlq::NpyFile file(dir / "stream.npy");
+  CHECK(file.shape() == std::vector<int64_t>{3, 2});
+  CHECK(file.floats()[4] == 1.0f);
+  {
+    mlq::NpyWriter abandoned(dir / "abandoned.npy", mlq::DType::Int16);
+    const int16_t one = 1;
+    abandoned.append(&one, 1);
+  }
+  CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()) == 1);
+  mlq::NpyWriter ragged(dir / "ragged.npy", mlq::DType::Float32, {3});
+  const float two[] = {1, 2};
+  ragged.append(two, 2);
+  CHECK_THROWS_WITH_AS(ragged.finish(), doctest::Contains("do not make whole rows of 3"),
+                       mlq::UserError);
+}
+
+TEST_CASE("broken npy files give one-line errors naming the file") {
+  TempDir dir;
+  write_file(dir / "text.npy", "hello, this is not numpy");
+  CHECK_THROWS_WITH_AS(mlq::NpyFile(dir / "text.npy"),
+                       doctest::Contains("text.npy: not a .npy file"), mlq::UserError);
+  CHECK_THROWS_WITH_AS(mlq::NpyFile(dir / "missing.npy"),
+                       doctest::Contains("missing.npy: cannot open"), mlq::UserError);
+  mlq::write_npy(dir / "full.npy", std::vector<float>(100, 1.0f));
+  const std::string bytes = read_file(dir / "full.npy");
+  write_file(dir / "cut.npy", bytes.substr(0, bytes.size() - 40));
+  CHECK_THROWS_WITH_AS(
+      mlq::NpyFile(dir / "cut.npy"),
+      doctest::Contains("cut.npy: truncated: the header promises 100 values, the file holds 90"),
+      mlq::UserError);
+}

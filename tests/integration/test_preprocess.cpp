@@ -1,0 +1,149 @@
+#include <doctest/doctest.h>
+
+#include "mlq/maestro.hpp"
+#include "mlq/npy.hpp"
+#include "mlq/preprocess.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace fs = std::filesystem;
+using namespace mlq::test;
+
+namespace {
+
+// A MAESTRO-layout folder: <year>/<name>.wav (44.1 kHz stereo, by the sox tool) + .midi bytes.
+struct Fixture {
+  TempDir dir;
+  fs::path source = dir / "raw";
+  fs::path destination = dir / "processed";
+  std::vector<mlq::MaestroRecord> records;
+
+  void add(const std::string& year, const std::string& name, const std::string& split,
+           double seconds) {
+    const fs::path wav = source / year / (name + ".wav");
+    fs::create_directories(wav.parent_path());
+    auto made = run_process({"sox", "-n", "-r", "44100", "-c", "2", wav.string(), "synth",
+                             std::to_string(seconds), "sine", "440", "vol", "0.3"});
+    REQUIRE_MESSAGE(made.exit_code == 0, made.out);
+    write_file(source / year / (name + ".midi"), std::string("MThd\0\0\0\6\0\0\0\1\1\xe0", 14));
+    records.push_back({"Composer", "Piece, \"" + name + "\"", split, std::stoi(year),
+                       year + "/" + name + ".midi", year + "/" + name + ".wav", seconds});
+  }
+
+  fs::path config(const std::string& extra) const {
+    write_file(dir / "exp.toml",
+               "task = \"fixture\"\n[data.preprocess]\nsource_path = \"" + source.string() +
+                   "\"\ndestination_path = \"" + destination.string() +
+                   "\"\naudio_ext = \"wav\"\nlabel_ext = \"midi\"\nprocessed_ext = \"npy\"\n"
+                   "sample_rate = 16000\nworkers = 2\nmetadata = false\n" +
+                   extra);
+    return dir / "exp.toml";
+  }
+
+  ProcessResult run(const std::vector<std::string>& overrides = {}, const std::string& extra = "") {
+    std::vector<std::string> args{"preprocess", "--config=" + config(extra).string()};
+    args.insert(args.end(), overrides.begin(), overrides.end());
+    return run_runner(args, dir.path());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("preprocess decodes, resamples, pairs labels and splits per MAESTRO metadata") {
+  Fixture f;
+  f.add("2004", "a", "train", 1.0);
+  f.add("2004", "b", "validation", 0.5);
+  f.add("2018", "c", "test", 0.25);
+  mlq::write_maestro_csv(f.source / "maestro-v3.0.0.csv", f.records);
+  auto result = f.run({"data.preprocess.metadata=maestro-v3.0.0.csv"});
+  REQUIRE_MESSAGE(result.exit_code == 0, result.out);
+  CHECK(result.out.find("preprocessed 3 files, 0 unchanged, 0 failed") != std::string::npos);
+
+  auto index = mlq::read_index(f.destination / "index.csv");
+  REQUIRE(index.size() == 3);
+  CHECK(index[0].id == "2004/a");
+  CHECK(index[0].split == "train");
+  CHECK(index[1].split == "validation");
+  CHECK(index[2].split == "test");
+  CHECK(index[2].duration == doctest::Approx(0.25));
+  mlq::NpyFile audio(f.destination / "2004" / "a.npy");
+  CHECK(audio.shape() == std::vector<int64_t>{16000});
+  CHECK(read_file(f.destination / "2018" / "c.midi").substr(0, 4) == "MThd");
+
+  // A second run finds nothing to do; a changed source is redone.
+  auto again = f.run({"data.preprocess.metadata=maestro-v3.0.0.csv"});
+  CHECK(again.out.find("preprocessed 0 files, 3 unchanged") != std::string::npos);
+  run_process({"sox", "-n", "-r", "44100", "-c", "2", (f.source / "2004" / "b.wav").string(),
+               "synth", "0.75", "sine", "220"});
+  auto changed = f.run({"data.preprocess.metadata=maestro-v3.0.0.csv"});
+  CHECK(changed.out.find("preprocessed 1 files, 2 unchanged") != std::string::npos);
+  CHECK(mlq::NpyFile(f.destination / "2004" / "b.npy").shape() == std::vector<int64_t>{12000});
+}
+
+TEST_CASE("without metadata the split is seeded and random, and label-less data works") {
+  Fixture f;
+  for (int i = 0; i < 10; ++i) f.add("2020", "piece" + std::to_string(i), "train", 0.1);
+  REQUIRE(f.run().exit_code == 0);
+  auto index = mlq::read_index(f.destination / "index.csv");
+  REQUIRE(index.size() == 10);
+  int train = 0, validation = 0;
+  for (const auto& e : index) {
+    train += e.split == "train";
+    validation += e.split == "validation";
+  }
+  CHECK(train == 8);
+  CHECK(validation == 1);
+  auto first = read_file(f.destination / "index.csv");
+  fs::remove_all(f.destination);
+  REQUIRE(f.run().exit_code == 0);
+  CHECK(read_file(f.destination / "index.csv") == first);  // same seed, same split
+
+  fs::remove_all(f.destination);
+  REQUIRE(f.run({"data.preprocess.label_ext=false"}).exit_code == 0);
+  auto unlabelled = mlq::read_index(f.destination / "index.csv");
+  CHECK(unlabelled[0].label.empty());
+  CHECK_FALSE(fs::exists(f.destination / "2020" / "piece0.midi"));
+}
+
+TEST_CASE("unpaired files are listed; bad audio is skipped or stops the run") {
+  Fixture f;
+  f.add("2020", "good", "train", 0.2);
+  f.add("2020", "other", "train", 0.2);
+  write_file(f.source / "2020" / "lonely.wav", "RIFF");
+  auto unpaired = f.run();
+  CHECK(unpaired.exit_code == 2);
+  CHECK(unpaired.out.find("1 unpaired files: 2020/lonely.wav (no .midi)") != std::string::npos);
+
+  fs::remove(f.source / "2020" / "lonely.wav");
+  write_file(f.source / "2020" / "broken.wav", std::string(2048, 'x'));
+  write_file(f.source / "2020" / "broken.midi", "MThd");
+  auto skipped = f.run();
+  CHECK(skipped.exit_code == 1);
+  CHECK(skipped.out.find("skipped ") != std::string::npos);
+  CHECK(skipped.out.find("broken.wav: cannot decode audio") != std::string::npos);
+  CHECK(skipped.out.find("preprocessed 2 files, 0 unchanged, 1 failed") != std::string::npos);
+  CHECK(mlq::read_index(f.destination / "index.csv").size() == 2);
+  CHECK_FALSE(fs::exists(f.destination / "2020" / "broken.npy"));
+  for (const auto& entry : fs::recursive_directory_iterator(f.destination))
+    CHECK(entry.path().filename().string().find(".tmp") == std::string::npos);
+
+  fs::remove_all(f.destination);
+  auto stopped = f.run({"++data.preprocess.on_error=stop", "data.preprocess.workers=1"});
+  CHECK(stopped.exit_code == 2);
+  CHECK(stopped.out.find("on_error = \"stop\"") != std::string::npos);
+  CHECK_FALSE(fs::exists(f.destination / "2020" / "broken.npy"));
+}
+
+TEST_CASE("preprocess config errors name the key") {
+  Fixture f;
+  f.add("2020", "x", "train", 0.1);
+  auto missing = f.run({"data.preprocess.source_path=/nowhere"});
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.out.find("data.preprocess.source_path") != std::string::npos);
+  auto ratios = f.run({"++data.preprocess.split=[0.5, 0.5]"});
+  CHECK(ratios.exit_code == 2);
+  CHECK(ratios.out.find("three non-negative ratios") != std::string::npos);
+  auto typo = f.run({"+data.preprocess.worker=3"});
+  CHECK(typo.exit_code == 2);
+  CHECK(typo.out.find("did you mean 'workers'") != std::string::npos);
+}
