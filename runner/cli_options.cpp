@@ -25,8 +25,10 @@ void add_compose_options(cxxopts::Options& options) {
   options.positional_help("[overrides...]");
 }
 
-ComposeRequest compose_request(const cxxopts::ParseResult& result) {
-  if (!result.count("config")) throw UserError("missing --config=FILE (see --help)");
+ComposeRequest compose_request(const cxxopts::Options& options,
+                               const cxxopts::ParseResult& result) {
+  if (!result.count("config"))
+    throw UserError("missing --config=FILE (see " + options.program() + " --help)");
   ComposeRequest request;
   request.config_file = result["config"].as<std::string>();
   request.task = result["task"].as<std::string>();

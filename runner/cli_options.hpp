@@ -18,6 +18,6 @@ cxxopts::ParseResult parse_options(cxxopts::Options& options, const std::vector<
 // --task, --config and positional overrides: what every command that composes a config takes.
 void add_compose_options(cxxopts::Options& options);
 // The compose request those options describe; a missing --config is a UserError.
-ComposeRequest compose_request(const cxxopts::ParseResult& result);
+ComposeRequest compose_request(const cxxopts::Options& options, const cxxopts::ParseResult& result);
 
 }  // namespace mlq

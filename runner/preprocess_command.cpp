@@ -20,7 +20,7 @@ int preprocess_command(const std::vector<std::string>& args) {
     std::fputs(options.help().c_str(), stdout);
     return 0;
   }
-  const Config config = compose(compose_request(result));
+  const Config config = compose(compose_request(options, result));
   const PreprocessOptions o = PreprocessOptions::from(config.section("data.preprocess"));
   std::printf("preprocess: %s -> %s (%g Hz mono, %lld workers)\n", o.source_path.c_str(),
               o.destination_path.c_str(), o.sample_rate, static_cast<long long>(o.workers));

@@ -36,7 +36,7 @@ std::optional<TrainArgs> parse(const std::vector<std::string>& args) {
     return std::nullopt;
   }
   TrainArgs parsed;
-  parsed.compose = compose_request(result);
+  parsed.compose = compose_request(options, result);
   parsed.print_config = result.count("cfg") > 0;
   parsed.multirun = result.count("multirun") > 0;
   if (result.count("plugin-dir"))
