@@ -201,8 +201,9 @@ TEST_CASE("manifest: status transitions set end_time and the error") {
   CHECK_THROWS_AS(m.set_status("ok", "DONE"), mlq::UserError);
   CHECK_THROWS_AS(m.set_status("missing", mlq::kFinished), mlq::UserError);
 
-  // reopen_run: back to RUNNING with a new pid, no end time, no error.
-  m.reopen_run("bad", 4242);
+  // reopen_run: back to RUNNING with a new pid, no end time, no error; only once.
+  CHECK(m.reopen_run("bad", 4242));
+  CHECK_FALSE(m.reopen_run("bad", 4343));  // already claimed by another resume
   bad = m.find_run("bad");
   CHECK(bad->status == "RUNNING");
   CHECK(bad->pid == 4242);
@@ -393,12 +394,14 @@ TEST_CASE("manifest: mark_dead_runs kills runs whose process is gone or heartbea
   CHECK(m.find_run("elsewhere")->status == "RUNNING");
   CHECK(m.find_run("done")->status == "FINISHED");
   CHECK(m.mark_dead_runs(600) == 0);
-  // With a short enough stale limit even the live ones go.
-  CHECK(m.mark_dead_runs(1) == 2);
-  CHECK(m.find_run("alive")->status == "KILLED");
+  // A short stale limit reaches other hosts' runs, never a live process of this host (a long
+  // validation without heartbeats must not let resume=auto take over a running run).
+  CHECK(m.mark_dead_runs(1) == 1);
+  CHECK(m.find_run("elsewhere")->status == "KILLED");
+  CHECK(m.find_run("alive")->status == "RUNNING");
 }
 
-TEST_CASE("manifest: latest_unfinished finds the newest resumable run") {
+TEST_CASE("manifest: latest_unfinished finds the newest KILLED or FAILED run, never a live one") {
   TempDir dir;
   Manifest m(dir / "runs.sqlite");
   auto run = [](const std::string& id, double start, const std::string& hash) {
@@ -414,9 +417,9 @@ TEST_CASE("manifest: latest_unfinished finds the newest resumable run") {
   m.set_status("c", mlq::kFinished);
   m.set_status("b", mlq::kFailed, "boom");
   CHECK(m.latest_unfinished("regression", "h1")->id == "b");
-  CHECK(m.latest_unfinished("regression", "h2")->id == "d");
+  CHECK_FALSE(m.latest_unfinished("regression", "h2"));  // d is RUNNING
   m.set_status("b", mlq::kFinished);
-  CHECK(m.latest_unfinished("regression", "h1")->id == "a");
+  CHECK_FALSE(m.latest_unfinished("regression", "h1"));  // a is RUNNING
   m.set_status("a", mlq::kKilled);
   CHECK(m.latest_unfinished("regression", "h1")->id == "a");
   m.set_status("a", mlq::kFinished);

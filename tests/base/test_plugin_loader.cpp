@@ -453,3 +453,18 @@ TEST_CASE("search_path with MLQ_PLUGIN_PATH finds plugins there") {
   REQUIRE_FALSE(loader.plugins().empty());
   CHECK(fs::path(loader.plugins().back().file).parent_path() == fake_dir("good"));
 }
+
+TEST_CASE("a plugin that fails halfway through registering is an error, never a crash") {
+  {
+    mlq::Registry registry;
+    mlq::PluginLoader loader;
+    loader.load(fake("good"), registry);
+    CHECK_THROWS_WITH_AS(loader.load(fake("partial_duplicate"), registry),
+                         doctest::Contains("models 'fake_model' is already registered"),
+                         mlq::PluginError);
+    // The entry it did register holds a factory whose code lives in that library: destroying
+    // the registry below runs it, which crashed while the library was unloaded on failure.
+    CHECK(registry.contains("tasks", "fake_partial"));
+  }
+  CHECK(true);
+}

@@ -139,3 +139,26 @@ TEST_CASE("two runs writing one manifest at once lose nothing") {
     CHECK(manifest.metrics(run.id, "train_loss").size() == 40);
   }
 }
+
+TEST_CASE("resume=auto never takes over a run that is still training") {
+  TempDir dir;
+  auto args = short_run_args({"trainer.max_steps=100000", "trainer.checkpoint.every_n_steps=2",
+                              "++data.load_delay_ms=0.5"});
+  pid_t live = start_process(with_runner(args), dir / "live.log", {}, dir.path());
+  REQUIRE(wait_for_checkpoint(dir.path()));
+  // The same experiment (same config hash) with resume=auto, while the first still trains.
+  args.push_back("trainer.resume=auto");
+  pid_t second = start_process(with_runner(args), dir / "second.log", {}, dir.path());
+  std::string decision;
+  for (int i = 0; i < 3000 && decision.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const std::string log = read_file(dir / "second.log");
+    if (log.find("starting a new run") != std::string::npos) decision = "new";
+    if (log.find("resuming run") != std::string::npos) decision = "resumed";
+  }
+  kill(second, SIGKILL);
+  kill(live, SIGKILL);
+  wait_process(second);
+  wait_process(live);
+  CHECK(decision == "new");
+}

@@ -400,14 +400,18 @@ void Manifest::set_status(std::string_view run_id, std::string_view status,
     throw UserError(fmt::format("run manifest {}: no run '{}'", path_.string(), run_id));
 }
 
-void Manifest::reopen_run(std::string_view run_id, int64_t pid) {
+bool Manifest::reopen_run(std::string_view run_id, int64_t pid) {
+  // One statement, so two processes resuming the same run cannot both win.
   Statement st(db_, path_,
                "UPDATE runs SET status = ?1, pid = ?2, host = ?3, heartbeat = ?4, end_time = NULL, "
-               "error = NULL WHERE id = ?5");
+               "error = NULL WHERE id = ?5 AND status IN (?6, ?7)");
   st.bind(1, kRunning).bind(2, pid).bind(3, host_name()).bind(4, now_seconds()).bind(5, run_id);
+  st.bind(6, kKilled).bind(7, kFailed);
   st.run();
-  if (sqlite3_changes(db_) == 0)
+  if (sqlite3_changes(db_) == 1) return true;
+  if (!find_run(run_id))
     throw UserError(fmt::format("run manifest {}: no run '{}'", path_.string(), run_id));
+  return false;
 }
 
 void Manifest::heartbeat(std::string_view run_id) {
@@ -565,9 +569,10 @@ int Manifest::mark_dead_runs(double stale_seconds) {
       std::string run_host = st.text(1);
       int64_t pid = st.integer(2);
       double beat = st.real(3);
-      if (run_host == host && pid > 0 && kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH) {
+      const bool local = run_host == host && pid > 0;
+      if (local && kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH) {
         dead.push_back({st.text(0), fmt::format("process {} on {} is gone", pid, run_host)});
-      } else if (now - beat > stale_seconds) {
+      } else if (!local && now - beat > stale_seconds) {  // a live local process is never stale
         dead.push_back({st.text(0), fmt::format("no heartbeat for {:.0f} s (process {} on {})",
                                                 now - beat, pid, run_host)});
       }
@@ -593,9 +598,9 @@ std::optional<RunRecord> Manifest::latest_unfinished(std::string_view task,
                                                      std::string_view config_hash) const {
   Statement st(db_, path_,
                fmt::format("SELECT {} FROM runs WHERE task = ?1 AND config_hash = ?2 AND "
-                           "status <> ?3 ORDER BY start_time DESC, id DESC LIMIT 1",
+                           "status IN (?3, ?4) ORDER BY start_time DESC, id DESC LIMIT 1",
                            kRunColumns));
-  st.bind(1, task).bind(2, config_hash).bind(3, kFinished);
+  st.bind(1, task).bind(2, config_hash).bind(3, kKilled).bind(4, kFailed);
   if (st.step()) return read_run(st);
   return std::nullopt;
 }

@@ -124,8 +124,11 @@ const LoadedPlugin& PluginLoader::load(const fs::path& file, Registry& registry)
                                     info->name, loaded.file));
 
   registry.set_source(info->name, where);
+  // Kept loaded from here on, whatever happens: a registration that fails halfway leaves entries
+  // whose factories live in this library.
+  libraries_->handles.push_back(std::move(library));
   try {
-    library.get_alias<PluginRegisterFn>("mlq_plugin_register")(registry);
+    libraries_->handles.back().get_alias<PluginRegisterFn>("mlq_plugin_register")(registry);
   } catch (const PluginError&) {
     throw;
   } catch (const std::exception& e) {
@@ -136,7 +139,6 @@ const LoadedPlugin& PluginLoader::load(const fs::path& file, Registry& registry)
   LoadedPlugin loaded{info->name, info->version, where, {}};
   for (const auto& task : split(info->tasks, ','))
     if (!trim(task).empty()) loaded.tasks.push_back(trim(task));
-  libraries_->handles.push_back(std::move(library));
   plugins_.push_back(std::move(loaded));
   return plugins_.back();
 }

@@ -76,8 +76,8 @@ Run Run::create(Manifest& manifest, const Config& config, const std::vector<std:
   return Run(manifest, id, fs::absolute(dir));
 }
 
-Run Run::reopen(Manifest& manifest, const RunRecord& record) {
-  manifest.reopen_run(record.id, getpid());
+std::optional<Run> Run::reopen(Manifest& manifest, const RunRecord& record) {
+  if (!manifest.reopen_run(record.id, getpid())) return std::nullopt;
   return Run(manifest, record.id, record.run_dir);
 }
 

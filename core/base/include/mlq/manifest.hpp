@@ -67,8 +67,10 @@ class Manifest {
                   const std::vector<std::pair<std::string, std::string>>& params);
   // Sets status (and end_time when the status is final; error text for FAILED).
   void set_status(std::string_view run_id, std::string_view status, std::string_view error = "");
-  // Back to RUNNING for a resumed run, with a new pid and heartbeat.
-  void reopen_run(std::string_view run_id, int64_t pid);
+  // Claims a KILLED or FAILED run for resuming: back to RUNNING with this pid, atomically.
+  // False when the run is not resumable (running, finished, or claimed by another process);
+  // UserError when there is no such run.
+  bool reopen_run(std::string_view run_id, int64_t pid);
   void heartbeat(std::string_view run_id);
   void set_best_checkpoint(std::string_view run_id, std::string_view path);
   void log_metrics(std::string_view run_id, const std::vector<MetricPoint>& points);
@@ -92,7 +94,7 @@ class Manifest {
   // RUNNING runs of this host whose process is gone, or of any host whose heartbeat is older
   // than `stale_seconds`, become KILLED. Returns how many.
   int mark_dead_runs(double stale_seconds = 600);
-  // The newest run of `task` with this config hash that did not finish (resume=auto).
+  // The newest KILLED or FAILED run of `task` with this config hash (resume=auto).
   std::optional<RunRecord> latest_unfinished(std::string_view task,
                                              std::string_view config_hash) const;
 

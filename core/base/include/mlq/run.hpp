@@ -1,5 +1,6 @@
 #pragma once
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,9 @@ class Run {
   // manifest row (RUNNING) with the flattened config as params.
   static Run create(Manifest& manifest, const Config& config,
                     const std::vector<std::string>& overrides, const std::string& plugin_versions);
-  // Continues an existing run (resume): same id and directory, status back to RUNNING.
-  static Run reopen(Manifest& manifest, const RunRecord& record);
+  // Continues a KILLED or FAILED run (resume): same id and directory, status back to RUNNING.
+  // nullopt when another process claimed it first.
+  static std::optional<Run> reopen(Manifest& manifest, const RunRecord& record);
 
   const std::string& id() const { return id_; }
   const std::filesystem::path& dir() const { return dir_; }

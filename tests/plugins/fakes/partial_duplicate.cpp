@@ -1,0 +1,9 @@
+// Registers a task, then a model name the good fake already registers: fails halfway.
+#include "mlq/plugin_api.hpp"
+
+MLQ_PLUGIN("fake_partial", "0.1.0", "fake_partial")
+
+void mlq_register(mlq::Registry& registry) {
+  registry.add("tasks", "fake_partial", std::any(std::string("factory from this library")));
+  registry.add("models", "fake_model", std::any(4));
+}
