@@ -12,6 +12,7 @@
 #include <set>
 #include <string_view>
 
+#include "mlq/csv.hpp"
 #include "mlq/error.hpp"
 #include "mlq/manifest.hpp"
 #include "mlq/text.hpp"
@@ -62,21 +63,6 @@ std::string format_duration(double seconds) {
 std::string format_value(double value) {
   if (std::isnan(value)) return "nan";
   return fmt::format("{:.6g}", value);
-}
-
-std::string json_number(double value) {
-  if (!std::isfinite(value)) return "null";
-  return fmt::format("{}", value);
-}
-
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 // The test_*/val_* keys present in any of the runs, test_ keys first, each group sorted.

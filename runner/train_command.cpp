@@ -115,7 +115,7 @@ int train_one(CoreFitFn& fit, const Registry& registry, const PluginLoader& plug
   } catch (const std::exception& e) {
     run.finish(kFailed, e.what());
     log::error("run {} failed: {}", run.id(), e.what());
-    status = dynamic_cast<const UserError*>(&e) ? 2 : 1;
+    status = dynamic_cast<const ConfigError*>(&e) ? 2 : 1;  // bad input, or a run that failed
   }
   log::to_file({});
   return status;

@@ -592,7 +592,7 @@ TEST_CASE("non-finite loss with trainer.nonfinite_loss=stop fails the run") {
   const auto result =
       cli.run(concat({kConfig, "++data.corrupt_every=3", "trainer.nonfinite_loss=stop"}, tiny()));
   INFO("runner output:\n" << result.out);
-  CHECK(result.exit_code == 2);
+  CHECK(result.exit_code == 1);
   CHECK(contains(result.out, "non-finite training loss"));
   CHECK(contains(result.out, "trainer.nonfinite_loss = \"stop\""));
   Manifest manifest(cli.db());
@@ -637,11 +637,26 @@ TEST_CASE("non-finite loss beyond trainer.max_nonfinite fails the run") {
                                       "trainer.nonfinite_loss=skip", "++trainer.max_nonfinite=2"},
                                      tiny()));
   INFO("runner output:\n" << result.out);
-  CHECK(result.exit_code == 2);
+  CHECK(result.exit_code == 1);
   CHECK(contains(result.out, "more than trainer.max_nonfinite = 2 batches skipped"));
   Manifest manifest(cli.db());
   const auto runs = manifest.list_runs();
   REQUIRE(runs.size() == 1);
   CHECK(runs[0].status == "FAILED");
   CHECK(manifest.metrics(runs[0].id, "nonfinite_batches").size() == 3);
+}
+
+TEST_CASE("a LibTorch error fails the run with one line, not a backtrace") {
+  Cli cli;
+  // The model takes 4 inputs, the data has 8: the first matrix product fails inside LibTorch.
+  const auto result = cli.run(concat({kConfig, "model.input_dim=4"}, tiny()));
+  INFO("runner output:\n" << result.out);
+  CHECK(result.exit_code == 1);
+  CHECK(contains(result.out, "LibTorch: "));
+  CHECK_FALSE(contains(result.out, "frame #"));
+  Manifest manifest(cli.db());
+  const auto runs = manifest.list_runs();
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].status == "FAILED");
+  CHECK(runs[0].error.find('\n') == std::string::npos);
 }

@@ -181,3 +181,42 @@ TEST_CASE("learning-rate schedule is applied per step") {
   trainer.fit();
   CHECK(trainer.lr() == doctest::Approx(0.05));  // step index 3 -> 0.1 * 0.5
 }
+
+TEST_CASE(
+    "an epoch ending inside a gradient accumulation still validates, and stops at max_epochs") {
+  ToyTask task(32);  // 4 batches of 8 per epoch; 3 batches per step
+  mlq::Trainer trainer(config_from(trainer_toml("max_steps = 0\nmax_epochs = 2\n"
+                                                "accumulate_grad_batches = 3\n"
+                                                "val_every_n_epochs = 1")),
+                       task, nullptr);
+  auto counter = std::make_shared<StopCounter>();
+  trainer.add_callback(counter);
+  trainer.fit();
+  CHECK(counter->validations.size() == 2);
+  CHECK(task.training_steps == 8);  // two epochs of 4 batches, none from a third
+}
+
+TEST_CASE("cosine decays over the steps of an epoch-bounded run") {
+  ToyTask task(32);
+  mlq::Trainer trainer(
+      config_from(trainer_toml("max_steps = 0\nmax_epochs = 2\n[trainer.scheduler]\n"
+                               "name = 'cosine'")),
+      task, nullptr);
+  auto counter = std::make_shared<StopCounter>();
+  trainer.add_callback(counter);
+  trainer.fit();
+  REQUIRE(trainer.step() == 8);
+  CHECK(trainer.lr() > 0.0);  // was 0 from the first step: the schedule spanned max_steps = 0
+  CHECK(trainer.lr() < 0.1 * 0.1);
+}
+
+TEST_CASE("the checkpoint callback runs after callbacks added later") {
+  ToyTask task;
+  mlq::Trainer trainer(config_from(trainer_toml("max_steps = 1")), task, nullptr);
+  trainer.add_default_callbacks();
+  auto counter = std::make_shared<StopCounter>();
+  trainer.add_callback(counter);
+  const auto names = trainer.callback_names();
+  CHECK(names.back() == "checkpoint");
+  CHECK(std::find(names.begin(), names.end(), "counter") != names.end());
+}

@@ -1,5 +1,6 @@
 #include "mlq/files.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,12 +11,24 @@
 
 namespace mlq {
 namespace fs = std::filesystem;
+namespace {
+
+// Data on disk before the rename makes it visible, so a power cut cannot leave a torn file.
+void sync_file(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return;
+  fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
 
 void replace_file_atomic(const fs::path& path, const std::function<void(const fs::path&)>& write) {
   fs::path temporary = path;
   temporary += ".tmp-" + std::to_string(getpid());
   try {
     write(temporary);
+    sync_file(temporary);
     std::error_code error;
     fs::rename(temporary, path, error);
     if (error)

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <ctime>
@@ -81,12 +82,15 @@ std::optional<Run> Run::reopen(Manifest& manifest, const RunRecord& record) {
   return Run(manifest, record.id, record.run_dir);
 }
 
-void Run::finish(const std::string& status, const std::string& error) {
+void Run::finish(const std::string& status, const std::string& multi_line_error) {
+  std::string error = multi_line_error;
+  std::replace(error.begin(), error.end(), '\n', ' ');
   manifest_->set_status(id_, status, error);
   auto record = manifest_->find_run(id_);
   std::string metrics;
   for (const auto& [key, value] : manifest_->last_metrics(id_))
-    metrics += fmt::format("{}\n    {}: {}", metrics.empty() ? "" : ",", json_quote(key), value);
+    metrics += fmt::format("{}\n    {}: {}", metrics.empty() ? "" : ",", json_quote(key),
+                           json_number(value));
   std::string json = fmt::format(
       "{{\n  \"id\": {},\n  \"task\": {},\n  \"status\": {},\n  \"error\": {},\n"
       "  \"run_dir\": {},\n  \"model_path\": {},\n  \"metrics\": {{{}\n  }},\n"

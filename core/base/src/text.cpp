@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 namespace mlq {
 
 std::string json_quote(std::string_view text) {
@@ -31,6 +33,11 @@ std::string json_quote(std::string_view text) {
     }
   }
   return out + "\"";
+}
+
+std::string json_number(double value) {
+  if (!std::isfinite(value)) return "null";
+  return fmt::format("{}", value);
 }
 
 std::vector<std::string> split(std::string_view text, char separator) {

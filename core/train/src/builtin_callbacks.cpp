@@ -4,10 +4,12 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
 #include "mlq/log.hpp"
+#include "mlq/progress.hpp"
 #include "mlq/trainer.hpp"
 
 namespace mlq {
@@ -25,13 +27,6 @@ std::string checked_mode(const Config& config, const std::string& section) {
     throw ConfigError("config key '" + section + ".mode' (" + config.origin("mode") +
                       "): expected \"min\" or \"max\", got \"" + mode + "\"");
   return mode;
-}
-
-std::string format_duration(double seconds) {
-  const auto total = static_cast<int64_t>(seconds + 0.5);
-  if (total >= 3600)
-    return fmt::format("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60);
-  return fmt::format("{}:{:02}", total / 60, total % 60);
 }
 
 }  // namespace
@@ -57,7 +52,10 @@ void CheckpointCallback::on_train_batch_end(Trainer& trainer, const StepInfo& in
 void CheckpointCallback::on_validation_end(Trainer& trainer, const Scalars& metrics) {
   if (!trainer.run() || !trainer.is_global_zero()) return;
   auto it = metrics.find(monitor_);
-  if (it != metrics.end() && save_top_k_ > 0) {
+  if (it != metrics.end() && !std::isfinite(it->second)) {
+    log::warn("checkpoint: {} is {} at step {}; not a candidate for the best checkpoint", monitor_,
+              it->second, trainer.step());
+  } else if (it != metrics.end() && save_top_k_ > 0) {
     const double score = it->second;
     const bool qualifies = static_cast<int64_t>(kept_.size()) < save_top_k_ ||
                            is_improvement(mode_, score, kept_.back().score, 0.0);
@@ -117,6 +115,11 @@ EarlyStopping::EarlyStopping(const Config& config)
 void EarlyStopping::on_validation_end(Trainer& trainer, const Scalars& metrics) {
   auto it = metrics.find(monitor_);
   if (it == metrics.end()) return;
+  if (!std::isfinite(it->second)) {  // counts as no improvement; never becomes the best
+    if (++bad_validations_ >= patience_)
+      trainer.request_stop(fmt::format("early stopping: {} is {}", monitor_, it->second));
+    return;
+  }
   if (!has_best_ || is_improvement(mode_, it->second, best_, min_delta_)) {
     best_ = it->second;
     has_best_ = true;

@@ -10,15 +10,17 @@
 
 namespace mlq {
 
-void fit_entry(const FitRequest& request) {
+namespace {
+
+void fit(const FitRequest& request) {
   const Config& config = *request.config;
   const std::string task_name = config.get_string("task");
   std::shared_ptr<Task> task = request.registry->factory<TaskFactory>("tasks", task_name)();
   // LibTorch seeds its default generator at random per process: seed before the model is built
   // so that its initial weights, like everything after, follow from trainer.seed.
   torch::manual_seed(static_cast<uint64_t>(config.get_int("trainer.seed", 0)));
-  task->setup(config, *request.registry);
   install_stop_signal_handlers();
+  task->setup(config, *request.registry);
   Trainer trainer(config, *task, request.run, request.rank, request.world_size);
   trainer.add_default_callbacks();
   trainer.fit(request.resume_checkpoint);
@@ -28,10 +30,23 @@ void fit_entry(const FitRequest& request) {
     if (auto record = request.run->manifest().find_run(request.run->id()))
       best = record->best_checkpoint;
   const Scalars metrics = trainer.test(best);
+  if (stop_signal_received()) throw Interrupted("interrupted while testing");
   std::string line = "test";
   if (!best.empty()) line += " (" + best.filename().string() + ")";
   for (const auto& [key, value] : metrics) line += fmt::format(" | {} {:.4g}", key, value);
   log::info("{}", line);
+}
+
+}  // namespace
+
+void fit_entry(const FitRequest& request) {
+  try {
+    fit(request);
+  } catch (const c10::Error& e) {
+    // LibTorch's messages carry a multi-line backtrace: keep the first line of the message.
+    const std::string message = e.what_without_backtrace();
+    throw std::runtime_error("LibTorch: " + message.substr(0, message.find('\n')));
+  }
 }
 
 }  // namespace mlq

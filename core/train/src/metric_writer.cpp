@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "mlq/error.hpp"
 #include "mlq/files.hpp"
 
 namespace mlq {
@@ -34,8 +35,12 @@ void MetricWriter::flush() {
   std::string lines;
   for (const auto& point : pending_)
     lines += fmt::format("{},{},{:.9g},{:.3f}\n", point.step, point.key, point.value, point.time);
-  std::ofstream(run_.dir() / "metrics.csv", std::ios::app) << lines;
+  // The manifest first: if it fails, the points stay pending and the CSV gets them only once.
   run_.manifest().log_metrics(run_.id(), pending_);
+  std::ofstream csv(run_.dir() / "metrics.csv", std::ios::app);
+  csv << lines;
+  csv.close();
+  if (!csv) throw UserError((run_.dir() / "metrics.csv").string() + ": cannot append metrics");
   run_.manifest().heartbeat(run_.id());
   pending_.clear();
 }

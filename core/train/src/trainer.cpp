@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <csignal>
@@ -123,15 +124,24 @@ Trainer::Trainer(const Config& config, Task& task, Run* run, int rank, int world
 Trainer::~Trainer() = default;
 
 void Trainer::add_callback(std::shared_ptr<Callback> callback) {
-  callbacks_.push_back(std::move(callback));
+  // The checkpoint callback runs last, so last.pt holds every other callback's updated state.
+  auto position = std::find_if(callbacks_.begin(), callbacks_.end(),
+                               [](const auto& c) { return c->name() == "checkpoint"; });
+  callbacks_.insert(position, std::move(callback));
 }
 
 void Trainer::add_default_callbacks() {
-  add_callback(std::make_shared<CheckpointCallback>(config_.section("trainer.checkpoint")));
+  callbacks_.push_back(std::make_shared<CheckpointCallback>(config_.section("trainer.checkpoint")));
   const Config early = config_.section("trainer.early_stopping");
   if (early.get_bool("enabled", false)) add_callback(std::make_shared<EarlyStopping>(early));
   add_callback(std::make_shared<LrMonitor>());
   if (options_.progress_bar) add_callback(std::make_shared<ProgressBar>());
+}
+
+std::vector<std::string> Trainer::callback_names() const {
+  std::vector<std::string> names;
+  for (const auto& callback : callbacks_) names.push_back(callback->name());
+  return names;
 }
 
 template <class Hook>
@@ -171,14 +181,13 @@ void Trainer::setup() {
   model_->to(device_);
   const Config optimizer_config = config_.section("trainer.optimizer");
   optimizer_ = make_optimizer(optimizer_config, model_->parameters());
-  schedule_ =
-      std::make_unique<LrSchedule>(config_.section("trainer.scheduler"),
-                                   optimizer_config.get_double("lr", 1e-3), options_.max_steps);
   auto train_data = task_.dataset(Split::Train);
   if (!train_data)
     throw UserError("task '" + config_.get_string("task") + "' has no training data");
   loader_ = std::make_unique<DataLoader>(train_data, options_.batch_size, /*shuffle=*/true,
                                          static_cast<uint64_t>(options_.seed), /*drop_last=*/true);
+  schedule_ = std::make_unique<LrSchedule>(config_.section("trainer.scheduler"),
+                                           optimizer_config.get_double("lr", 1e-3), total_steps());
   if (run_ && is_global_zero()) writer_ = std::make_unique<MetricWriter>(*run_);
   is_setup_ = true;
 }
@@ -215,6 +224,10 @@ void Trainer::fit(const std::filesystem::path& resume_from) {
 void Trainer::end_epoch() {
   const int64_t finished_epoch = loader_->position().epoch;
   loader_->start_next_epoch();
+  after_epoch(finished_epoch);
+}
+
+void Trainer::after_epoch(int64_t finished_epoch) {
   each_callback([&](Callback& c) { c.on_train_epoch_end(*this); });
   if (options_.val_every_n_steps == 0 && options_.val_every_n_epochs > 0 &&
       (finished_epoch + 1) % options_.val_every_n_epochs == 0)
@@ -232,10 +245,12 @@ void Trainer::train_one_step() {
   double loss_sum = 0;
   int64_t samples = 0;
   Scalars logs;
-  bool epoch_ended = false;
+  int64_t ended_epoch = -1;
   for (int64_t micro = 0; micro < options_.accumulate_grad_batches; ++micro) {
     if (loader_->epoch_done()) {  // an epoch ending inside an accumulation rolls over
-      epoch_ended = true;
+      const int64_t finished = loader_->position().epoch;
+      if (options_.max_epochs > 0 && finished + 1 >= options_.max_epochs) break;
+      ended_epoch = finished;
       loader_->start_next_epoch();
     }
     TensorMap batch = to_device(loader_->next(), device_);
@@ -287,7 +302,7 @@ void Trainer::train_one_step() {
   }
   info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   each_callback([&](Callback& c) { c.on_train_batch_end(*this, info); });
-  if (epoch_ended) each_callback([&](Callback& c) { c.on_train_epoch_end(*this); });
+  if (ended_epoch >= 0) after_epoch(ended_epoch);
   if (options_.val_every_n_steps > 0 && step_ % options_.val_every_n_steps == 0) validate();
 }
 
@@ -302,6 +317,10 @@ Scalars Trainer::validate(Split split) {
   if (split == Split::Validation && options_.limit_val_batches > 0)
     limit = std::min(limit, options_.limit_val_batches);
   for (int64_t b = 0; b < limit; ++b) {
+    if (stop_signal_received()) {  // abandon this evaluation; fit() writes last.pt and stops
+      model_->train();
+      return {};
+    }
     TensorMap batch = to_device(loader.next(), device_);
     split == Split::Test ? task_.test_step(batch) : task_.validation_step(batch);
   }

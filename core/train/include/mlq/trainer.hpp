@@ -52,6 +52,8 @@ class Trainer {
   void add_callback(std::shared_ptr<Callback> callback);
   // The built-in callbacks per config: checkpoint, early stopping, lr monitor, progress bar.
   void add_default_callbacks();
+  // In the order their hooks run (the checkpoint callback always last).
+  std::vector<std::string> callback_names() const;
 
   // Trains to max_steps/max_epochs or until a callback stops it; resumes from a checkpoint.
   void fit(const std::filesystem::path& resume_from = {});
@@ -84,6 +86,8 @@ class Trainer {
   void setup();
   void train_one_step();
   void end_epoch();
+  // Epoch-end hooks and per-epoch validation for an epoch that just finished.
+  void after_epoch(int64_t finished_epoch);
   template <class Hook>
   void each_callback(Hook&& hook);
 
