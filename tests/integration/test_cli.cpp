@@ -660,3 +660,17 @@ TEST_CASE("a LibTorch error fails the run with one line, not a backtrace") {
   CHECK(runs[0].status == "FAILED");
   CHECK(runs[0].error.find('\n') == std::string::npos);
 }
+
+TEST_CASE("tags label runs in the manifest without changing the experiment's identity") {
+  Cli cli;
+  REQUIRE(cli.run(concat({kConfig, "+tags.baseline=yes", "+tags.round=2"}, tiny())).exit_code == 0);
+  REQUIRE(cli.run(concat({kConfig}, tiny())).exit_code == 0);
+  Manifest manifest(cli.db());
+  auto runs = manifest.list_runs();
+  REQUIRE(runs.size() == 2);
+  const auto& tagged = runs[1];  // newest first
+  CHECK(manifest.tags(tagged.id) == std::map<std::string, std::string>{{"baseline", "yes"},
+                                                                       {"round", "2"}});
+  CHECK(manifest.tags(runs[0].id).empty());
+  CHECK(tagged.config_hash == runs[0].config_hash);
+}

@@ -74,6 +74,11 @@ Run Run::create(Manifest& manifest, const Config& config, const std::vector<std:
   record.config_hash = config_hash(config);
   record.config_toml = config.to_toml();
   manifest.create_run(record, config.flatten());
+  // [tags] label a run (tags.baseline = "yes"); they are not part of the experiment's identity.
+  for (const auto& key : config.keys("tags"))
+    manifest.set_tag(id, key, config.table().at_path("tags." + key).is_string()
+                                  ? config.get_string("tags." + key)
+                                  : toml_literal(*config.table().at_path("tags." + key).node()));
   return Run(manifest, id, fs::absolute(dir));
 }
 
@@ -120,7 +125,7 @@ fs::path manifest_path(const std::string& db_flag) {
 std::string config_hash(const Config& config) {
   std::string text;
   for (const auto& [key, value] : config.flatten())
-    if (key != "trainer.resume") text += key + "=" + value + "\n";
+    if (key != "trainer.resume" && key.rfind("tags.", 0) != 0) text += key + "=" + value + "\n";
   return hash_hex(text);
 }
 

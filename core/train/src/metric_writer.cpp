@@ -26,6 +26,10 @@ void MetricWriter::add(const std::string& key, int64_t step, double value) {
     flush();
 }
 
+void MetricWriter::heartbeat_if_due() {
+  if (std::chrono::steady_clock::now() - last_flush_ > kFlushInterval) flush();
+}
+
 void MetricWriter::flush() {
   last_flush_ = std::chrono::steady_clock::now();
   if (pending_.empty()) {

@@ -15,6 +15,8 @@ class MetricWriter {
   explicit MetricWriter(Run& run);
   void add(const std::string& key, int64_t step, double value);
   void flush();
+  // Flushes (which beats the heartbeat) when the last flush is older than the flush interval.
+  void heartbeat_if_due();
   // A resumed run recomputes the steps after its checkpoint: drop what was logged after it.
   void truncate_after(int64_t step);
 

@@ -321,6 +321,7 @@ Scalars Trainer::validate(Split split) {
       model_->train();
       return {};
     }
+    if (writer_) writer_->heartbeat_if_due();  // long evaluations still show the run is alive
     TensorMap batch = to_device(loader.next(), device_);
     split == Split::Test ? task_.test_step(batch) : task_.validation_step(batch);
   }

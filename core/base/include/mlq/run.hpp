@@ -43,7 +43,7 @@ std::filesystem::path output_root(const Config& config);
 std::filesystem::path manifest_path(const Config& config);
 // Same without a config (runs list/show): --db, else $MLQ_DB, else outputs/runs.sqlite.
 std::filesystem::path manifest_path(const std::string& db_flag);
-// The identity of an experiment: hash of the resolved config without trainer.resume.
+// The identity of an experiment: hash of the resolved config without trainer.resume and tags.
 std::string config_hash(const Config& config);
 
 }  // namespace mlq
