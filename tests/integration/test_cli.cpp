@@ -669,8 +669,8 @@ TEST_CASE("tags label runs in the manifest without changing the experiment's ide
   auto runs = manifest.list_runs();
   REQUIRE(runs.size() == 2);
   const auto& tagged = runs[1];  // newest first
-  CHECK(manifest.tags(tagged.id) == std::map<std::string, std::string>{{"baseline", "yes"},
-                                                                       {"round", "2"}});
+  CHECK(manifest.tags(tagged.id) ==
+        std::map<std::string, std::string>{{"baseline", "yes"}, {"round", "2"}});
   CHECK(manifest.tags(runs[0].id).empty());
   CHECK(tagged.config_hash == runs[0].config_hash);
 }

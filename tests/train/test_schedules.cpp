@@ -2,6 +2,7 @@
 #include <torch/torch.h>
 
 #include "mlq/data_loader.hpp"
+#include "mlq/error.hpp"
 #include "mlq/optim.hpp"
 #include "train/toy_task.hpp"
 
@@ -87,4 +88,51 @@ TEST_CASE("collate stacks each named tensor") {
   auto batch = mlq::collate({{{"a", torch::ones({2})}}, {{"a", torch::zeros({2})}}});
   CHECK(batch.at("a").sizes() == torch::IntArrayRef({2, 2}));
   CHECK(batch.at("a")[0][0].item<float>() == 1.0f);
+}
+
+namespace {
+
+// Every batch's inputs, epoch by epoch, as plain numbers.
+std::vector<float> drain(mlq::DataLoader& loader, int epochs) {
+  std::vector<float> xs;
+  for (int e = 0; e < epochs; ++e) {
+    while (!loader.epoch_done()) {
+      auto batch = loader.next().at("input");
+      for (int64_t i = 0; i < batch.size(0); ++i) xs.push_back(batch[i][0].item<float>());
+    }
+    loader.start_next_epoch();
+  }
+  return xs;
+}
+
+struct FailingData : mlq::test::LineData {
+  FailingData() : LineData(20, -1) {}
+  mlq::TensorMap get(int64_t i) const override {
+    if (i == 13) throw mlq::UserError("example 13 is unreadable");
+    return LineData::get(i);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("loader workers change nothing but speed: same batches, same order, exact seek") {
+  auto data = std::make_shared<mlq::test::LineData>(50, -1);
+  mlq::DataLoader serial(data, 4, true, 11, false);
+  mlq::DataLoader threaded(data, 4, true, 11, false, /*workers=*/3, /*prefetch=*/2);
+  CHECK(drain(serial, 3) == drain(threaded, 3));
+
+  mlq::DataLoader reference(data, 4, true, 11, false);
+  reference.seek({1, 5});
+  mlq::DataLoader resumed(data, 4, true, 11, false, 2, 4);
+  resumed.next();  // workers already running on epoch 0
+  resumed.seek({1, 5});
+  CHECK(resumed.next().at("input").equal(reference.next().at("input")));
+}
+
+TEST_CASE("a dataset error in a loader worker reaches the caller") {
+  mlq::DataLoader loader(std::make_shared<FailingData>(), 4, false, 0, false, 2, 2);
+  loader.next();
+  loader.next();
+  loader.next();
+  CHECK_THROWS_WITH_AS(loader.next(), "example 13 is unreadable", mlq::UserError);
 }

@@ -76,9 +76,10 @@ Run Run::create(Manifest& manifest, const Config& config, const std::vector<std:
   manifest.create_run(record, config.flatten());
   // [tags] label a run (tags.baseline = "yes"); they are not part of the experiment's identity.
   for (const auto& key : config.keys("tags"))
-    manifest.set_tag(id, key, config.table().at_path("tags." + key).is_string()
-                                  ? config.get_string("tags." + key)
-                                  : toml_literal(*config.table().at_path("tags." + key).node()));
+    manifest.set_tag(id, key,
+                     config.table().at_path("tags." + key).is_string()
+                         ? config.get_string("tags." + key)
+                         : toml_literal(*config.table().at_path("tags." + key).node()));
   return Run(manifest, id, fs::absolute(dir));
 }
 

@@ -58,6 +58,8 @@ TrainerOptions TrainerOptions::from(const Config& c) {
   c.check_known_keys("", {"max_steps",
                           "max_epochs",
                           "batch_size",
+                          "num_workers",
+                          "prefetch_batches",
                           "val_every_n_steps",
                           "val_every_n_epochs",
                           "limit_val_batches",
@@ -82,6 +84,8 @@ TrainerOptions TrainerOptions::from(const Config& c) {
   o.max_steps = c.get_int("max_steps", o.max_steps);
   o.max_epochs = c.get_int("max_epochs", o.max_epochs);
   o.batch_size = c.get_int("batch_size", o.batch_size);
+  o.num_workers = c.get_int("num_workers", o.num_workers);
+  o.prefetch_batches = c.get_int("prefetch_batches", o.prefetch_batches);
   o.val_every_n_steps = c.get_int("val_every_n_steps", o.val_every_n_steps);
   o.val_every_n_epochs = c.get_int("val_every_n_epochs", o.val_every_n_epochs);
   o.limit_val_batches = c.get_int("limit_val_batches", o.limit_val_batches);
@@ -185,7 +189,8 @@ void Trainer::setup() {
   if (!train_data)
     throw UserError("task '" + config_.get_string("task") + "' has no training data");
   loader_ = std::make_unique<DataLoader>(train_data, options_.batch_size, /*shuffle=*/true,
-                                         static_cast<uint64_t>(options_.seed), /*drop_last=*/true);
+                                         static_cast<uint64_t>(options_.seed), /*drop_last=*/true,
+                                         options_.num_workers, options_.prefetch_batches);
   schedule_ = std::make_unique<LrSchedule>(config_.section("trainer.scheduler"),
                                            optimizer_config.get_double("lr", 1e-3), total_steps());
   if (run_ && is_global_zero()) writer_ = std::make_unique<MetricWriter>(*run_);
@@ -312,7 +317,8 @@ Scalars Trainer::validate(Split split) {
   if (!dataset) return {};
   torch::NoGradGuard no_grad;
   model_->eval();
-  DataLoader loader(dataset, options_.batch_size, /*shuffle=*/false, 0, /*drop_last=*/false);
+  DataLoader loader(dataset, options_.batch_size, /*shuffle=*/false, 0, /*drop_last=*/false,
+                    options_.num_workers, options_.prefetch_batches);
   int64_t limit = loader.batches_per_epoch();
   if (split == Split::Validation && options_.limit_val_batches > 0)
     limit = std::min(limit, options_.limit_val_batches);

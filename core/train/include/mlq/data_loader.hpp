@@ -15,16 +15,21 @@ struct LoaderPosition {
 };
 
 // Batches a Dataset: seeded per-epoch shuffling (the order of epoch e depends only on the seed
-// and e), drop_last, and collation by stacking each named tensor.
+// and e), drop_last, and collation by stacking each named tensor. With workers > 0, that many
+// threads assemble the next batches ahead (at most `prefetch` waiting); batches still come out
+// in order and their content depends only on (seed, epoch, index), so resuming stays exact.
 class DataLoader {
  public:
   DataLoader(std::shared_ptr<Dataset> dataset, int64_t batch_size, bool shuffle, uint64_t seed,
-             bool drop_last);
+             bool drop_last, int64_t workers = 0, int64_t prefetch = 4);
+  ~DataLoader();
+  DataLoader(const DataLoader&) = delete;
+  DataLoader& operator=(const DataLoader&) = delete;
 
   int64_t batches_per_epoch() const;
   // True once every batch of the current epoch was handed out.
   bool epoch_done() const { return position_.batch >= batches_per_epoch(); }
-  void start_next_epoch() { position_ = {position_.epoch + 1, 0}; }
+  void start_next_epoch();
   // The next batch of the current epoch (requires !epoch_done()).
   TensorMap next();
   const LoaderPosition& position() const { return position_; }
@@ -32,6 +37,10 @@ class DataLoader {
 
  private:
   std::vector<int64_t> epoch_order(int64_t epoch) const;
+  TensorMap make_batch(int64_t batch) const;
+  void start_workers();
+  void stop_workers();
+  void work();
 
   std::shared_ptr<Dataset> dataset_;
   int64_t batch_size_;
@@ -41,6 +50,11 @@ class DataLoader {
   LoaderPosition position_;
   std::vector<int64_t> order_;
   int64_t order_epoch_ = -1;
+
+  int64_t workers_;
+  int64_t prefetch_;
+  struct Prefetch;
+  std::unique_ptr<Prefetch> prefetch_state_;
 };
 
 // Stacks examples key by key.

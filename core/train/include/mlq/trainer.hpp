@@ -23,6 +23,8 @@ struct TrainerOptions {
   int64_t max_steps = 1000;
   int64_t max_epochs = 0;  // 0: unlimited
   int64_t batch_size = 16;
+  int64_t num_workers = 0;       // loader threads assembling batches ahead (0: on the main thread)
+  int64_t prefetch_batches = 4;  // batches each loader may hold ready
   int64_t val_every_n_steps = 0;
   int64_t val_every_n_epochs = 1;
   int64_t limit_val_batches = 0;  // 0: all
