@@ -95,6 +95,7 @@ TEST_CASE("gradient accumulation equals one larger batch") {
 }
 
 TEST_CASE("gradient clipping by value bounds each update") {
+  torch::manual_seed(5);
   ToyTask task;
   torch::Tensor before = weights(task);
   mlq::Trainer trainer(config_from(trainer_toml("max_steps = 1\ngradient_clip_val = 0.01\n"
@@ -102,7 +103,7 @@ TEST_CASE("gradient clipping by value bounds each update") {
                        task, nullptr);
   trainer.fit();
   auto change = (weights(task) - before).abs().max().item<double>();
-  CHECK(change <= 0.1 * 0.01 + 1e-9);  // lr x clip
+  CHECK(change <= 0.1 * 0.01 + 1e-6);  // lr x clip, plus float32 rounding; unclipped is ~0.1
   CHECK(change > 0);
 }
 
@@ -112,7 +113,7 @@ TEST_CASE("gradient clipping by norm bounds the update norm") {
   mlq::Trainer trainer(config_from(trainer_toml("max_steps = 1\ngradient_clip_val = 0.05")), task,
                        nullptr);
   trainer.fit();
-  CHECK((weights(task) - before).norm().item<double>() <= 0.1 * 0.05 + 1e-7);
+  CHECK((weights(task) - before).norm().item<double>() <= 0.1 * 0.05 + 1e-6);
 }
 
 TEST_CASE("non-finite loss: skip counts and continues, stop fails with a clear message") {
