@@ -8,7 +8,7 @@ packages=(
   libtomlplusplus-dev libcxxopts-dev libboost-dev libfmt-dev
   libsqlite3-dev sqlite3 doctest-dev
   libsox-dev libsox-fmt-all sox libfluidsynth-dev timgm6mb-soundfont nlohmann-json3-dev
-  python3-numpy
+  python3-numpy python3-torchaudio
 )
 
 missing=()

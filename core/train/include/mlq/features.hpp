@@ -1,0 +1,47 @@
+#pragma once
+// Spectral features: STFT power (or magnitude) spectrogram, mel filterbank (Slaney scale and
+// area normalisation as librosa's default, or HTK), and log with a floor.
+#include <torch/types.h>
+
+#include <string>
+
+#include "mlq/config.hpp"
+
+namespace mlq {
+
+// [features]; the defaults are the reference piano-transcription front end (DESIGN.md §6).
+struct FeatureOptions {
+  double sample_rate = 16000;
+  int64_t n_fft = 2048;
+  int64_t win_length = 2048;
+  int64_t hop_length = 160;
+  double f_min = 30;
+  double f_max = 8000;
+  int64_t n_mels = 229;
+  std::string mel_scale = "slaney";  // or "htk"
+  std::string norm = "slaney";       // or "none"
+  double power = 2.0;                // 2: power, 1: magnitude
+  bool log = true;                   // 10 * log10(max(x, log_floor))
+  double log_floor = 1e-10;
+
+  static FeatureOptions from(const Config& features_config);
+};
+
+// [n_fft / 2 + 1, n_mels] triangular filters, as torchaudio.functional.melscale_fbanks.
+torch::Tensor mel_filterbank(const FeatureOptions& options);
+
+// Audio [batch, samples] or [samples] -> features [batch, frames, n_mels] (or [frames, n_mels]).
+// Frames are centred (reflect padding): samples / hop_length + 1 of them.
+class MelFeatures {
+ public:
+  explicit MelFeatures(FeatureOptions options);
+  torch::Tensor operator()(const torch::Tensor& audio) const;
+  const FeatureOptions& options() const { return options_; }
+
+ private:
+  FeatureOptions options_;
+  torch::Tensor window_;
+  torch::Tensor filterbank_;
+};
+
+}  // namespace mlq

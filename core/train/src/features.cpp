@@ -1,0 +1,103 @@
+#include "mlq/features.hpp"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+namespace mlq {
+namespace {
+
+// Slaney's scale: linear below 1 kHz, logarithmic above (librosa's default, htk=False).
+constexpr double kSlaneyStep = 200.0 / 3.0;
+constexpr double kSlaneyLogHz = 1000.0;
+const double kSlaneyLogMel = kSlaneyLogHz / kSlaneyStep;
+const double kSlaneyLogStep = std::log(6.4) / 27.0;
+
+double hz_to_mel(double hz, bool htk) {
+  if (htk) return 2595.0 * std::log10(1.0 + hz / 700.0);
+  if (hz < kSlaneyLogHz) return hz / kSlaneyStep;
+  return kSlaneyLogMel + std::log(hz / kSlaneyLogHz) / kSlaneyLogStep;
+}
+
+void check(bool ok, const Config& c, const char* key, const std::string& expected) {
+  if (!ok)
+    throw ConfigError(std::string("config key 'features.") + key + "' (" + c.origin(key) +
+                      "): expected " + expected);
+}
+
+}  // namespace
+
+FeatureOptions FeatureOptions::from(const Config& c) {
+  c.check_known_keys("", {"sample_rate", "n_fft", "win_length", "hop_length", "f_min", "f_max",
+                          "n_mels", "mel_scale", "norm", "power", "log", "log_floor"});
+  FeatureOptions o;
+  o.sample_rate = c.get_double("sample_rate", o.sample_rate);
+  o.n_fft = c.get_int("n_fft", o.n_fft);
+  o.win_length = c.get_int("win_length", o.n_fft);
+  o.hop_length = c.get_int("hop_length", o.hop_length);
+  o.f_min = c.get_double("f_min", o.f_min);
+  o.f_max = c.get_double("f_max", o.sample_rate / 2);
+  o.n_mels = c.get_int("n_mels", o.n_mels);
+  o.mel_scale = c.get_string("mel_scale", o.mel_scale);
+  o.norm = c.get_string("norm", o.norm);
+  o.power = c.get_double("power", o.power);
+  o.log = c.get_bool("log", o.log);
+  o.log_floor = c.get_double("log_floor", o.log_floor);
+  check(o.n_fft > 0 && o.win_length > 0 && o.win_length <= o.n_fft, c, "win_length",
+        "0 < win_length <= n_fft");
+  check(o.hop_length > 0, c, "hop_length", "a positive number of samples");
+  check(0 <= o.f_min && o.f_min < o.f_max && o.f_max <= o.sample_rate / 2, c, "f_max",
+        "0 <= f_min < f_max <= sample_rate / 2");
+  check(o.n_mels > 0, c, "n_mels", "a positive number of bands");
+  check(o.mel_scale == "slaney" || o.mel_scale == "htk", c, "mel_scale", "\"slaney\" or \"htk\"");
+  check(o.norm == "slaney" || o.norm == "none", c, "norm", "\"slaney\" or \"none\"");
+  check(o.power > 0, c, "power", "a positive exponent (2: power, 1: magnitude)");
+  return o;
+}
+
+// In float32 tensor arithmetic, step for step as torchaudio.functional.melscale_fbanks, so the
+// filters agree with the reference to rounding.
+torch::Tensor mel_filterbank(const FeatureOptions& o) {
+  const bool htk = o.mel_scale == "htk";
+  const int64_t n_freqs = o.n_fft / 2 + 1;
+  torch::Tensor freqs = torch::linspace(0, std::floor(o.sample_rate / 2), n_freqs);
+  torch::Tensor mels =
+      torch::linspace(hz_to_mel(o.f_min, htk), hz_to_mel(o.f_max, htk), o.n_mels + 2);
+  torch::Tensor points =
+      htk ? 700.0 * (torch::pow(10.0, mels / 2595.0) - 1.0)
+          : torch::where(mels >= kSlaneyLogMel,
+                         kSlaneyLogHz * torch::exp(kSlaneyLogStep * (mels - kSlaneyLogMel)),
+                         kSlaneyStep * mels);
+  torch::Tensor widths = points.slice(0, 1) - points.slice(0, 0, -1);
+  torch::Tensor slopes = points.unsqueeze(0) - freqs.unsqueeze(1);  // [n_freqs, n_mels + 2]
+  torch::Tensor down = -1.0 * slopes.slice(1, 0, -2) / widths.slice(0, 0, -1);
+  torch::Tensor up = slopes.slice(1, 2) / widths.slice(0, 1);
+  torch::Tensor bank = torch::clamp_min(torch::minimum(down, up), 0.0);
+  if (o.norm == "slaney")
+    bank = bank * (2.0 / (points.slice(0, 2, o.n_mels + 2) - points.slice(0, 0, o.n_mels)));
+  return bank;
+}
+
+MelFeatures::MelFeatures(FeatureOptions options)
+    : options_(std::move(options)),
+      window_(
+          torch::hann_window(options_.win_length, torch::TensorOptions().dtype(torch::kFloat32))),
+      filterbank_(mel_filterbank(options_)) {}
+
+torch::Tensor MelFeatures::operator()(const torch::Tensor& audio) const {
+  const bool batched = audio.dim() == 2;
+  torch::Tensor x = batched ? audio : audio.unsqueeze(0);
+  namespace F = torch::nn::functional;
+  const int64_t pad = options_.n_fft / 2;
+  x = F::pad(x.unsqueeze(1), F::PadFuncOptions({pad, pad}).mode(torch::kReflect)).squeeze(1);
+  torch::Tensor spectrum =
+      torch::stft(x, options_.n_fft, options_.hop_length, options_.win_length,
+                  window_.to(x.device()), /*normalized=*/false, /*onesided=*/true,
+                  /*return_complex=*/true);  // [batch, freqs, frames]
+  torch::Tensor power = spectrum.abs().pow(options_.power);
+  torch::Tensor mel = torch::matmul(power.transpose(1, 2), filterbank_.to(x.device()));
+  if (options_.log) mel = 10.0 * torch::log10(torch::clamp_min(mel, options_.log_floor));
+  return batched ? mel : mel.squeeze(0);  // [batch, frames, n_mels]
+}
+
+}  // namespace mlq
