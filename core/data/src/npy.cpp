@@ -146,22 +146,29 @@ void NpyWriter::finish() {
   fs::rename(temporary_, path_);
 }
 
-void write_npy(const fs::path& path, const std::vector<float>& values,
-               const std::vector<int64_t>& shape) {
-  NpyWriter writer(path, DType::Float32,
+namespace {
+
+// Rows of `shape` beyond the first dimension; a 1-D array has none.
+template <class T>
+void write_values(const fs::path& path, DType dtype, const std::vector<T>& values,
+                  const std::vector<int64_t>& shape) {
+  NpyWriter writer(path, dtype,
                    shape.size() > 1 ? std::vector<int64_t>(shape.begin() + 1, shape.end())
                                     : std::vector<int64_t>{});
   writer.append(values.data(), values.size());
   writer.finish();
 }
 
+}  // namespace
+
+void write_npy(const fs::path& path, const std::vector<float>& values,
+               const std::vector<int64_t>& shape) {
+  write_values(path, DType::Float32, values, shape);
+}
+
 void write_npy(const fs::path& path, const std::vector<int16_t>& values,
                const std::vector<int64_t>& shape) {
-  NpyWriter writer(path, DType::Int16,
-                   shape.size() > 1 ? std::vector<int64_t>(shape.begin() + 1, shape.end())
-                                    : std::vector<int64_t>{});
-  writer.append(values.data(), values.size());
-  writer.finish();
+  write_values(path, DType::Int16, values, shape);
 }
 
 NpyFile::NpyFile(const fs::path& path) : path_(path) {
