@@ -8,5 +8,6 @@ namespace mlq {
 int train_command(const std::vector<std::string>& args);
 int plugins_command(const std::vector<std::string>& args);
 int preprocess_command(const std::vector<std::string>& args);
+int features_command(const std::vector<std::string>& args);
 
 }  // namespace mlq

@@ -20,6 +20,7 @@ usage:
   runner --cfg [--task=T] --config=FILE [overrides...]   print the resolved config
   runner --multirun --config=FILE a=1,2 b=x,y        one run per combination
   runner preprocess --config=FILE [overrides...]    decode, resample and index audio data
+  runner features --config=FILE AUDIO -o OUT.npy    the model-input features of a file
   runner plugins [--plugin-dir DIR]                 list plugins and what they register
   runner runs list|show ID [--db FILE]              past runs from the SQLite manifest
 
@@ -39,6 +40,7 @@ int dispatch(const std::vector<std::string>& args) {
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "plugins") return mlq::plugins_command(rest);
   if (args[0] == "preprocess") return mlq::preprocess_command(rest);
+  if (args[0] == "features") return mlq::features_command(rest);
   if (args[0] == "runs") {
     std::string db_flag;
     std::vector<std::string> runs_args;

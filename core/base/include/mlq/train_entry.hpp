@@ -21,4 +21,13 @@ struct FitRequest {
 // Trains (and tests, when the task has test data). Throws on failure.
 using CoreFitFn = void(const FitRequest&);
 
+// `runner features`: the model-input features ([features] of the config) of one audio file,
+// written as a [frames, n_mels] float32 .npy. Exported as `mlq_core_features`.
+struct FeaturesRequest {
+  const Config* config = nullptr;
+  std::filesystem::path audio;
+  std::filesystem::path output;
+};
+using CoreFeaturesFn = void(const FeaturesRequest&);
+
 }  // namespace mlq
