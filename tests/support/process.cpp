@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cerrno>
 
 #include <stdexcept>
 
@@ -50,8 +51,8 @@ pid_t start_process(const std::vector<std::string>& argv, const std::filesystem:
 
 int wait_process(pid_t pid) {
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-  }
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) throw std::runtime_error("waitpid failed for pid " + std::to_string(pid));
   return decode_status(status);
 }
 

@@ -570,12 +570,7 @@ std::string nearest(std::string_view word, const std::vector<std::string>& candi
 }
 
 std::string hash_hex(std::string_view text) {
-  uint64_t hash = 14695981039346656037ull;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return fmt::format("{:016x}", hash);
+  return fmt::format("{:016x}", fnv1a(text));
 }
 
 }  // namespace mlq

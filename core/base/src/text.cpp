@@ -35,6 +35,14 @@ std::string json_quote(std::string_view text) {
   return out + "\"";
 }
 
+uint64_t fnv1a(std::string_view bytes, uint64_t hash) {
+  for (unsigned char c : bytes) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
 std::string json_number(double value) {
   if (!std::isfinite(value)) return "null";
   return fmt::format("{}", value);

@@ -18,6 +18,7 @@
 #include "mlq/maestro.hpp"
 #include "mlq/npy.hpp"
 #include "mlq/progress.hpp"
+#include "mlq/text.hpp"
 
 namespace mlq {
 namespace fs = std::filesystem;
@@ -199,14 +200,11 @@ PreprocessOptions PreprocessOptions::from(const Config& c) {
 std::string file_checksum(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UserError(path.string() + ": cannot read");
-  uint64_t hash = 1469598103934665603ULL;
+  uint64_t hash = kFnv1aOffset;
   std::vector<char> buffer(1 << 20);
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    for (std::streamsize i = 0; i < in.gcount(); ++i) {
-      hash ^= static_cast<unsigned char>(buffer[i]);
-      hash *= 1099511628211ULL;
-    }
+    hash = fnv1a(std::string_view(buffer.data(), static_cast<size_t>(in.gcount())), hash);
   }
   return fmt::format("{:016x}", hash);
 }
