@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "mlq/allocator.hpp"
 #include "mlq/error.hpp"
 #include "mlq/run.hpp"
 #include "mlq/version.hpp"
@@ -70,6 +71,7 @@ int dispatch(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  mlq::tune_allocator_for_training();
   try {
     return dispatch(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const mlq::UserError& e) {

@@ -10,7 +10,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 baseline=$root/tests/baselines/regression.json
 cd "$work"
-"$root/build/bin/runner" --config="$root/configs/exp.toml" trainer.threads=1 \
+"$root/build/bin/runner" --config="$root/configs/regression.toml" trainer.threads=1 \
   trainer.progress_bar=false >run.log 2>&1 || { cat run.log; exit 1; }
 if [ "${1:-}" = "--write" ]; then
   "$root/build/bin/runner" regress --run=latest --write-baseline="$baseline"

@@ -6,7 +6,7 @@
 namespace mlq::test {
 
 inline std::vector<std::string> short_run_args(std::vector<std::string> extra = {}) {
-  std::vector<std::string> args{"--config=" MLQ_SOURCE_DIR "/configs/exp.toml",
+  std::vector<std::string> args{"--config=" MLQ_SOURCE_DIR "/configs/regression.toml",
                                 "trainer.threads=1",
                                 "trainer.progress_bar=false",
                                 "trainer.log_every_n_steps=1",

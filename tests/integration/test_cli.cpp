@@ -26,7 +26,7 @@ using mlq::test::write_file;
 
 namespace {
 
-const std::string kConfigFile = std::string(MLQ_SOURCE_DIR) + "/configs/exp.toml";
+const std::string kConfigFile = std::string(MLQ_SOURCE_DIR) + "/configs/regression.toml";
 const std::string kConfig = "--config=" + kConfigFile;
 
 fs::path fake_dir(const std::string& name) {
@@ -679,12 +679,14 @@ TEST_CASE("tags label runs in the manifest without changing the experiment's ide
 TEST_CASE("runner summary lists the model's layers and parameters") {
   mlq::test::TempDir dir;
   auto result = mlq::test::run_runner(
-      {"summary", "--config=" MLQ_SOURCE_DIR "/configs/exp.toml", "model.hidden=[8]"}, dir.path());
+      {"summary", "--config=" MLQ_SOURCE_DIR "/configs/regression.toml", "model.hidden=[8]"},
+      dir.path());
   REQUIRE_MESSAGE(result.exit_code == 0, result.out);
   CHECK_MESSAGE(result.out.find("trainable parameters: ") != std::string::npos, result.out);
   CHECK_MESSAGE(result.out.find("not reported by the model") != std::string::npos, result.out);
   auto bad = mlq::test::run_runner(
-      {"summary", "--config=" MLQ_SOURCE_DIR "/configs/exp.toml", "model.hiden=1"}, dir.path());
+      {"summary", "--config=" MLQ_SOURCE_DIR "/configs/regression.toml", "model.hiden=1"},
+      dir.path());
   CHECK(bad.exit_code == 2);
   CHECK_MESSAGE(bad.out.find("model.hiden") != std::string::npos, bad.out);
 }

@@ -13,7 +13,7 @@ TEST_CASE("runner features writes the log-mel features of any audio file libsox 
   auto made = run_process(
       {"sox", "-n", "-r", "44100", "-c", "2", flac.string(), "synth", "1.0", "sine", "440"});
   REQUIRE_MESSAGE(made.exit_code == 0, made.out);
-  const std::string config = "--config=" MLQ_SOURCE_DIR "/configs/exp.toml";
+  const std::string config = "--config=" MLQ_SOURCE_DIR "/configs/regression.toml";
   auto result =
       run_runner({"features", config, flac.string(), "-o", (dir / "out.npy").string()}, dir.path());
   REQUIRE_MESSAGE(result.exit_code == 0, result.out);
@@ -32,7 +32,7 @@ TEST_CASE("runner features writes the log-mel features of any audio file libsox 
 
 TEST_CASE("runner features errors are one line and write nothing") {
   TempDir dir;
-  const std::string config = "--config=" MLQ_SOURCE_DIR "/configs/exp.toml";
+  const std::string config = "--config=" MLQ_SOURCE_DIR "/configs/regression.toml";
   write_file(dir / "noise.wav", std::string(1000, 'x'));
   auto bad = run_runner(
       {"features", config, (dir / "noise.wav").string(), "-o", (dir / "out.npy").string()},

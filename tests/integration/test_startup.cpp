@@ -16,7 +16,7 @@ std::string loaded_libraries(const std::vector<std::string>& args, const TempDir
 
 TEST_CASE("light commands never load LibTorch - training commands do") {
   TempDir dir;
-  const std::string config = "--config=" MLQ_SOURCE_DIR "/configs/exp.toml";
+  const std::string config = "--config=" MLQ_SOURCE_DIR "/configs/regression.toml";
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"--help"}, {"--cfg", config}, {"plugins", "--help"}, {"runs", "list"}}) {
     INFO("runner " << args[0]);

@@ -193,3 +193,38 @@ TEST_CASE("training the transcription task makes its data, trains, and tests on 
   CHECK(bad_audio.exit_code == 2);
   CHECK_MESSAGE(bad_audio.out.find("noise.wav: ") != std::string::npos, bad_audio.out);
 }
+
+TEST_CASE("the default experiment trains harmonic_cnn and scores unseen timbres apart") {
+  TempDir dir;
+  auto result = runner_in(
+      dir,
+      {"--config=" MLQ_SOURCE_DIR "/configs/exp.toml", "data.synth.pieces=[3,1,1]",
+       "data.synth.piece_seconds=4.0", "data.segment_seconds=1.0", "data.eval_segment_seconds=2.0",
+       "trainer.max_steps=3", "trainer.batch_size=2", "trainer.val_every_n_steps=3",
+       "trainer.log_every_n_steps=1", "trainer.progress_bar=false", "trainer.threads=1"});
+  REQUIRE_MESSAGE(result.exit_code == 0, result.out);
+  // The test piece rendered with the evaluation soundfont, preprocessed into a folder of its own.
+  CHECK(fs::exists(dir / "data" / "preprocessed" / "synth-piano-eval-MuseScore_General_Lite" /
+                   "index.csv"));
+  std::string metrics;
+  for (const auto& file : fs::recursive_directory_iterator(dir / "outputs"))
+    if (file.path().filename() == "metrics.csv") metrics = read_file(file.path());
+  for (const char* key : {"val_onset_f1", "test_onset_f1", "test_unseen_onset_f1",
+                          "test_unseen_frame_f1", "train_loss"})
+    CHECK_MESSAGE(metrics.find(std::string(",") + key + ",") != std::string::npos,
+                  std::string(key));
+  CHECK_MESSAGE(metrics.find(",val_unseen_") == std::string::npos, metrics);
+
+  fs::path checkpoint;
+  for (const auto& file : fs::recursive_directory_iterator(dir / "outputs"))
+    if (file.path().filename() == "last.pt") checkpoint = file.path();
+  REQUIRE(!checkpoint.empty());
+  const fs::path wav = dir / "tone.wav";
+  REQUIRE(run_process({"sox", "-n", "-r", "16000", wav.string(), "synth", "5", "pluck", "262"})
+              .exit_code == 0);
+  auto predicted = runner_in(dir, {"predict", "--checkpoint=" + checkpoint.string(), wav.string(),
+                                   "-o", (dir / "midi").string()});
+  REQUIRE_MESSAGE(predicted.exit_code == 0, predicted.out);
+  CHECK(mlq::transcription::read_midi(dir / "midi" / "tone.mid").duration ==
+        doctest::Approx(5.0).epsilon(0.01));
+}

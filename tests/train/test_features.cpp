@@ -92,4 +92,35 @@ TEST_CASE("feature settings are checked") {
                        doctest::Contains("\"slaney\" or \"htk\""), mlq::ConfigError);
   CHECK_THROWS_WITH_AS(mlq::FeatureOptions::from(config_from("n_mel = 128")),
                        doctest::Contains("did you mean 'n_mels'"), mlq::ConfigError);
+  CHECK_THROWS_WITH_AS(mlq::FeatureOptions::from(config_from("filterbank = 'cqt'")),
+                       doctest::Contains("\"mel\" or \"semitone\""), mlq::ConfigError);
+  // MIDI 21 + 110 = 131 (about 15.8 kHz) is past 8 kHz.
+  CHECK_THROWS_WITH_AS(
+      mlq::FeatureOptions::from(config_from("filterbank = 'semitone'\nsemitone_bins = 111")),
+      doctest::Contains("features.semitone_bins"), mlq::ConfigError);
+}
+
+TEST_CASE("semitone bands: each a weighted mean of the spectrum, a tone lights its own band") {
+  const mlq::FeatureOptions options =
+      mlq::FeatureOptions::from(config_from("filterbank = 'semitone'\nsemitone_bins = 99"));
+  CHECK(options.bands() == 99);
+  const torch::Tensor bank = mlq::semitone_filterbank(options);
+  REQUIRE(bank.sizes() == torch::IntArrayRef({1025, 99}));
+  CHECK(torch::allclose(bank.sum(0), torch::ones({99}), 1e-5, 1e-6));
+  CHECK(bank.min().item<float>() >= 0);
+  // Low bands are narrower than an FFT bin (7.8 Hz): they still interpolate between bins.
+  CHECK((bank.select(1, 0) > 0).sum().item<int64_t>() >= 2);
+  mlq::MelFeatures features(options);
+  for (int midi : {45, 60, 69, 100, 108}) {
+    CAPTURE(midi);
+    const double hz = 440.0 * std::pow(2.0, (midi - 69) / 12.0);
+    const torch::Tensor t = torch::arange(16000, torch::kFloat64) / 16000.0;
+    const torch::Tensor tone = (0.3 * torch::sin(2 * M_PI * hz * t)).to(torch::kFloat32);
+    const torch::Tensor bands = features(tone).mean(0);  // [99]
+    CHECK(bands.argmax().item<int64_t>() == midi - 21);
+    if (midi < 60) continue;
+    // A semitone away is well below (from middle C up, where a semitone spans 2+ FFT bins).
+    CHECK(bands[midi - 21].item<float>() - bands[midi - 20].item<float>() > 5);
+    CHECK(bands[midi - 21].item<float>() - bands[midi - 22].item<float>() > 5);
+  }
 }

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <fmt/format.h>
+
 #include <cmath>
 
 namespace mlq {
@@ -19,6 +21,10 @@ double hz_to_mel(double hz, bool htk) {
   return kSlaneyLogMel + std::log(hz / kSlaneyLogHz) / kSlaneyLogStep;
 }
 
+double midi_to_hz(double midi) {
+  return 440.0 * std::pow(2.0, (midi - 69) / 12);
+}
+
 void check(bool ok, const Config& c, const char* key, const std::string& expected) {
   if (!ok)
     throw ConfigError(std::string("config key 'features.") + key + "' (" + c.origin(key) +
@@ -29,7 +35,8 @@ void check(bool ok, const Config& c, const char* key, const std::string& expecte
 
 FeatureOptions FeatureOptions::from(const Config& c) {
   c.check_known_keys("", {"sample_rate", "n_fft", "win_length", "hop_length", "f_min", "f_max",
-                          "n_mels", "mel_scale", "norm", "power", "log", "log_floor"});
+                          "n_mels", "mel_scale", "norm", "power", "log", "log_floor", "filterbank",
+                          "first_midi", "bins_per_semitone", "semitone_bins"});
   FeatureOptions o;
   o.sample_rate = c.get_double("sample_rate", o.sample_rate);
   o.n_fft = c.get_int("n_fft", o.n_fft);
@@ -43,6 +50,10 @@ FeatureOptions FeatureOptions::from(const Config& c) {
   o.power = c.get_double("power", o.power);
   o.log = c.get_bool("log", o.log);
   o.log_floor = c.get_double("log_floor", o.log_floor);
+  o.filterbank = c.get_string("filterbank", o.filterbank);
+  o.first_midi = c.get_double("first_midi", o.first_midi);
+  o.bins_per_semitone = c.get_int("bins_per_semitone", o.bins_per_semitone);
+  o.semitone_bins = c.get_int("semitone_bins", o.semitone_bins);
   check(o.n_fft > 0 && o.win_length > 0 && o.win_length <= o.n_fft, c, "win_length",
         "0 < win_length <= n_fft");
   check(o.hop_length > 0, c, "hop_length", "a positive number of samples");
@@ -52,6 +63,15 @@ FeatureOptions FeatureOptions::from(const Config& c) {
   check(o.mel_scale == "slaney" || o.mel_scale == "htk", c, "mel_scale", "\"slaney\" or \"htk\"");
   check(o.norm == "slaney" || o.norm == "none", c, "norm", "\"slaney\" or \"none\"");
   check(o.power > 0, c, "power", "a positive exponent (2: power, 1: magnitude)");
+  check(o.filterbank == "mel" || o.filterbank == "semitone", c, "filterbank",
+        "\"mel\" or \"semitone\"");
+  check(o.bins_per_semitone > 0, c, "bins_per_semitone", "a positive number of bands");
+  check(o.semitone_bins > 0, c, "semitone_bins", "a positive number of bands");
+  const double top_midi =
+      o.first_midi + static_cast<double>(o.semitone_bins - 1) / o.bins_per_semitone;
+  check(o.filterbank == "mel" || midi_to_hz(top_midi) < o.sample_rate / 2, c, "semitone_bins",
+        fmt::format("bands up to MIDI {:g} ({:.0f} Hz) below the Nyquist frequency {:g} Hz",
+                    top_midi, midi_to_hz(top_midi), o.sample_rate / 2));
   return o;
 }
 
@@ -78,11 +98,33 @@ torch::Tensor mel_filterbank(const FeatureOptions& o) {
   return bank;
 }
 
+torch::Tensor semitone_filterbank(const FeatureOptions& o) {
+  const int64_t n_freqs = o.n_fft / 2 + 1;
+  const double bin_hz = o.sample_rate / static_cast<double>(o.n_fft);
+  const double step = std::pow(2.0, 1.0 / (12.0 * static_cast<double>(o.bins_per_semitone)));
+  torch::Tensor bank = torch::zeros({n_freqs, o.semitone_bins}, torch::kFloat64);
+  auto weights = bank.accessor<double, 2>();
+  for (int64_t k = 0; k < o.semitone_bins; ++k) {
+    const double centre = midi_to_hz(o.first_midi + static_cast<double>(k) /
+                                                        static_cast<double>(o.bins_per_semitone));
+    const double half_width = std::max(centre * (step - 1), bin_hz);
+    double sum = 0;
+    for (int64_t f = 0; f < n_freqs; ++f) {
+      weights[f][k] =
+          std::max(0.0, 1.0 - std::abs(static_cast<double>(f) * bin_hz - centre) / half_width);
+      sum += weights[f][k];
+    }
+    for (int64_t f = 0; f < n_freqs; ++f) weights[f][k] /= sum;
+  }
+  return bank.to(torch::kFloat32);
+}
+
 MelFeatures::MelFeatures(FeatureOptions options)
     : options_(std::move(options)),
       window_(
           torch::hann_window(options_.win_length, torch::TensorOptions().dtype(torch::kFloat32))),
-      filterbank_(mel_filterbank(options_)) {
+      filterbank_(options_.filterbank == "mel" ? mel_filterbank(options_)
+                                               : semitone_filterbank(options_)) {
   const torch::Tensor bank = filterbank_.t().contiguous();  // [n_mels, n_freqs]
   for (int64_t m = 0; m < bank.size(0); ++m) {
     const torch::Tensor nonzero = bank[m].nonzero();

@@ -126,7 +126,7 @@ torch::Tensor model_input(const TensorMap& batch, const MelFeatures& features) {
 
 CrnnHighres::CrnnHighres(const Config& c, const FeatureOptions& features)
     : options_(CrnnOptions::from(c)), features_(features) {
-  const int64_t mel = features.n_mels, classes = options_.classes;
+  const int64_t mel = features.bands(), classes = options_.classes;
   bn0_ = register_module("bn0", mel_norm(mel, options_.bn_momentum));
   frame_ = register_module("frame_model", AcousticBranch(options_, mel, classes));
   onset_ = register_module("reg_onset_model", AcousticBranch(options_, mel, classes));
@@ -159,7 +159,7 @@ TensorMap CrnnHighres::forward(const TensorMap& batch) {
 }
 
 int64_t CrnnHighres::macs(int64_t frames) const {
-  const int64_t mel = features_.options().n_mels, classes = options_.classes;
+  const int64_t mel = features_.options().bands(), classes = options_.classes;
   const int64_t hidden = options_.gru_units;
   return 4 * frame_->macs(frames, mel) + bigru_macs(frames, 2 * classes, hidden, 1) +
          bigru_macs(frames, 3 * classes, hidden, 1) + 2 * frames * 2 * hidden * classes;
@@ -172,7 +172,7 @@ int64_t CrnnHighres::macs_per_second() const {
 
 CrnnPedal::CrnnPedal(const Config& c, const FeatureOptions& features)
     : options_(CrnnOptions::from(c)), features_(features) {
-  const int64_t mel = features.n_mels;
+  const int64_t mel = features.bands();
   bn0_ = register_module("bn0", mel_norm(mel, options_.bn_momentum));
   onset_ = register_module("reg_pedal_onset_model", AcousticBranch(options_, mel, 1));
   offset_ = register_module("reg_pedal_offset_model", AcousticBranch(options_, mel, 1));
@@ -187,7 +187,7 @@ TensorMap CrnnPedal::forward(const TensorMap& batch) {
 }
 
 int64_t CrnnPedal::macs(int64_t frames) const {
-  return 3 * frame_->macs(frames, features_.options().n_mels);
+  return 3 * frame_->macs(frames, features_.options().bands());
 }
 
 int64_t CrnnPedal::macs_per_second() const {

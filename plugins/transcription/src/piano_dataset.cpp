@@ -12,37 +12,56 @@ PianoDataOptions PianoDataOptions::from(const Config& c) {
   o.root = c.get_string("root");
   o.segment_seconds = c.get_double("segment_seconds", o.segment_seconds);
   o.hop_seconds = c.get_double("hop_seconds", o.hop_seconds);
+  o.eval_segment_seconds = c.get_double("eval_segment_seconds", o.segment_seconds);
+  if (c.has("unseen_roots"))
+    for (const std::string& root : c.get_strings("unseen_roots")) o.unseen_roots.push_back(root);
   o.frames_per_second = static_cast<int>(c.get_int("frames_per_second", o.frames_per_second));
-  if (o.segment_seconds <= 0 || o.hop_seconds <= 0)
-    throw ConfigError(
-        fmt::format("config keys 'data.segment_seconds' ({}) and "
-                    "'data.hop_seconds' ({}): expected positive seconds",
-                    c.origin("segment_seconds"), c.origin("hop_seconds")));
+  for (const char* key : {"segment_seconds", "hop_seconds", "eval_segment_seconds"})
+    if (c.get_double(key, 1) <= 0)
+      throw ConfigError(
+          fmt::format("config key 'data.{}' ({}): expected positive seconds", key, c.origin(key)));
   return o;
 }
 
 PianoDataset::PianoDataset(const PianoDataOptions& options, Split split) : options_(options) {
-  const std::filesystem::path index = options.root / "index.csv";
+  add_root(options.root, split);
+  if (split == Split::Test)
+    for (const auto& root : options.unseen_roots) add_root(root, split);
+}
+
+void PianoDataset::add_root(const std::filesystem::path& root, Split split) {
+  const std::filesystem::path index = root / "index.csv";
+  std::map<std::string, int64_t> piece_of;  // by index id
   for (const IndexEntry& entry : read_index(index)) {
     if (entry.split != split_name(split)) continue;
     if (entry.label.empty())
       throw UserError(fmt::format("{}: '{}' has no MIDI label (preprocess with label_ext)",
                                   index.string(), entry.id));
-    const Performance performance = read_midi(options.root / entry.label);
-    piece_of_[entry.id] = static_cast<int64_t>(pieces_.size());
-    pieces_.push_back({entry.id, extend_offsets_by_pedal(performance.notes, performance.pedals),
+    const Performance performance = read_midi(root / entry.label);
+    piece_of[entry.id] = static_cast<int64_t>(pieces_.size());
+    pieces_.push_back({entry.id, roots_.size(),
+                       extend_offsets_by_pedal(performance.notes, performance.pedals),
                        performance.pedals});
   }
-  const double hop = split == Split::Train ? options.hop_seconds : options.segment_seconds;
-  segments_ = std::make_unique<SegmentDataset>(
-      index, split_name(split), SegmentOptions{options.segment_seconds, hop},
-      [this](const IndexEntry& entry, double start, double end) {
-        return targets(entry, start, end);
-      });
+  const double length = options_.segment_seconds_of(split);
+  const double hop = split == Split::Train ? options_.hop_seconds : length;
+  roots_.push_back(std::make_unique<SegmentDataset>(
+      index, split_name(split), SegmentOptions{length, hop},
+      [this, piece_of](const IndexEntry& entry, double start, double end) {
+        return targets(piece_of.at(entry.id), start, end);
+      }));
+  size_ += roots_.back()->size();
 }
 
-TensorMap PianoDataset::targets(const IndexEntry& entry, double start, double end) const {
-  const int64_t piece = piece_of_.at(entry.id);
+TensorMap PianoDataset::get(int64_t index) const {
+  for (const auto& root : roots_) {
+    if (index < root->size()) return root->get(index);
+    index -= root->size();
+  }
+  throw std::out_of_range(fmt::format("piano data set: no example {}", index));
+}
+
+TensorMap PianoDataset::targets(int64_t piece, double start, double end) const {
   TargetOptions options;
   options.frames_per_second = options_.frames_per_second;
   const SegmentTargets t =

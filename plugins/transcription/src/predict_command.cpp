@@ -53,7 +53,8 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
   std::shared_ptr<Model> model = task.model();
   load_model_weights(*model, checkpoint);
   TranscribeOptions transcribe;
-  transcribe.window_seconds = config.get_double("data.segment_seconds", 10);
+  transcribe.window_seconds =
+      config.get_double("data.eval_segment_seconds", config.get_double("data.segment_seconds", 10));
   transcribe.batch = std::max<int64_t>(1, result["batch"].as<int64_t>());
   transcribe.postprocess = postprocess_options(config);
   const FeatureOptions features = FeatureOptions::from(config.section("features"));

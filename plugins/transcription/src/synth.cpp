@@ -32,10 +32,6 @@ struct Job {
   std::string name;  // relative path without extension
 };
 
-std::string stem_of(const std::string& soundfont) {
-  return fs::path(soundfont).stem().string();
-}
-
 }  // namespace
 
 SynthOptions SynthOptions::from(const Config& c) {
@@ -79,9 +75,14 @@ std::string SynthOptions::stamp() const {
       fmt::join(soundfonts, ", "), fmt::join(eval_soundfonts, ", "), json_quote(metadata));
 }
 
+std::string SynthOptions::soundfont_name(const std::string& soundfont) {
+  return fs::path(soundfont).stem().string();
+}
+
 std::string SynthOptions::eval_metadata(const std::string& soundfont) const {
   const fs::path file(metadata);
-  return (file.stem().string() + "-eval-" + stem_of(soundfont) + file.extension().string());
+  return (file.stem().string() + "-eval-" + SynthOptions::soundfont_name(soundfont) +
+          file.extension().string());
 }
 
 SynthReport synthesize(const SynthOptions& o) {
@@ -111,18 +112,20 @@ SynthReport synthesize(const SynthOptions& o) {
           {piece, kSplits[split], soundfont, fmt::format("{}/piece-{:04d}", kYear, piece)});
       if (split == 2)
         for (const auto& eval : o.eval_soundfonts)
-          jobs.push_back({piece, kSplits[split], eval,
-                          fmt::format("eval-{}/piece-{:04d}", stem_of(eval), piece)});
+          jobs.push_back(
+              {piece, kSplits[split], eval,
+               fmt::format("eval-{}/piece-{:04d}", SynthOptions::soundfont_name(eval), piece)});
     }
   const double seconds = o.piece_seconds + 1.0;  // the renderer's release tail
   for (const Job& job : jobs) {
-    MaestroRecord record{"ML-Quickstart synthesiser",
-                         fmt::format("Piece {} ({})", job.piece, stem_of(job.soundfont)),
-                         job.split,
-                         kYear,
-                         job.name + ".midi",
-                         job.name + ".wav",
-                         seconds};
+    MaestroRecord record{
+        "ML-Quickstart synthesiser",
+        fmt::format("Piece {} ({})", job.piece, SynthOptions::soundfont_name(job.soundfont)),
+        job.split,
+        kYear,
+        job.name + ".midi",
+        job.name + ".wav",
+        seconds};
     const bool eval = job.name.rfind("eval-", 0) == 0;
     (eval ? eval_records[job.soundfont] : records).push_back(record);
   }

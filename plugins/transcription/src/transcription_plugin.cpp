@@ -1,6 +1,7 @@
 // libmlq_transcription.so: piano transcription (audio -> MIDI) after Kong et al. 2021.
 #include "commands.hpp"
 #include "crnn.hpp"
+#include "harmonic_cnn.hpp"
 #include "losses.hpp"
 #include "mlq/plugin_api.hpp"
 #include "mlq/plugin_command.hpp"
@@ -18,8 +19,12 @@ void mlq_register(mlq::Registry& registry) {
   mlq::register_model(registry, "crnn_pedal", [](const mlq::Config& c) {
     return std::make_shared<CrnnPedal>(c, mlq::FeatureOptions::from(c.section("features")));
   });
+  mlq::register_model(registry, "harmonic_cnn", [](const mlq::Config& c) {
+    return std::make_shared<HarmonicCnn>(c, mlq::FeatureOptions::from(c.section("features")));
+  });
   mlq::register_loss(registry, "regression_bce",
                      [](const mlq::Config&) -> mlq::LossFn { return regression_bce; });
+  mlq::register_loss(registry, "weighted_bce", weighted_bce);
   mlq::register_command(
       registry, "transcription", "synth",
       {"compose and render the synthetic piano data set ([data.synth])", synth_command});

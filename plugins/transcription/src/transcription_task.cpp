@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "mlq/log.hpp"
 #include "mlq/preprocess.hpp"
 #include "mlq/tensor_utils.hpp"
@@ -50,22 +52,42 @@ void TranscriptionTask::setup(const Config& config, const Registry& registry) {
   spectrogram_augmentation_ = std::make_shared<BatchAugmentation>(spectrogram, registry);
 }
 
+namespace {
+
+void run_preprocess(const PreprocessOptions& options) {
+  const PreprocessReport report = preprocess(options);
+  if (report.processed > 0)
+    log::info("preprocess: {} files into {}", report.processed, options.destination_path.string());
+  if (!report.failed.empty())
+    throw UserError(fmt::format("preprocessing failed for {} files, first: {}",
+                                report.failed.size(), report.failed.front()));
+}
+
+}  // namespace
+
 void TranscriptionTask::prepare_data() {
   if (data_ready_) return;
+  std::optional<SynthOptions> synth;
   if (data_config_.has("synth")) {
-    const SynthOptions synth = SynthOptions::from(data_config_.section("synth"));
-    const SynthReport report = synthesize(synth);
+    synth = SynthOptions::from(data_config_.section("synth"));
+    const SynthReport report = synthesize(*synth);
     if (report.rendered > 0)
       log::info("synth: rendered {} pieces ({:.1f} min of audio) in {:.1f} s", report.rendered,
                 report.audio_seconds / 60, report.wall_seconds);
   }
   if (data_config_.has("preprocess")) {
-    const PreprocessReport report =
-        preprocess(PreprocessOptions::from(data_config_.section("preprocess")));
-    if (report.processed > 0) log::info("preprocess: {} files", report.processed);
-    if (!report.failed.empty())
-      throw UserError(fmt::format("preprocessing failed for {} files, first: {}",
-                                  report.failed.size(), report.failed.front()));
+    const PreprocessOptions options = PreprocessOptions::from(data_config_.section("preprocess"));
+    run_preprocess(options);
+    // The test pieces rendered with the evaluation soundfonts, each into a folder of its own.
+    for (const std::string& soundfont :
+         synth ? synth->eval_soundfonts : std::vector<std::string>{}) {
+      PreprocessOptions unseen = options;
+      unseen.metadata = synth->eval_metadata(soundfont);
+      unseen.destination_path =
+          options.destination_path.string() + "-eval-" + SynthOptions::soundfont_name(soundfont);
+      run_preprocess(unseen);
+      data_.unseen_roots.push_back(unseen.destination_path);
+    }
   }
   data_ready_ = true;
 }
@@ -106,8 +128,8 @@ void TranscriptionTask::evaluate(const TensorMap& batch) {
 Scalars TranscriptionTask::finish(Split split) {
   const PianoDataset& data = *datasets_.at(split);
   const auto hop_frames =
-      static_cast<int64_t>(std::llround(data_.segment_seconds * data_.frames_per_second));
-  std::vector<NoteScores> scores;
+      static_cast<int64_t>(std::llround(data_.segment_seconds_of(split) * data_.frames_per_second));
+  std::vector<NoteScores> scores, unseen_scores;
   for (const auto& [piece, segments] : pieces_) {
     // Segments in order, each but the last without its final frame (the next one's first).
     std::map<std::string, std::vector<torch::Tensor>> parts;
@@ -133,17 +155,22 @@ Scalars TranscriptionTask::finish(Split split) {
     std::vector<Note> reference;
     for (const Note& note : data.notes(piece))
       if (note.onset < evaluated_until) reference.push_back(note);
-    scores.push_back(score_piece(reference, estimated));
+    (data.unseen(piece) ? unseen_scores : scores).push_back(score_piece(reference, estimated));
   }
   pieces_.clear();
-  const NoteScores mean = mean_scores(scores);
-  Scalars result{{"loss", loss_count_ ? loss_sum_ / loss_count_ : 0.0},
-                 {"onset_f1", mean.onset.f1},
-                 {"onset_precision", mean.onset.precision},
-                 {"onset_recall", mean.onset.recall},
-                 {"onset_offset_f1", mean.onset_offset.f1},
-                 {"onset_offset_velocity_f1", mean.onset_offset_velocity.f1},
-                 {"frame_f1", mean.frame.f1}};
+  Scalars result{{"loss", loss_count_ ? loss_sum_ / loss_count_ : 0.0}};
+  auto add = [&result](const std::string& prefix, const std::vector<NoteScores>& group) {
+    if (group.empty()) return;
+    const NoteScores mean = mean_scores(group);
+    result[prefix + "onset_f1"] = mean.onset.f1;
+    result[prefix + "onset_precision"] = mean.onset.precision;
+    result[prefix + "onset_recall"] = mean.onset.recall;
+    result[prefix + "onset_offset_f1"] = mean.onset_offset.f1;
+    result[prefix + "onset_offset_velocity_f1"] = mean.onset_offset_velocity.f1;
+    result[prefix + "frame_f1"] = mean.frame.f1;
+  };
+  add("", scores);
+  add("unseen_", unseen_scores);
   loss_sum_ = 0;
   loss_count_ = 0;
   return result;

@@ -188,8 +188,9 @@ class DemoTranscriber(nn.Module):
     def forward(self, x):
         x = ((x - FEAT_MEAN) / FEAT_STD).unsqueeze(1)    # (N, 1, T, 99)
         x = self.trunk(harmonic_stack(x, self.shifts))   # (N, h, T, 99)
-        x = x + self.mix_out(harmonic_stack(self.mix_in(x), self.shifts))
-        x = x[..., :N_KEYS] + self.key_embedding         # bins of the 88 keys
+        # only the 88 keys' bins go on (the bins above count as harmonics in the stack only)
+        mixed = self.mix_out(harmonic_stack(self.mix_in(x), self.shifts)[..., :N_KEYS])
+        x = x[..., :N_KEYS] + mixed + self.key_embedding
         x = self.out(self.head(x))                       # (N, 4, T, 88)
         return dict(onset=x[:, 0], offset=x[:, 1], frame=x[:, 2], velocity=x[:, 3])
 

@@ -1,6 +1,7 @@
 #pragma once
-// Spectral features: STFT power (or magnitude) spectrogram, mel filterbank (Slaney scale and
-// area normalisation as librosa's default, or HTK), and log with a floor.
+// Spectral features: STFT power (or magnitude) spectrogram, a filterbank (mel: Slaney scale and
+// area normalisation as librosa's default, or HTK; or semitone: bands centred on MIDI pitches),
+// and log with a floor.
 #include <torch/types.h>
 
 #include <string>
@@ -21,17 +22,30 @@ struct FeatureOptions {
   int64_t n_mels = 229;
   std::string mel_scale = "slaney";  // or "htk"
   std::string norm = "slaney";       // or "none"
-  double power = 2.0;                // 2: power, 1: magnitude
-  bool log = true;                   // 10 * log10(max(x, log_floor))
+  std::string filterbank = "mel";    // or "semitone"
+  // filterbank = "semitone": semitone_bins bands from MIDI pitch first_midi up, bins_per_semitone
+  // of them per semitone.
+  double first_midi = 21;
+  int64_t bins_per_semitone = 1;
+  int64_t semitone_bins = 99;
+  double power = 2.0;  // 2: power, 1: magnitude
+  bool log = true;     // 10 * log10(max(x, log_floor))
   double log_floor = 1e-10;
 
   static FeatureOptions from(const Config& features_config);
+  int64_t bands() const { return filterbank == "mel" ? n_mels : semitone_bins; }
 };
 
 // [n_fft / 2 + 1, n_mels] triangular filters, as torchaudio.functional.melscale_fbanks.
 torch::Tensor mel_filterbank(const FeatureOptions& options);
 
-// Audio [batch, samples] or [samples] -> features [batch, frames, n_mels] (or [frames, n_mels]).
+// [n_fft / 2 + 1, semitone_bins] triangular filters, band k centred on MIDI pitch
+// first_midi + k / bins_per_semitone, reaching the next band's centre (at least one FFT bin, so low
+// bands narrower than the FFT's resolution interpolate instead of coming out empty), each summing
+// to 1: a weighted mean of the spectrum.
+torch::Tensor semitone_filterbank(const FeatureOptions& options);
+
+// Audio [batch, samples] or [samples] -> features [batch, frames, bands] (or [frames, bands]).
 // Frames are centred (reflect padding): samples / hop_length + 1 of them.
 class MelFeatures {
  public:
@@ -40,7 +54,7 @@ class MelFeatures {
   const FeatureOptions& options() const { return options_; }
 
  private:
-  torch::Tensor one(const torch::Tensor& audio) const;  // [1, samples] -> [1, frames, n_mels]
+  torch::Tensor one(const torch::Tensor& audio) const;  // [1, samples] -> [1, frames, bands]
 
   // CPU: power and mel bands in one pass over the spectrum, each band summing only the bins its
   // triangle covers (about 2 of 1025 per band, where a dense product touches all of them).

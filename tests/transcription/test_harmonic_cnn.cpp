@@ -1,0 +1,121 @@
+// The demo model: its size, the harmonic stack, pitch equivariance, and its loss.
+// LibTorch first: its glog headers define CHECK, which doctest's must replace.
+#include <torch/torch.h>
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "harmonic_cnn.hpp"
+#include "losses.hpp"
+#include "mlq/tensor_utils.hpp"
+
+using namespace mlq::transcription;
+
+namespace {
+
+mlq::FeatureOptions semitone_features() {
+  mlq::FeatureOptions features;
+  features.filterbank = "semitone";
+  return features;
+}
+
+mlq::Config model_config(const std::string& toml = "") {
+  return mlq::Config(toml::parse(toml), {});
+}
+
+}  // namespace
+
+TEST_CASE("harmonic_cnn has 21,772 parameters and 172 M multiply-accumulates per second") {
+  HarmonicCnn model(model_config(), semitone_features());
+  CHECK(mlq::trainable_parameters(model) == 21772);
+  // trunk 99 x (9 x (11 x 24 + 24 x 32) + 32 x 8), then per key 88 x 32 + 2 x 3 x 32 x 32 + 32 x 4
+  // at 100 frames per second.
+  CHECK(model.macs_per_second() == 100 * (99 * (9 * (11 * 24 + 24 * 32) + 32 * 8) +
+                                          88 * (88 * 32 + 2 * 3 * 32 * 32 + 32 * 4)));
+}
+
+TEST_CASE("the harmonic stack holds the input at each harmonic's distance, zero beyond it") {
+  HarmonicCnnOptions options;
+  CHECK((harmonic_shifts(options, 1) ==
+         std::vector<int64_t>{-24, -19, -12, 0, 12, 19, 24, 28, 31, 34, 36}));
+  CHECK((harmonic_shifts(options, 2) ==
+         std::vector<int64_t>{-48, -38, -24, 0, 24, 38, 48, 56, 62, 68, 72}));
+  const torch::Tensor x = torch::arange(1, 41, torch::kFloat32).view({1, 1, 1, 40});
+  const torch::Tensor stack = harmonic_stack(x, {-12, 0, 19});
+  REQUIRE(stack.sizes() == torch::IntArrayRef({1, 3, 1, 40}));
+  CHECK(stack[0][0][0][11].item<float>() == 0);   // band -1
+  CHECK(stack[0][0][0][12].item<float>() == 1);   // band 0
+  CHECK(stack[0][1][0][5].item<float>() == 6);    // itself
+  CHECK(stack[0][2][0][20].item<float>() == 40);  // band 39
+  CHECK(stack[0][2][0][21].item<float>() == 0);   // band 40
+}
+
+TEST_CASE("harmonic_cnn's outputs move with the pitch: one band up, one key up") {
+  torch::manual_seed(1);
+  HarmonicCnn model(model_config(), semitone_features());
+  model.eval();
+  torch::NoGradGuard no_grad;
+  // Silence (the normalised zero) with a chord-like blob, then the same a semitone higher.
+  auto input = [](int64_t first_band) {
+    torch::Tensor x = torch::full({1, 40, 99}, -30.0);
+    x.slice(1, 10, 25).slice(2, first_band, first_band + 3) += 40;
+    x.slice(1, 12, 20).slice(2, first_band + 12, first_band + 13) += 25;
+    return x;
+  };
+  const auto low = model.forward({{"features", input(30)}});
+  const auto high = model.forward({{"features", input(31)}});
+  for (const char* key : {"reg_onset_logits", "frame_logits", "velocity_output"}) {
+    CAPTURE(key);
+    const torch::Tensor a = low.at(key), b = high.at(key);
+    REQUIRE(a.sizes() == torch::IntArrayRef({1, 40, 88}));
+    // Equal up to float rounding (the convolutions block positions differently).
+    CHECK(torch::allclose(a.slice(2, 10, 60), b.slice(2, 11, 61), 1e-3, 1e-3));
+    // and it is not constant along the keys, or the check above would prove nothing
+    CHECK((a.slice(2, 10, 60) - a.slice(2, 11, 61)).abs().max().item<float>() > 1e-3);
+  }
+  CHECK(torch::allclose(low.at("frame_output"), torch::sigmoid(low.at("frame_logits"))));
+}
+
+TEST_CASE("harmonic_cnn needs semitone features from A0 and names what it got") {
+  CHECK_THROWS_WITH_AS(HarmonicCnn(model_config(), mlq::FeatureOptions{}),
+                       doctest::Contains("filterbank = \"mel\""), mlq::ConfigError);
+  mlq::FeatureOptions features = semitone_features();
+  features.first_midi = 24;
+  CHECK_THROWS_WITH_AS(HarmonicCnn(model_config(), features), doctest::Contains("first_midi = 24"),
+                       mlq::ConfigError);
+  CHECK_THROWS_WITH_AS(HarmonicCnn(model_config("head_dilations = [2, 0]"), semitone_features()),
+                       doctest::Contains("model.head_dilations"), mlq::ConfigError);
+  CHECK_THROWS_WITH_AS(HarmonicCnn(model_config("chanels = 8"), semitone_features()),
+                       doctest::Contains("channels"), mlq::ConfigError);
+}
+
+TEST_CASE("weighted_bce up-weights the cells with a target, masks, and needs logits") {
+  // Logits 0 everywhere: every cell's BCE is log 2 whatever its target.
+  const torch::Tensor zeros = torch::zeros({1, 2, 88});
+  mlq::TensorMap outputs{{"reg_onset_logits", zeros},
+                         {"reg_offset_logits", zeros},
+                         {"frame_logits", zeros},
+                         {"velocity_logits", zeros}};
+  torch::Tensor onset = torch::zeros({1, 2, 88}), mask = torch::ones({1, 2, 88});
+  onset[0][0][5] = 0.5;
+  onset[0][1][5] = 1;
+  mask[0][1] = 0;  // the second frame is masked out
+  mlq::TensorMap batch{{"reg_onset_roll", onset},
+                       {"reg_offset_roll", zeros},
+                       {"frame_roll", zeros},
+                       {"velocity_roll", onset * 100},
+                       {"onset_roll", (onset == 1).to(torch::kFloat32)},
+                       {"mask_roll", mask}};
+  const double log2 = std::log(2.0);
+  const mlq::LossFn loss =
+      weighted_bce(model_config("positive_weight = 3.0\nvelocity_weight = 0.5"));
+  // onset: 87 cells x 1 + 1 cell x 4 over 88 unmasked cells; offset and frame: log 2 each;
+  // velocity: one onset cell, log 2, x 0.5.
+  const double expected = log2 * (91.0 / 88 + 1 + 1 + 0.5);
+  CHECK(loss(outputs, batch).item<double>() == doctest::Approx(expected).epsilon(1e-6));
+  outputs.erase("frame_logits");
+  CHECK_THROWS_WITH_AS(loss(outputs, batch), doctest::Contains("frame_logits"), mlq::UserError);
+  CHECK_THROWS_WITH_AS(weighted_bce(model_config("positive_weight = -1.0")),
+                       doctest::Contains("loss.positive_weight"), mlq::ConfigError);
+}

@@ -1,0 +1,138 @@
+// Training step and inference speed of a transcription model, for the side-by-side comparison with
+// tools/bench/peer/model_step_peer.py (same model, shapes, loss, optimiser and threads; see
+// tools/bench/transcription_models.sh). Random features and sparse random targets: the speed of
+// dense float arithmetic does not depend on the values, except for denormals, which neither side
+// meets here. Prints one JSON line with the same fields as the peer.
+// Usage: build/bin/bench_transcription_step harmonic_cnn|crnn_highres [threads] [batch] [seconds]
+//        [steps] [warmup] [infer_batch] [infer_windows]
+#include <sys/resource.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "crnn.hpp"
+#include "harmonic_cnn.hpp"
+#include "losses.hpp"
+#include "mlq/allocator.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double median_seconds(int64_t warmup, int64_t repeats, const std::function<void()>& work) {
+  for (int64_t i = 0; i < warmup; ++i) work();
+  std::vector<double> times;
+  for (int64_t i = 0; i < repeats; ++i) {
+    const auto start = Clock::now();
+    work();
+    times.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+double sgemm_gflops() {
+  const torch::Tensor a = torch::randn({2048, 2048}), b = torch::randn({2048, 2048});
+  const double seconds = median_seconds(2, 10, [&] { (void)torch::mm(a, b); });
+  return 2.0 * 2048 * 2048 * 2048 / seconds / 1e9;
+}
+
+mlq::Config model_config(const std::string& name) {
+  std::string toml = "name = '" + name + "'\n";
+  if (name == "harmonic_cnn")
+    toml += "[features]\nfilterbank = 'semitone'\nfirst_midi = 21\nsemitone_bins = 99\n";
+  return mlq::Config(toml::parse(toml), {});
+}
+
+// Rolls as the peer makes them: onset/offset regression targets on ~1 % of cells, frames on ~10 %,
+// velocities where onsets are, no masked cells.
+mlq::TensorMap random_targets(int64_t batch, int64_t frames) {
+  auto cells = [&](double share) {
+    return (torch::rand({batch, frames, 88}) < share).to(torch::kFloat32);
+  };
+  const torch::Tensor onsets = cells(0.01);
+  return {{"reg_onset_roll", onsets * torch::rand({batch, frames, 88})},
+          {"reg_offset_roll", cells(0.01) * torch::rand({batch, frames, 88})},
+          {"frame_roll", cells(0.1)},
+          {"onset_roll", onsets},
+          {"velocity_roll", onsets * torch::randint(1, 128, {batch, frames, 88})},
+          {"mask_roll", torch::ones({batch, frames, 88})}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string name = argc > 1 ? argv[1] : "harmonic_cnn";
+  auto arg = [&](int i, double fallback) { return argc > i ? std::atof(argv[i]) : fallback; };
+  const auto threads = static_cast<int>(arg(2, 2));
+  const auto batch = static_cast<int64_t>(arg(3, 8));
+  const double seconds = arg(4, 2);
+  const auto steps = static_cast<int64_t>(arg(5, 20)), warmup = static_cast<int64_t>(arg(6, 3));
+  const auto infer_batch = static_cast<int64_t>(arg(7, 4));
+  const auto infer_windows = static_cast<int64_t>(arg(8, 3));
+  // As the runner does; MLQ_BENCH_DEFAULT_MALLOC=1 keeps glibc's defaults, to see the difference.
+  if (!std::getenv("MLQ_BENCH_DEFAULT_MALLOC")) mlq::tune_allocator_for_training();
+  torch::set_num_threads(threads);
+  torch::manual_seed(0);
+
+  const mlq::Config config = model_config(name);
+  const mlq::FeatureOptions features = mlq::FeatureOptions::from(config.section("features"));
+  std::shared_ptr<mlq::Model> model;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  mlq::LossFn loss;
+  if (name == "harmonic_cnn") {
+    model = std::make_shared<mlq::transcription::HarmonicCnn>(config, features);
+    optimizer = std::make_unique<torch::optim::AdamW>(
+        model->parameters(), torch::optim::AdamWOptions(1e-3).weight_decay(0));
+    loss = mlq::transcription::weighted_bce(mlq::Config());
+  } else if (name == "crnn_highres") {
+    model = std::make_shared<mlq::transcription::CrnnHighres>(config, features);
+    optimizer = std::make_unique<torch::optim::Adam>(model->parameters(),
+                                                     torch::optim::AdamOptions(5e-4).amsgrad(true));
+    loss = mlq::transcription::regression_bce;
+  } else {
+    std::fprintf(stderr, "error: unknown model '%s', expected harmonic_cnn or crnn_highres\n",
+                 name.c_str());
+    return 2;
+  }
+
+  const auto frames = static_cast<int64_t>(std::lround(seconds * 100)) + 1;
+  mlq::TensorMap batch_map = random_targets(batch, frames);
+  batch_map["features"] = torch::randn({batch, frames, features.bands()}) * 20 - 30;
+  model->train();
+  const double step_seconds = median_seconds(warmup, steps, [&] {
+    optimizer->zero_grad();
+    torch::Tensor value = loss(model->forward(batch_map), batch_map);
+    value.backward();
+    optimizer->step();
+  });
+
+  model->eval();
+  const mlq::TensorMap windows{
+      {"features", torch::randn({infer_batch, 1001, features.bands()}) * 20 - 30}};
+  const double infer_seconds = median_seconds(1, infer_windows, [&] {
+    torch::NoGradGuard no_grad;
+    (void)model->forward(windows);
+  });
+
+  const double sgemm = sgemm_gflops();
+  const double forward_macs = static_cast<double>(model->macs_per_second()) * batch * seconds;
+  const double model_gflops = 3 * 2 * forward_macs / step_seconds / 1e9;
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf(
+      "{\"model\": \"%s\", \"side\": \"c++\", \"threads\": %d, \"batch\": %lld, \"seconds\": %g, "
+      "\"ms_per_step\": %.1f, \"samples_per_s\": %.3f, \"audio_s_per_s\": %.3f, "
+      "\"sgemm_gflops\": %.1f, \"model_gflops\": %.1f, \"utilisation\": %.3f, \"infer_rtf\": %.4f, "
+      "\"peak_rss_mb\": %.0f}\n",
+      name.c_str(), threads, static_cast<long long>(batch), seconds, step_seconds * 1000,
+      batch / step_seconds, batch * seconds / step_seconds, sgemm, model_gflops,
+      model_gflops / sgemm, infer_seconds / (infer_batch * 10.0), usage.ru_maxrss / 1024.0);
+  return 0;
+}
