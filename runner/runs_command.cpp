@@ -1,6 +1,7 @@
 #include "runs_command.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -8,13 +9,16 @@
 #include <ctime>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string_view>
+#include <variant>
 
 #include "mlq/csv.hpp"
 #include "mlq/error.hpp"
 #include "mlq/manifest.hpp"
+#include "mlq/run_query.hpp"
 #include "mlq/text.hpp"
 
 namespace mlq {
@@ -22,16 +26,46 @@ namespace mlq {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: runner runs list [--task TASK] [--status STATUS] [--limit N] "
-    "[--format table|csv|json]\n"
-    "       runner runs show ID\n";
+    "usage: runner runs list [--where EXPR] [--order-by FIELD [asc|desc]] [--limit N]\n"
+    "                        [--columns FIELD,...] [--task TASK] [--status STATUS]\n"
+    "                        [--format table|csv|json]\n"
+    "       runner runs show ID\n"
+    "       runner runs export [list options]    (CSV unless --format json)\n"
+    "       runner runs tag ID KEY=VALUE...\n"
+    "       runner runs delete ID [--yes]        (the run directory goes to <db folder>/trash)\n"
+    "EXPR: comparisons (= != < <= > >=, like, in (...)) of metrics.KEY, params.KEY, tags.KEY,\n"
+    "max|min|last(metrics.KEY), at(metrics.KEY, STEP), id, task, status, start_time, end_time,\n"
+    "duration, git_commit, host, joined with and, or, not and parentheses. Example:\n"
+    "  runner runs list --where \"task = 'transcription' and max(metrics.val_onset_f1) > 0.8\"\n"
+    "      --order-by metrics.test_onset_f1 desc --columns params.trainer.optimizer.lr\n";
 
 struct ListOptions {
   std::string task;
   std::string status;
+  std::string where;
+  std::string order_by;
+  bool descending = true;
+  std::vector<std::string> columns;
   int64_t limit = 0;
   std::string format = "table";
 };
+
+// "a,max(metrics.b),at(metrics.c, 10)" -> its fields: commas inside parentheses do not split.
+std::vector<std::string> split_fields(const std::string& text) {
+  std::vector<std::string> fields(1);
+  int depth = 0;
+  for (char c : text) {
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if (c == ',' && depth == 0)
+      fields.emplace_back();
+    else
+      fields.back() += c;
+  }
+  for (auto& field : fields) field = trim(field);
+  fields.erase(std::remove(fields.begin(), fields.end(), ""), fields.end());
+  return fields;
+}
 
 std::string local_time(double seconds) {
   if (seconds <= 0) return "-";
@@ -109,10 +143,12 @@ ListOptions parse_list_options(const std::vector<std::string>& args) {
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
     }
-    if (name != "--task" && name != "--status" && name != "--limit" && name != "--format")
+    static const std::set<std::string> kOptions = {"--task",  "--status",   "--limit",  "--format",
+                                                   "--where", "--order-by", "--columns"};
+    if (!kOptions.count(name))
       throw UserError(
-          fmt::format("runner runs list: unknown option '{}' (expected --task, "
-                      "--status, --limit or --format)",
+          fmt::format("runner runs list: unknown option '{}' (expected --where, --order-by, "
+                      "--limit, --columns, --task, --status or --format)",
                       args[i]));
     if (!value) {
       if (i + 1 >= args.size())
@@ -120,9 +156,16 @@ ListOptions parse_list_options(const std::vector<std::string>& args) {
       value = args[++i];
     }
     if (name == "--task") options.task = *value;
+    if (name == "--where") options.where = *value;
+    if (name == "--columns") options.columns = split_fields(*value);
+    if (name == "--order-by") {
+      options.order_by = *value;
+      if (i + 1 < args.size() &&
+          (to_lower(args[i + 1]) == "asc" || to_lower(args[i + 1]) == "desc"))
+        options.descending = to_lower(args[++i]) == "desc";
+    }
     if (name == "--status") {
-      std::string status = *value;
-      for (char& c : status) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      const std::string status = to_upper(*value);
       if (status != kRunning && status != kFinished && status != kFailed && status != kKilled)
         throw UserError(fmt::format(
             "runner runs list: --status '{}' is not one of RUNNING, FINISHED, FAILED, KILLED",
@@ -152,9 +195,42 @@ ListOptions parse_list_options(const std::vector<std::string>& args) {
   return options;
 }
 
+RunQuery list_query(const ListOptions& options) {
+  const double now = now_seconds();
+  RunQuery query;
+  query.limit = options.limit;
+  query.descending = options.descending;
+  if (!options.where.empty()) query.filter = compile_run_filter(options.where, now);
+  auto also = [&](const std::string& sql, const std::string& value) {
+    query.filter.sql = query.filter.sql.empty() ? sql : "(" + query.filter.sql + ") AND " + sql;
+    query.filter.bindings.push_back(value);
+  };
+  if (!options.task.empty()) also("r.task = ?", options.task);
+  if (!options.status.empty()) also("r.status = ?", options.status);
+  if (!options.order_by.empty()) query.order = compile_run_field(options.order_by, now);
+  for (const std::string& column : options.columns)
+    query.columns.push_back(compile_run_field(column, now));
+  return query;
+}
+
+std::string format_sql_value(const std::optional<SqlValue>& value, const char* none) {
+  if (!value) return none;
+  if (const auto* number = std::get_if<double>(&*value)) return format_value(*number);
+  if (const auto* integer = std::get_if<int64_t>(&*value)) return std::to_string(*integer);
+  return std::get<std::string>(*value);
+}
+
+std::string json_sql_value(const std::optional<SqlValue>& value) {
+  if (!value) return "null";
+  if (const auto* number = std::get_if<double>(&*value)) return json_number(*number);
+  if (const auto* integer = std::get_if<int64_t>(&*value)) return std::to_string(*integer);
+  return json_quote(std::get<std::string>(*value));
+}
+
 int list_runs(const std::vector<std::string>& args, const std::filesystem::path& db_path,
               std::ostream& out) {
-  ListOptions options = parse_list_options(args);
+  const ListOptions options = parse_list_options(args);
+  const RunQuery query = list_query(options);  // checks the expressions before anything else
   if (!std::filesystem::exists(db_path)) {
     if (options.format == "json")
       out << "[]\n";
@@ -164,14 +240,17 @@ int list_runs(const std::vector<std::string>& args, const std::filesystem::path&
   }
   Manifest manifest(db_path);
   manifest.mark_dead_runs();
-  std::vector<RunRecord> runs = manifest.list_runs(options.task, options.status, options.limit);
+  const std::vector<RunRow> rows = manifest.query_runs(query);
+  // Without --columns: the runs' test_* and val_* metrics (last values).
   std::vector<std::map<std::string, double>> last;
-  for (const RunRecord& run : runs) last.push_back(manifest.last_metrics(run.id));
+  if (options.columns.empty())
+    for (const RunRow& row : rows) last.push_back(manifest.last_metrics(row.run.id));
+  const std::vector<std::string> metric_keys = summary_keys(last);
 
   if (options.format == "json") {
     out << "[";
-    for (size_t r = 0; r < runs.size(); ++r) {
-      const RunRecord& run = runs[r];
+    for (size_t r = 0; r < rows.size(); ++r) {
+      const RunRecord& run = rows[r].run;
       out << (r ? ",\n " : "\n ") << "{\"id\": " << json_quote(run.id)
           << ", \"task\": " << json_quote(run.task) << ", \"status\": " << json_quote(run.status)
           << ", \"start_time\": " << json_number(run.start_time)
@@ -179,77 +258,97 @@ int list_runs(const std::vector<std::string>& args, const std::filesystem::path&
           << ", \"duration\": " << json_number(duration_seconds(run))
           << ", \"host\": " << json_quote(run.host) << ", \"pid\": " << run.pid
           << ", \"config_hash\": " << json_quote(run.config_hash)
-          << ", \"run_dir\": " << json_quote(run.run_dir) << ", \"metrics\": {";
-      bool first = true;
-      for (const auto& [key, value] : last[r]) {
-        out << (first ? "" : ", ") << json_quote(key) << ": " << json_number(value);
-        first = false;
+          << ", \"run_dir\": " << json_quote(run.run_dir);
+      if (options.columns.empty()) {
+        out << ", \"metrics\": {";
+        bool first = true;
+        for (const auto& [key, value] : last[r]) {
+          out << (first ? "" : ", ") << json_quote(key) << ": " << json_number(value);
+          first = false;
+        }
+        out << "}";
+      } else {
+        out << ", \"columns\": {";
+        for (size_t c = 0; c < options.columns.size(); ++c)
+          out << (c ? ", " : "") << json_quote(options.columns[c]) << ": "
+              << json_sql_value(rows[r].values[c]);
+        out << "}";
       }
-      out << "}}";
+      out << "}";
     }
-    out << (runs.empty() ? "]\n" : "\n]\n");
+    out << (rows.empty() ? "]\n" : "\n]\n");
     return 0;
   }
 
+  const std::vector<std::string>& extra = options.columns.empty() ? metric_keys : options.columns;
+  auto extra_value = [&](size_t r, size_t c, const char* none) -> std::string {
+    if (!options.columns.empty()) return format_sql_value(rows[r].values[c], none);
+    auto it = last[r].find(metric_keys[c]);
+    return it == last[r].end() ? none : format_value(it->second);
+  };
+
   if (options.format == "csv") {
-    std::vector<std::string> keys = summary_keys(last);
     out << "id,task,status,start_time,end_time,duration_s,host,pid,run_dir";
-    for (const auto& key : keys) out << ',' << csv_field(key);
+    for (const auto& key : extra) out << ',' << csv_field(key);
     out << '\n';
-    for (size_t r = 0; r < runs.size(); ++r) {
-      const RunRecord& run = runs[r];
+    for (size_t r = 0; r < rows.size(); ++r) {
+      const RunRecord& run = rows[r].run;
       double duration = duration_seconds(run);
       out << csv_field(run.id) << ',' << csv_field(run.task) << ',' << run.status << ','
           << fmt::format("{:.3f}", run.start_time) << ','
           << (run.end_time > 0 ? fmt::format("{:.3f}", run.end_time) : "") << ','
           << (duration >= 0 ? fmt::format("{:.3f}", duration) : "") << ',' << csv_field(run.host)
           << ',' << run.pid << ',' << csv_field(run.run_dir);
-      for (const auto& key : keys) {
-        auto it = last[r].find(key);
-        out << ',' << (it == last[r].end() ? "" : fmt::format("{}", it->second));
-      }
+      for (size_t c = 0; c < extra.size(); ++c) out << ',' << csv_field(extra_value(r, c, ""));
       out << '\n';
     }
     return 0;
   }
 
-  if (runs.empty()) {
-    out << "no runs" << (options.task.empty() && options.status.empty() ? "" : " match") << " ("
-        << db_path.string() << ")\n";
+  if (rows.empty()) {
+    const bool filtered =
+        !options.where.empty() || !options.task.empty() || !options.status.empty();
+    out << "no runs" << (filtered ? " match" : "") << " (" << db_path.string() << ")\n";
     return 0;
   }
-  std::vector<std::string> keys = summary_keys(last);
-  if (keys.size() > 3) keys.resize(3);
-  std::vector<std::vector<std::string>> rows;
+  const size_t shown = options.columns.empty() ? std::min<size_t>(extra.size(), 3) : extra.size();
+  std::vector<std::vector<std::string>> table;
   std::vector<std::string> header = {"ID", "TASK", "STATUS", "START", "DURATION"};
-  for (const auto& key : keys) header.push_back(key);
-  rows.push_back(header);
-  for (size_t r = 0; r < runs.size(); ++r) {
-    const RunRecord& run = runs[r];
-    std::vector<std::string> row = {run.id, run.task, run.status, local_time(run.start_time),
-                                    format_duration(duration_seconds(run))};
-    for (const auto& key : keys) {
-      auto it = last[r].find(key);
-      row.push_back(it == last[r].end() ? "-" : format_value(it->second));
-    }
-    rows.push_back(std::move(row));
+  header.insert(header.end(), extra.begin(), extra.begin() + static_cast<std::ptrdiff_t>(shown));
+  table.push_back(header);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const RunRecord& run = rows[r].run;
+    std::vector<std::string> line = {run.id, run.task, run.status, local_time(run.start_time),
+                                     format_duration(duration_seconds(run))};
+    for (size_t c = 0; c < shown; ++c) line.push_back(extra_value(r, c, "-"));
+    table.push_back(std::move(line));
   }
-  print_table(out, rows);
+  print_table(out, table);
   return 0;
+}
+
+// The run named by `id` (full or a unique prefix) in an existing manifest.
+RunRecord existing_run(const Manifest& manifest, const std::string& id) {
+  std::optional<RunRecord> found = manifest.find_run(id);
+  if (!found) throw UserError(fmt::format("no run '{}' in {}", id, manifest.path().string()));
+  return *found;
+}
+
+std::unique_ptr<Manifest> existing_manifest(const std::filesystem::path& db_path,
+                                            const std::string& id) {
+  if (!std::filesystem::exists(db_path))
+    throw UserError(fmt::format("no run '{}': no runs yet ({})", id, db_path.string()));
+  return std::make_unique<Manifest>(db_path);
 }
 
 int show_run(const std::vector<std::string>& args, const std::filesystem::path& db_path,
              std::ostream& out) {
   if (args.size() != 2)
     throw UserError("runner runs show: expected exactly one run id (runner runs show ID)");
-  const std::string& id = args[1];
-  if (!std::filesystem::exists(db_path))
-    throw UserError(fmt::format("no run '{}': no runs yet ({})", id, db_path.string()));
-  Manifest manifest(db_path);
+  auto opened = existing_manifest(db_path, args[1]);
+  Manifest& manifest = *opened;
   manifest.mark_dead_runs();
-  std::optional<RunRecord> found = manifest.find_run(id);
-  if (!found) throw UserError(fmt::format("no run '{}' in {}", id, db_path.string()));
-  const RunRecord& run = *found;
+  const RunRecord run = existing_run(manifest, args[1]);
 
   std::vector<std::vector<std::string>> rows = {
       {"id", run.id},
@@ -304,18 +403,102 @@ int show_run(const std::vector<std::string>& args, const std::filesystem::path& 
   return 0;
 }
 
+int tag_run(const std::vector<std::string>& args, const std::filesystem::path& db_path,
+            std::ostream& out) {
+  if (args.size() < 3)
+    throw UserError("runner runs tag: expected a run id and KEY=VALUE (runner runs tag ID k=v)");
+  std::vector<std::pair<std::string, std::string>> tags;
+  for (size_t i = 2; i < args.size(); ++i) {
+    const size_t eq = args[i].find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UserError(fmt::format("runner runs tag: '{}' is not KEY=VALUE", args[i]));
+    tags.emplace_back(args[i].substr(0, eq), args[i].substr(eq + 1));
+  }
+  auto manifest = existing_manifest(db_path, args[1]);
+  const RunRecord run = existing_run(*manifest, args[1]);
+  for (const auto& [key, value] : tags) {
+    manifest->set_tag(run.id, key, value);
+    out << "tagged " << run.id << ": " << key << "=" << value << "\n";
+  }
+  return 0;
+}
+
+// Moves the run directory into <db folder>/trash, then removes the run from the manifest.
+int delete_run(const std::vector<std::string>& args, const std::filesystem::path& db_path,
+               std::ostream& out) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> ids;
+  bool yes = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--yes" || args[i] == "-y")
+      yes = true;
+    else
+      ids.push_back(args[i]);
+  }
+  if (ids.size() != 1)
+    throw UserError("runner runs delete: expected exactly one run id (runner runs delete ID)");
+  auto manifest = existing_manifest(db_path, ids[0]);
+  manifest->mark_dead_runs();
+  const RunRecord run = existing_run(*manifest, ids[0]);
+  if (run.status == kRunning)
+    throw UserError(
+        fmt::format("runner runs delete: run {} is still running; stop it first", run.id));
+  if (!yes) {
+    if (!isatty(STDIN_FILENO))
+      throw UserError(fmt::format(
+          "runner runs delete: not deleting run {} without --yes (no terminal to ask on)", run.id));
+    out << "delete run " << run.id << " (" << run.task << ", " << run.status << ") and move "
+        << (run.run_dir.empty() ? "nothing" : run.run_dir) << " to the trash? [y/N] " << std::flush;
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (to_lower(trim(answer)) != "y" && to_lower(trim(answer)) != "yes") {
+      out << "kept run " << run.id << "\n";
+      return 0;
+    }
+  }
+  std::error_code error;
+  fs::path moved;
+  if (!run.run_dir.empty() && fs::exists(run.run_dir, error)) {
+    const fs::path trash =
+        (db_path.has_parent_path() ? db_path.parent_path() : fs::path(".")) / "trash";
+    fs::create_directories(trash, error);
+    moved = trash / fmt::format("{}-{}", fs::path(run.run_dir).filename().string(), run.id);
+    fs::rename(run.run_dir, moved, error);
+    if (error)
+      throw UserError(fmt::format("runner runs delete: cannot move {} to {}: {}; nothing deleted",
+                                  run.run_dir, moved.string(), error.message()));
+  }
+  manifest->delete_run(run.id);
+  out << "deleted run " << run.id
+      << (moved.empty() ? std::string(" (it had no run directory)")
+                        : "; its directory is now " + moved.string())
+      << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int runs_command(const std::vector<std::string>& args, const std::filesystem::path& db_path,
                  std::ostream& out) {
   if (args.empty() || args[0] == "list") return list_runs(args, db_path, out);
   if (args[0] == "show") return show_run(args, db_path, out);
+  if (args[0] == "tag") return tag_run(args, db_path, out);
+  if (args[0] == "delete") return delete_run(args, db_path, out);
+  if (args[0] == "export") {
+    std::vector<std::string> list_args = args;
+    const bool has_format = std::any_of(
+        args.begin(), args.end(), [](const std::string& a) { return a.rfind("--format", 0) == 0; });
+    if (!has_format) list_args.insert(list_args.end(), {"--format", "csv"});
+    return list_runs(list_args, db_path, out);
+  }
   if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     out << kUsage;
     return 0;
   }
   throw UserError(
-      fmt::format("runner runs: unknown subcommand '{}' (expected 'list' or 'show ID')", args[0]));
+      fmt::format("runner runs: unknown subcommand '{}' (expected list, show, export, tag or "
+                  "delete)",
+                  args[0]));
 }
 
 int runs_command(const std::vector<std::string>& args, const std::filesystem::path& db_path) {

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <system_error>
 #include <thread>
+#include <variant>
 
 #include "mlq/error.hpp"
 #include "mlq/text.hpp"
@@ -205,6 +206,7 @@ class Statement {
   double real(int col) const { return sqlite3_column_double(stmt_, col); }
   int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
   bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  int type(int col) const { return sqlite3_column_type(stmt_, col); }
 
  private:
   // The start of the statement's SQL, for error messages.
@@ -455,6 +457,14 @@ void Manifest::set_tag(std::string_view run_id, std::string_view key, std::strin
   st.run();
 }
 
+void Manifest::delete_run(std::string_view run_id) {
+  Transaction tx(db_, path_);
+  Statement st(db_, path_, "DELETE FROM runs WHERE id = ?1");
+  st.bind(1, run_id);
+  st.run();
+  tx.commit();
+}
+
 void Manifest::add_artifact(std::string_view run_id, const Artifact& artifact) {
   Statement st(db_, path_,
                "INSERT INTO artifacts (run_id, path, kind, checksum) VALUES (?1, ?2, ?3, ?4) "
@@ -498,6 +508,52 @@ std::vector<RunRecord> Manifest::list_runs(std::string_view task, std::string_vi
   std::vector<RunRecord> runs;
   while (st.step()) runs.push_back(read_run(st));
   return runs;
+}
+
+std::vector<RunRow> Manifest::query_runs(const RunQuery& query) const {
+  std::string sql = fmt::format("SELECT {}", kRunColumns);
+  for (const SqlFragment& column : query.columns) sql += ", " + column.sql;
+  if (!query.order.sql.empty()) sql += ", " + query.order.sql + " AS sort_key";
+  sql += " FROM runs r";
+  if (!query.filter.sql.empty()) sql += " WHERE " + query.filter.sql;
+  sql += " ORDER BY ";
+  if (!query.order.sql.empty())
+    sql += fmt::format("sort_key IS NULL, sort_key {}, ", query.descending ? "DESC" : "ASC");
+  sql += "r.start_time DESC, r.id DESC LIMIT ?";
+  Statement st(db_, path_, sql);
+  int index = 1;
+  auto bind_all = [&](const SqlFragment& fragment) {
+    for (const SqlValue& value : fragment.bindings)
+      std::visit([&](const auto& v) { st.bind(index++, v); }, value);
+  };
+  for (const SqlFragment& column : query.columns) bind_all(column);
+  bind_all(query.order);
+  bind_all(query.filter);
+  st.bind(index, query.limit > 0 ? query.limit : int64_t{-1});
+  const int first_value = 16;  // after kRunColumns
+  std::vector<RunRow> rows;
+  while (st.step()) {
+    RunRow row{read_run(st), {}};
+    for (size_t c = 0; c < query.columns.size(); ++c) {
+      const int col = first_value + static_cast<int>(c);
+      std::optional<SqlValue> value;
+      switch (st.type(col)) {
+        case SQLITE_INTEGER:
+          value = st.integer(col);
+          break;
+        case SQLITE_FLOAT:
+          value = st.real(col);
+          break;
+        case SQLITE_NULL:
+          break;
+        default:
+          value = st.text(col);
+      }
+      row.values.push_back(std::move(value));
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 std::vector<MetricPoint> Manifest::metrics(std::string_view run_id, std::string_view key) const {

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "mlq/run_query.hpp"
+
 struct sqlite3;
 
 namespace mlq {
@@ -35,6 +37,20 @@ struct RunRecord {
   std::string config_hash;
   std::string config_toml;  // the resolved config
   std::string error;        // the failure message of a FAILED run
+};
+
+// `runner runs list`'s query (mlq/run_query.hpp compiles its parts).
+struct RunQuery {
+  SqlFragment filter;                // empty: every run
+  std::vector<SqlFragment> columns;  // values to fetch for each run
+  SqlFragment order;                 // empty: newest first; runs without a value come last
+  bool descending = true;
+  int64_t limit = 0;  // 0: no limit
+};
+
+struct RunRow {
+  RunRecord run;
+  std::vector<std::optional<SqlValue>> values;  // one per RunQuery::columns; nullopt: none
 };
 
 struct MetricPoint {
@@ -77,6 +93,8 @@ class Manifest {
   // Drops metric points logged after `step` (a resumed run recomputes them).
   void truncate_metrics_after(std::string_view run_id, int64_t step);
   void set_tag(std::string_view run_id, std::string_view key, std::string_view value);
+  // Removes the run and everything recorded about it (params, metrics, tags, artifacts).
+  void delete_run(std::string_view run_id);
   void add_artifact(std::string_view run_id, const Artifact& artifact);
 
   // A run by full id or unique prefix; nullopt if none; UserError if the prefix is ambiguous.
@@ -84,6 +102,7 @@ class Manifest {
   // Newest first.
   std::vector<RunRecord> list_runs(std::string_view task = "", std::string_view status = "",
                                    int64_t limit = 0) const;
+  std::vector<RunRow> query_runs(const RunQuery& query) const;
   std::vector<MetricPoint> metrics(std::string_view run_id, std::string_view key = "") const;
   std::map<std::string, std::string> params(std::string_view run_id) const;
   std::map<std::string, std::string> tags(std::string_view run_id) const;

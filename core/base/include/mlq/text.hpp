@@ -17,5 +17,8 @@ std::string json_number(double value);
 // Splits on `separator`, keeping empty fields.
 std::vector<std::string> split(std::string_view text, char separator);
 std::string trim(std::string_view text);
+// ASCII letters in lower or upper case.
+std::string to_lower(std::string_view text);
+std::string to_upper(std::string_view text);
 
 }  // namespace mlq

@@ -1,0 +1,221 @@
+// `runner runs list --where/--order-by/--columns`: the query language compiled to SQL and run on
+// a real manifest file.
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "mlq/error.hpp"
+#include "mlq/manifest.hpp"
+#include "mlq/run_query.hpp"
+#include "runs_command.hpp"
+#include "support/temp_dir.hpp"
+
+using mlq::Manifest;
+using mlq::test::read_file;
+using mlq::test::TempDir;
+using mlq::test::write_file;
+
+namespace {
+
+// Three runs: "alpha" (regression, lr 3e-3, loss 1.0 -> 0.4, tagged ci=yes, finished after 10 s),
+// "beta" (regression, lr 5e-4, loss 0.3 -> 0.6, failed after 100 s), "gamma" (transcription, no
+// loss, running for 500 s so far).
+struct Fixture {
+  TempDir dir;
+  Manifest manifest{dir / "runs.sqlite"};
+  const double now = mlq::now_seconds();
+
+  Fixture() {
+    add("alpha", "regression", now - 1000, "3e-3", "\"mlp\"");
+    add("beta", "regression", now - 2000, "5e-4", "\"cnn\"");
+    add("gamma", "transcription", now - 500, "2e-3", "\"harmonic_cnn\"");
+    manifest.log_metrics("alpha", {{"val_loss", 1, 1.0, 0}, {"val_loss", 2, 0.4, 0}});
+    manifest.log_metrics("beta", {{"val_loss", 1, 0.3, 0}, {"val_loss", 2, 0.6, 0}});
+    manifest.set_tag("alpha", "ci", "yes");
+    manifest.set_status("alpha", mlq::kFinished);
+    manifest.set_status("beta", mlq::kFailed, "boom");
+    set_end_time("alpha", now - 990);
+    set_end_time("beta", now - 1900);
+  }
+
+  void add(const std::string& id, const std::string& task, double start, const std::string& lr,
+           const std::string& model) {
+    mlq::RunRecord run;
+    run.id = id;
+    run.task = task;
+    run.start_time = start;
+    run.heartbeat = now;
+    run.host = mlq::host_name();
+    run.pid = getpid();
+    manifest.create_run(run, {{"trainer.optimizer.lr", lr}, {"model.name", model}});
+  }
+
+  void set_end_time(const std::string& id, double end) {
+    const std::string sql =
+        "UPDATE runs SET end_time = " + std::to_string(end) + " WHERE id = '" + id + "'";
+    REQUIRE(sqlite3_exec(manifest.handle(), sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  }
+
+  // The ids the filter selects: in the query's order when it has one, else sorted.
+  std::vector<std::string> ids(const std::string& where, const std::string& order = "",
+                               bool descending = true) {
+    mlq::RunQuery query;
+    if (!where.empty()) query.filter = mlq::compile_run_filter(where, now);
+    if (!order.empty()) query.order = mlq::compile_run_field(order, now);
+    query.descending = descending;
+    std::vector<std::string> out;
+    for (const mlq::RunRow& row : manifest.query_runs(query)) out.push_back(row.run.id);
+    if (order.empty()) std::sort(out.begin(), out.end());
+    return out;
+  }
+};
+
+}  // namespace
+
+using Ids = std::vector<std::string>;
+
+TEST_CASE("run queries: metrics compare by their last value, aggregates over their history") {
+  Fixture f;
+  CHECK(f.ids("metrics.val_loss < 0.5") == Ids{"alpha"});
+  CHECK(f.ids("last(metrics.val_loss) < 0.5") == Ids{"alpha"});
+  CHECK(f.ids("min(metrics.val_loss) < 0.35") == Ids{"beta"});
+  CHECK(f.ids("max(metrics.val_loss) >= 0.6") == Ids{"alpha", "beta"});
+  CHECK(f.ids("at(metrics.val_loss, 1) = 1.0") == Ids{"alpha"});
+  CHECK(f.ids("metrics.missing > 0").empty());
+}
+
+TEST_CASE("run queries: params as numbers or text, tags, attributes, logic") {
+  Fixture f;
+  CHECK(f.ids("params.trainer.optimizer.lr >= 1e-3") == Ids{"alpha", "gamma"});
+  CHECK(f.ids("params.model.name = 'cnn'") == Ids{"beta"});
+  CHECK(f.ids("params.model.name like '%cnn'") == Ids{"beta", "gamma"});
+  CHECK(f.ids("tags.ci = \"yes\"") == Ids{"alpha"});
+  CHECK(f.ids("status = 'finished'") == Ids{"alpha"});
+  CHECK(f.ids("status in ('FAILED', 'running')") == Ids{"beta", "gamma"});
+  CHECK(f.ids("status not in ('FAILED', 'running')") == Ids{"alpha"});
+  CHECK(f.ids("task = 'regression' and not (params.trainer.optimizer.lr < 1e-3)") == Ids{"alpha"});
+  CHECK(f.ids("task = 'transcription' OR metrics.val_loss > 0.5") == Ids{"beta", "gamma"});
+  CHECK(f.ids("duration > 50") == Ids{"beta", "gamma"});  // gamma has run 500 s so far
+  CHECK(f.ids("start_time >= " + std::to_string(f.now - 1500)) == Ids{"alpha", "gamma"});
+  CHECK(f.ids("start_time > '2020-01-01' and end_time < '2020-01-01 12:00'").empty());
+  CHECK(f.ids("start_time > '2020-01-01 12:30:05'") == Ids{"alpha", "beta", "gamma"});
+  CHECK(f.ids("0.5 > metrics.val_loss") == Ids{"alpha"});  // a value on the left
+  CHECK(f.ids("id like 'a%' or id = 'gamma'") == Ids{"alpha", "gamma"});
+}
+
+TEST_CASE("run queries: order by any field, runs without a value last") {
+  Fixture f;
+  CHECK(f.ids("", "metrics.val_loss", false) == Ids{"alpha", "beta", "gamma"});
+  CHECK(f.ids("", "metrics.val_loss", true) == Ids{"beta", "alpha", "gamma"});
+  CHECK(f.ids("", "params.trainer.optimizer.lr", true) == Ids{"alpha", "gamma", "beta"});
+  CHECK(f.ids("task = 'regression'", "min(metrics.val_loss)", false) == Ids{"beta", "alpha"});
+}
+
+TEST_CASE("run queries: a malformed expression names the column of the problem") {
+  auto error = [](const std::string& where) {
+    try {
+      mlq::compile_run_filter(where, 0);
+    } catch (const mlq::UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(error("metrics.loss >") ==
+        "--where 'metrics.loss >': column 15: expression ends too early");
+  CHECK(error("loss < 1").find("column 1: unknown field 'loss'") != std::string::npos);
+  CHECK(error("metrics.loss < 'low'").find("column 16: expected a number, not 'low'") !=
+        std::string::npos);
+  CHECK(error("(status = 'x'").find("column 14: expected ')'") != std::string::npos);
+  CHECK(error("tags.ci > 3").find("column 1: 'tags.ci' is text") != std::string::npos);
+  CHECK(error("status = 'x' and").find("column 17: expression ends too early") !=
+        std::string::npos);
+  CHECK(error("start_time > 'yesterday'").find("column 14: 'yesterday' is not a time") !=
+        std::string::npos);
+  CHECK(error("at(metrics.loss) = 1").find("column 16: expected ','") != std::string::npos);
+  CHECK(error("task = 'a' 'b'").find("column 12: unexpected 'b'") != std::string::npos);
+  CHECK(error("metrics. = 1").find("column 1: 'metrics.' needs a key") != std::string::npos);
+  CHECK(error("task = 'a").find("column 8: unterminated string") != std::string::npos);
+}
+
+TEST_CASE("runs_command: list --where --order-by --columns in table, csv and json") {
+  Fixture f;
+  const auto path = f.dir / "runs.sqlite";
+  std::ostringstream table;
+  CHECK(mlq::runs_command(
+            {"list", "--where", "task = 'regression'", "--order-by", "metrics.val_loss", "asc",
+             "--columns", "metrics.val_loss,params.model.name,at(metrics.val_loss, 1)"},
+            path, table) == 0);
+  const std::string text = table.str();
+  INFO(text);
+  CHECK(text.find("metrics.val_loss") != std::string::npos);
+  CHECK(text.find("at(metrics.val_loss, 1)") != std::string::npos);
+  CHECK(text.find("alpha") < text.find("beta"));
+  CHECK(text.find("gamma") == std::string::npos);
+  CHECK(text.find("mlp") != std::string::npos);
+
+  std::ostringstream json;
+  CHECK(mlq::runs_command(
+            {"list", "--where=tags.ci = 'yes'", "--columns=metrics.val_loss", "--format", "json"},
+            path, json) == 0);
+  CHECK(json.str().find("\"columns\": {\"metrics.val_loss\": 0.4}") != std::string::npos);
+  CHECK(json.str().find("beta") == std::string::npos);
+
+  std::ostringstream csv;
+  CHECK(mlq::runs_command({"list", "--order-by", "duration", "--columns", "duration,tags.ci",
+                           "--format", "csv", "--limit", "2"},
+                          path, csv) == 0);
+  INFO(csv.str());
+  CHECK(csv.str().find(",duration,tags.ci\n") != std::string::npos);
+  const std::string csv_text = csv.str();
+  CHECK(std::count(csv_text.begin(), csv_text.end(), '\n') == 3);  // header + 2 runs
+  CHECK(csv.str().find("gamma") < csv.str().find("beta"));         // 500 s before 100 s
+
+  std::ostringstream none;
+  CHECK(mlq::runs_command({"list", "--where", "metrics.val_loss > 5"}, path, none) == 0);
+  CHECK(none.str().rfind("no runs match", 0) == 0);
+  CHECK_THROWS_WITH_AS(mlq::runs_command({"list", "--where", "metrics.val_loss >> 5"}, path, none),
+                       doctest::Contains("column 19"), mlq::UserError);
+}
+
+TEST_CASE("runs_command: tag, export, and delete moving the run directory to the trash") {
+  Fixture f;
+  const auto path = f.dir / "runs.sqlite";
+  std::ostringstream out;
+  CHECK(mlq::runs_command({"tag", "bet", "baseline=yes", "note=a b"}, path, out) == 0);
+  CHECK(f.manifest.tags("beta") ==
+        std::map<std::string, std::string>{{"baseline", "yes"}, {"note", "a b"}});
+  CHECK_THROWS_WITH_AS(mlq::runs_command({"tag", "beta", "novalue"}, path, out),
+                       doctest::Contains("'novalue' is not KEY=VALUE"), mlq::UserError);
+  CHECK_THROWS_WITH_AS(mlq::runs_command({"tag", "zeta", "a=b"}, path, out),
+                       doctest::Contains("no run 'zeta'"), mlq::UserError);
+
+  std::ostringstream csv;
+  CHECK(mlq::runs_command({"export", "--where", "tags.baseline = 'yes'"}, path, csv) == 0);
+  CHECK(csv.str().rfind("id,task,status,", 0) == 0);
+  CHECK(csv.str().find("beta,regression,FAILED") != std::string::npos);
+  CHECK(csv.str().find("alpha") == std::string::npos);
+
+  // beta's run directory, with a file in it, goes to <db folder>/trash; the rows go.
+  const auto run_dir = f.dir / "outputs" / "regression" / "beta-dir";
+  std::filesystem::create_directories(run_dir);
+  write_file(run_dir / "metrics.csv", "step,key,value,time\n");
+  REQUIRE(sqlite3_exec(
+              f.manifest.handle(),
+              ("UPDATE runs SET run_dir = '" + run_dir.string() + "' WHERE id = 'beta'").c_str(),
+              nullptr, nullptr, nullptr) == SQLITE_OK);
+  CHECK_THROWS_WITH_AS(mlq::runs_command({"delete", "gamma", "--yes"}, path, out),
+                       doctest::Contains("still running"), mlq::UserError);
+  std::ostringstream deleted;
+  CHECK(mlq::runs_command({"delete", "beta", "--yes"}, path, deleted) == 0);
+  const auto trashed = f.dir / "trash" / "beta-dir-beta";
+  CHECK_MESSAGE(deleted.str().find(trashed.string()) != std::string::npos, deleted.str());
+  CHECK(read_file(trashed / "metrics.csv") == "step,key,value,time\n");
+  CHECK(!std::filesystem::exists(run_dir));
+  CHECK(!f.manifest.find_run("beta"));
+  CHECK(f.manifest.metrics("beta").empty());
+  CHECK(f.manifest.tags("beta").empty());
+  CHECK(f.manifest.find_run("alpha"));
+}
