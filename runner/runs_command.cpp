@@ -30,6 +30,7 @@ constexpr const char* kUsage =
     "                        [--columns FIELD,...] [--task TASK] [--status STATUS]\n"
     "                        [--format table|csv|json]\n"
     "       runner runs show ID\n"
+    "       runner runs compare ID ID...         (config differences and metrics side by side)\n"
     "       runner runs export [list options]    (CSV unless --format json)\n"
     "       runner runs tag ID KEY=VALUE...\n"
     "       runner runs delete ID [--yes]        (the run directory goes to <db folder>/trash)\n"
@@ -403,6 +404,65 @@ int show_run(const std::vector<std::string>& args, const std::filesystem::path& 
   return 0;
 }
 
+// Runs side by side: what differs in their configs, then every metric's last value.
+int compare_runs(const std::vector<std::string>& args, const std::filesystem::path& db_path,
+                 std::ostream& out) {
+  if (args.size() < 3)
+    throw UserError("runner runs compare: expected two or more run ids (runner runs compare A B)");
+  auto manifest = existing_manifest(db_path, args[1]);
+  std::vector<RunRecord> runs;
+  std::vector<std::map<std::string, std::string>> params;
+  std::vector<std::map<std::string, double>> metrics;
+  std::set<std::string> param_keys, metric_keys;
+  for (size_t i = 1; i < args.size(); ++i) {
+    runs.push_back(existing_run(*manifest, args[i]));
+    params.push_back(manifest->params(runs.back().id));
+    metrics.push_back(manifest->last_metrics(runs.back().id));
+    for (const auto& [key, value] : params.back()) param_keys.insert(key);
+    for (const auto& [key, value] : metrics.back()) metric_keys.insert(key);
+  }
+  std::vector<std::vector<std::string>> rows{{""}, {"task"}, {"status"}, {"duration"}};
+  for (const RunRecord& run : runs) {
+    rows[0].push_back(run.id);
+    rows[1].push_back(run.task);
+    rows[2].push_back(run.status);
+    rows[3].push_back(format_duration(duration_seconds(run)));
+  }
+  print_table(out, rows);
+
+  rows.clear();
+  for (const std::string& key : param_keys) {
+    std::vector<std::string> row{key};
+    for (const auto& run_params : params) {
+      auto it = run_params.find(key);
+      row.push_back(it == run_params.end() ? "-" : it->second);
+    }
+    if (std::any_of(row.begin() + 2, row.end(), [&](const std::string& v) { return v != row[1]; }))
+      rows.push_back(std::move(row));
+  }
+  out << "\nconfig differences:\n";
+  if (rows.empty())
+    out << "  (none: the same config)\n";
+  else
+    print_table(out, rows, "  ");
+
+  rows.clear();
+  for (const std::string& key : metric_keys) {
+    std::vector<std::string> row{key};
+    for (const auto& run_metrics : metrics) {
+      auto it = run_metrics.find(key);
+      row.push_back(it == run_metrics.end() ? "-" : format_value(it->second));
+    }
+    rows.push_back(std::move(row));
+  }
+  out << "\nmetrics (last value):\n";
+  if (rows.empty())
+    out << "  (none)\n";
+  else
+    print_table(out, rows, "  ");
+  return 0;
+}
+
 int tag_run(const std::vector<std::string>& args, const std::filesystem::path& db_path,
             std::ostream& out) {
   if (args.size() < 3)
@@ -482,6 +542,7 @@ int runs_command(const std::vector<std::string>& args, const std::filesystem::pa
                  std::ostream& out) {
   if (args.empty() || args[0] == "list") return list_runs(args, db_path, out);
   if (args[0] == "show") return show_run(args, db_path, out);
+  if (args[0] == "compare") return compare_runs(args, db_path, out);
   if (args[0] == "tag") return tag_run(args, db_path, out);
   if (args[0] == "delete") return delete_run(args, db_path, out);
   if (args[0] == "export") {
@@ -496,8 +557,8 @@ int runs_command(const std::vector<std::string>& args, const std::filesystem::pa
     return 0;
   }
   throw UserError(
-      fmt::format("runner runs: unknown subcommand '{}' (expected list, show, export, tag or "
-                  "delete)",
+      fmt::format("runner runs: unknown subcommand '{}' (expected list, show, compare, export, "
+                  "tag or delete)",
                   args[0]));
 }
 

@@ -219,3 +219,24 @@ TEST_CASE("runs_command: tag, export, and delete moving the run directory to the
   CHECK(f.manifest.tags("beta").empty());
   CHECK(f.manifest.find_run("alpha"));
 }
+
+TEST_CASE("runs_command: compare shows what differs in the configs and the metrics side by side") {
+  Fixture f;
+  const auto path = f.dir / "runs.sqlite";
+  std::ostringstream out;
+  CHECK(mlq::runs_command({"compare", "alpha", "bet"}, path, out) == 0);
+  const std::string text = out.str();
+  INFO(text);
+  CHECK(text.find("config differences:\n  model.name            \"mlp\"  \"cnn\"\n"
+                  "  trainer.optimizer.lr  3e-3   5e-4\n") != std::string::npos);
+  CHECK(text.find("metrics (last value):\n  val_loss  0.4  0.6\n") != std::string::npos);
+  CHECK(text.find("status    FINISHED    FAILED\n") != std::string::npos);
+
+  std::ostringstream same;
+  CHECK(mlq::runs_command({"compare", "alpha", "alpha"}, path, same) == 0);
+  CHECK(same.str().find("(none: the same config)") != std::string::npos);
+  CHECK_THROWS_WITH_AS(mlq::runs_command({"compare", "alpha"}, path, out),
+                       doctest::Contains("two or more run ids"), mlq::UserError);
+  CHECK_THROWS_WITH_AS(mlq::runs_command({"compare", "alpha", "zeta"}, path, out),
+                       doctest::Contains("no run 'zeta'"), mlq::UserError);
+}
