@@ -6,9 +6,10 @@
 #     (build/bin/bench_loader vs peer/loader_peer.py: np.load mmap + torchaudio + DataLoader),
 #     and the C++ loader again with every augmentation in its workers (ratio: cost of augmenting)
 # Prints throughput, peak memory (max RSS of the process tree's largest process) and ratios.
-# Usage: tools/bench/data_pipeline.sh [files=40] [seconds=30] [workers=2]   (after tools/build.sh)
+# Usage: tools/bench/data_pipeline.sh [files=40] [seconds=30] [workers=2]   (builds the benchmark programs first)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+tools/build-benchmarks.sh >/dev/null
 files=${1:-40}
 seconds=${2:-30}
 workers=${3:-2}

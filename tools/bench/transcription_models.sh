@@ -8,9 +8,10 @@
 # For harmonic_cnn each side also runs once with the other's allocator settings, so the table
 # separates what the code does from what the allocator does.
 # crnn_highres runs 2 x 5 s steps (the peer takes about 15 s each here).
-# Usage: tools/bench/transcription_models.sh [threads=2] [crnn_steps=3]   (after tools/build.sh)
+# Usage: tools/bench/transcription_models.sh [threads=2] [crnn_steps=3]   (builds the benchmark programs first)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+tools/build-benchmarks.sh >/dev/null
 threads=${1:-2}
 crnn_steps=${2:-3}
 tuned=(MALLOC_ARENA_MAX=1 MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824)
