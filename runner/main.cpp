@@ -25,8 +25,11 @@ usage:
   runner summary --config=FILE [overrides...]       the model: layers, parameters, compute
   runner regress --run ID --baseline ID|tag:NAME|file:F.json [--tolerance KEY=ABS]
                                                     compare with a baseline (exit 1: regressed)
+  runner report ID [ID...] -o FILE.html             a self-contained HTML page: curves, metrics,
+                                                    examples; several runs compared
   runner plugins [--plugin-dir DIR]                 list plugins and what they register
-  runner runs list|show ID [--db FILE]              past runs from the SQLite manifest
+  runner runs list|show|compare|tag|export|delete   past runs from the SQLite manifest
+                                                    (runner runs --help)
   runner <command> [--task=T] ...                   a command a plugin adds (see runner plugins),
                                                     e.g. synth, score, predict, summary
 
@@ -49,6 +52,7 @@ int dispatch(const std::vector<std::string>& args) {
   if (args[0] == "features") return mlq::features_command(rest);
   if (args[0] == "summary") return mlq::summary_command(rest);
   if (args[0] == "regress") return mlq::regress_command(rest);
+  if (args[0] == "report") return mlq::report_command(rest);
   if (args[0] == "runs") {
     std::string db_flag;
     std::vector<std::string> runs_args;

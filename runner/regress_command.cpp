@@ -12,21 +12,10 @@
 #include "mlq/files.hpp"
 #include "mlq/manifest.hpp"
 #include "mlq/run.hpp"
+#include "run_format.hpp"
 
 namespace mlq {
 namespace {
-
-// "latest" (the newest run), an id or a unique id prefix.
-RunRecord find(const Manifest& manifest, const std::string& id) {
-  if (id == "latest") {
-    const auto runs = manifest.list_runs("", "", 1);
-    if (runs.empty()) throw UserError(manifest.path().string() + ": no runs yet");
-    return runs.front();
-  }
-  auto run = manifest.find_run(id);
-  if (!run) throw UserError(manifest.path().string() + ": no run '" + id + "'");
-  return *run;
-}
 
 // The baseline's metrics: a run id, `tag:NAME` (the newest finished run tagged NAME), or
 // `file:PATH` (a JSON file written by --write-baseline, which can live in the repository).
@@ -52,7 +41,7 @@ std::map<std::string, double> baseline_metrics(const Manifest& manifest, const s
       }
     throw UserError(manifest.path().string() + ": no finished run is tagged '" + tag + "'");
   }
-  const RunRecord run = find(manifest, spec);
+  const RunRecord run = existing_run(manifest, spec);
   described = "run " + run.id;
   return manifest.last_metrics(run.id);
 }
@@ -110,7 +99,7 @@ int regress_command(const std::vector<std::string>& args) {
   const std::map<std::string, double> tolerance = tolerances(strings("tolerance"));
 
   const Manifest manifest(manifest_path(result["db"].as<std::string>()));
-  const RunRecord run = find(manifest, result["run"].as<std::string>());
+  const RunRecord run = existing_run(manifest, result["run"].as<std::string>());
   std::map<std::string, double> current;
   for (const auto& [key, value] : manifest.last_metrics(run.id))
     if (matches_any(key, selected)) current[key] = value;

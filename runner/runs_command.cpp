@@ -20,6 +20,8 @@
 #include "mlq/manifest.hpp"
 #include "mlq/run_query.hpp"
 #include "mlq/text.hpp"
+#include "run_comparison.hpp"
+#include "run_format.hpp"
 
 namespace mlq {
 
@@ -66,38 +68,6 @@ std::vector<std::string> split_fields(const std::string& text) {
   for (auto& field : fields) field = trim(field);
   fields.erase(std::remove(fields.begin(), fields.end(), ""), fields.end());
   return fields;
-}
-
-std::string local_time(double seconds) {
-  if (seconds <= 0) return "-";
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof(buffer), "%Y-%m-%d %H:%M:%S", &tm);
-  return buffer;
-}
-
-// Seconds the run took (or has taken so far while RUNNING); negative when unknown.
-double duration_seconds(const RunRecord& run) {
-  if (run.start_time <= 0) return -1;
-  double end = run.end_time > 0 ? run.end_time : (run.status == kRunning ? now_seconds() : -1);
-  if (end < 0) return -1;
-  return std::max(0.0, end - run.start_time);
-}
-
-std::string format_duration(double seconds) {
-  if (seconds < 0) return "-";
-  auto s = static_cast<int64_t>(std::llround(seconds));
-  if (s < 60) return fmt::format("{}s", s);
-  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
-  if (s < 86400) return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
-  return fmt::format("{}d{:02}h", s / 86400, (s % 86400) / 3600);
-}
-
-std::string format_value(double value) {
-  if (std::isnan(value)) return "nan";
-  return fmt::format("{:.6g}", value);
 }
 
 // The test_*/val_* keys present in any of the runs, test_ keys first, each group sorted.
@@ -208,9 +178,13 @@ RunQuery list_query(const ListOptions& options) {
   };
   if (!options.task.empty()) also("r.task = ?", options.task);
   if (!options.status.empty()) also("r.status = ?", options.status);
-  if (!options.order_by.empty()) query.order = compile_run_field(options.order_by, now);
+  if (!options.order_by.empty()) {
+    query.order = compile_run_field(options.order_by, now, "o");
+    query.order_summary = summary_column(options.order_by);
+  }
   for (const std::string& column : options.columns)
-    query.columns.push_back(compile_run_field(column, now));
+    query.columns.push_back(
+        compile_run_field(column, now, fmt::format("c{}_", query.columns.size())));
   return query;
 }
 
@@ -320,26 +294,12 @@ int list_runs(const std::vector<std::string>& args, const std::filesystem::path&
   for (size_t r = 0; r < rows.size(); ++r) {
     const RunRecord& run = rows[r].run;
     std::vector<std::string> line = {run.id, run.task, run.status, local_time(run.start_time),
-                                     format_duration(duration_seconds(run))};
+                                     short_duration(duration_seconds(run))};
     for (size_t c = 0; c < shown; ++c) line.push_back(extra_value(r, c, "-"));
     table.push_back(std::move(line));
   }
   print_table(out, table);
   return 0;
-}
-
-// The run named by `id` (full or a unique prefix) in an existing manifest.
-RunRecord existing_run(const Manifest& manifest, const std::string& id) {
-  std::optional<RunRecord> found = manifest.find_run(id);
-  if (!found) throw UserError(fmt::format("no run '{}' in {}", id, manifest.path().string()));
-  return *found;
-}
-
-std::unique_ptr<Manifest> existing_manifest(const std::filesystem::path& db_path,
-                                            const std::string& id) {
-  if (!std::filesystem::exists(db_path))
-    throw UserError(fmt::format("no run '{}': no runs yet ({})", id, db_path.string()));
-  return std::make_unique<Manifest>(db_path);
 }
 
 int show_run(const std::vector<std::string>& args, const std::filesystem::path& db_path,
@@ -357,7 +317,7 @@ int show_run(const std::vector<std::string>& args, const std::filesystem::path& 
       {"status", run.status},
       {"start", local_time(run.start_time)},
       {"end", run.end_time > 0 ? local_time(run.end_time) : "-"},
-      {"duration", format_duration(duration_seconds(run))},
+      {"duration", short_duration(duration_seconds(run))},
       {"heartbeat", local_time(run.heartbeat)},
       {"host", run.host},
       {"pid", std::to_string(run.pid)},
@@ -411,35 +371,18 @@ int compare_runs(const std::vector<std::string>& args, const std::filesystem::pa
     throw UserError("runner runs compare: expected two or more run ids (runner runs compare A B)");
   auto manifest = existing_manifest(db_path, args[1]);
   std::vector<RunRecord> runs;
-  std::vector<std::map<std::string, std::string>> params;
-  std::vector<std::map<std::string, double>> metrics;
-  std::set<std::string> param_keys, metric_keys;
-  for (size_t i = 1; i < args.size(); ++i) {
-    runs.push_back(existing_run(*manifest, args[i]));
-    params.push_back(manifest->params(runs.back().id));
-    metrics.push_back(manifest->last_metrics(runs.back().id));
-    for (const auto& [key, value] : params.back()) param_keys.insert(key);
-    for (const auto& [key, value] : metrics.back()) metric_keys.insert(key);
-  }
+  for (size_t i = 1; i < args.size(); ++i) runs.push_back(existing_run(*manifest, args[i]));
+  const RunComparison comparison = comparison_of(*manifest, runs);
   std::vector<std::vector<std::string>> rows{{""}, {"task"}, {"status"}, {"duration"}};
   for (const RunRecord& run : runs) {
     rows[0].push_back(run.id);
     rows[1].push_back(run.task);
     rows[2].push_back(run.status);
-    rows[3].push_back(format_duration(duration_seconds(run)));
+    rows[3].push_back(short_duration(duration_seconds(run)));
   }
   print_table(out, rows);
 
-  rows.clear();
-  for (const std::string& key : param_keys) {
-    std::vector<std::string> row{key};
-    for (const auto& run_params : params) {
-      auto it = run_params.find(key);
-      row.push_back(it == run_params.end() ? "-" : it->second);
-    }
-    if (std::any_of(row.begin() + 2, row.end(), [&](const std::string& v) { return v != row[1]; }))
-      rows.push_back(std::move(row));
-  }
+  rows = comparison.config_differences;
   out << "\nconfig differences:\n";
   if (rows.empty())
     out << "  (none: the same config)\n";
@@ -447,9 +390,9 @@ int compare_runs(const std::vector<std::string>& args, const std::filesystem::pa
     print_table(out, rows, "  ");
 
   rows.clear();
-  for (const std::string& key : metric_keys) {
+  for (const std::string& key : comparison.metric_keys) {
     std::vector<std::string> row{key};
-    for (const auto& run_metrics : metrics) {
+    for (const auto& run_metrics : comparison.last_values) {
       auto it = run_metrics.find(key);
       row.push_back(it == run_metrics.end() ? "-" : format_value(it->second));
     }

@@ -8,6 +8,7 @@
 
 #include "commands.hpp"
 #include "mlq/log.hpp"
+#include "mlq/notify.hpp"
 #include "mlq/plugin_loader.hpp"
 #include "mlq/train_entry.hpp"
 
@@ -87,7 +88,8 @@ std::pair<Run, fs::path> open_run(Manifest& manifest, const Config& config,
 }
 
 int train_one(CoreFitFn& fit, const Registry& registry, const PluginLoader& plugins,
-              const Config& config, const std::vector<std::string>& overrides) {
+              const Config& config, const std::vector<std::string>& overrides,
+              const NotifySettings& notify) {
   Manifest manifest(manifest_path(config));
   manifest.mark_dead_runs();
   auto [run, checkpoint] = open_run(manifest, config, overrides, plugins.versions_json());
@@ -112,6 +114,7 @@ int train_one(CoreFitFn& fit, const Registry& registry, const PluginLoader& plug
     log::error("run {} failed: {}", run.id(), e.what());
     status = dynamic_cast<const ConfigError*>(&e) ? 2 : 1;  // bad input, or a run that failed
   }
+  notify_run_end(notify, manifest, run.id());  // never throws; a failure to send is a WARN line
   log::to_file({});
   return status;
 }
@@ -135,6 +138,10 @@ int train_command(const std::vector<std::string>& args) {
     return 0;
   }
 
+  // [notify] and its credentials file are checked before anything runs.
+  std::vector<NotifySettings> notify;
+  for (const auto& config : configs) notify.push_back(notify_settings(config));
+
   Registry registry;
   PluginLoader plugins;
   plugins.load_all(PluginLoader::search_path(parsed->plugin_dirs), registry);
@@ -147,7 +154,7 @@ int train_command(const std::vector<std::string>& args) {
   for (size_t i = 0; i < configs.size(); ++i) {
     if (configs.size() > 1)
       log::info("multirun {}/{}: {}", i + 1, configs.size(), fmt::join(sweeps[i], " "));
-    const int status = train_one(fit, registry, plugins, configs[i], sweeps[i]);
+    const int status = train_one(fit, registry, plugins, configs[i], sweeps[i], notify[i]);
     worst = std::max(worst, status);
     if (status == 130) break;
   }

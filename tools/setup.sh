@@ -7,12 +7,16 @@ packages=(
   libtorch-dev libopenblas0-openmp
   libtomlplusplus-dev libcxxopts-dev libboost-dev libfmt-dev
   libsqlite3-dev sqlite3 doctest-dev
+  # Run-end notifications (SMTP, webhooks); the tests generate certificates with openssl.
+  libcurl4-openssl-dev openssl
   libsox-dev libsox-fmt-all sox nlohmann-json3-dev
   libfluidsynth-dev fluidsynth
   # Soundfonts: two to train on, one kept for evaluation only.
   timgm6mb-soundfont fluidr3mono-gm-soundfont musescore-general-soundfont-small
   # The Python peers of tests and benchmarks.
   python3-numpy python3-torchaudio python3-mido python3-mir-eval python3-soundfile
+  # The HTML report's test loads the page in a headless browser.
+  chromium
 )
 
 missing=()

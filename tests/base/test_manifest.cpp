@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <map>
+#include <random>
 #include <sstream>
 
 #include "mlq/error.hpp"
@@ -81,17 +83,17 @@ TEST_CASE("manifest: opening creates folders, the schema and WAL mode") {
   Manifest m(path);
   CHECK(std::filesystem::exists(path));
   CHECK(m.path() == path);
-  for (const char* table : {"runs", "params", "metrics", "tags", "artifacts"})
+  for (const char* table : {"runs", "params", "metrics", "metric_summary", "tags", "artifacts"})
     CHECK_MESSAGE(query_int(m, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?",
                             table) == 1,
                   table);
-  for (const char* index : {"runs_task", "runs_status", "runs_start_time", "runs_config_hash",
-                            "metrics_run_key_step", "metrics_key_value"})
+  for (const char* index : {"runs_task", "runs_status", "runs_listing", "runs_config_hash",
+                            "metrics_run_key_step", "metric_summary_key_last"})
     CHECK_MESSAGE(query_int(m, "SELECT count(*) FROM sqlite_master WHERE type='index' AND name=?",
                             index) == 1,
                   index);
   CHECK(query_text(m, "PRAGMA journal_mode") == "wal");
-  CHECK(query_int(m, "PRAGMA user_version") == 1);
+  CHECK(query_int(m, "PRAGMA user_version") == 2);
   CHECK(query_int(m, "PRAGMA foreign_keys") == 1);
   CHECK(query_int(m, "PRAGMA synchronous") == 1);  // NORMAL
 }
@@ -279,6 +281,95 @@ TEST_CASE("manifest: metrics log, order, truncate and last values") {
   // Metrics of an unknown run violate the foreign key; the whole batch is rolled back.
   CHECK_THROWS_AS(m.log_metrics("nope", {{"a", 1, 1, 0}}), mlq::UserError);
   CHECK(query_int(m, "SELECT count(*) FROM metrics WHERE run_id='nope'") == 0);
+}
+
+namespace {
+
+// metric_summary must always equal what the history says; this recomputes it from the history.
+void check_summary_matches_history(const Manifest& m) {
+  const std::string mismatches = query_text(m, R"sql(
+    SELECT count(*) FROM (
+      SELECT run_id, key, max(step) AS last_step, min(value) AS min_value, max(value) AS max_value,
+             (SELECT h.value FROM metrics h WHERE h.run_id = g.run_id AND h.key = g.key
+              ORDER BY h.step DESC, h.rowid DESC LIMIT 1) AS last_value
+      FROM metrics g GROUP BY run_id, key) want
+    FULL OUTER JOIN metric_summary got USING (run_id, key)
+    WHERE got.last_step IS NOT want.last_step OR got.last_value IS NOT want.last_value
+       OR got.min_value IS NOT want.min_value OR got.max_value IS NOT want.max_value)sql");
+  CHECK(mismatches == "0");
+}
+
+}  // namespace
+
+TEST_CASE("manifest: the per-run metric summary agrees with the history through every change") {
+  TempDir dir;
+  Manifest m(dir / "runs.sqlite");
+  for (const char* id : {"a", "b", "c"}) m.create_run(make_run(id), {});
+  std::mt19937 rng(7);
+  const char* keys[] = {"loss", "acc", "lr"};
+  for (int round = 0; round < 40; ++round) {
+    std::vector<MetricPoint> batch;
+    for (int i = 0; i < 5; ++i) {
+      const int64_t step = static_cast<int64_t>(rng() % 12);  // repeats and goes backwards
+      double value = static_cast<double>(rng() % 1000) / 100.0;
+      if (rng() % 9 == 0) value = std::nan("");
+      batch.push_back({keys[rng() % 3], step, value, 0});
+    }
+    const std::string run = std::string(1, static_cast<char>('a' + rng() % 3));
+    m.log_metrics(run, batch);
+    if (round % 7 == 6) m.truncate_metrics_after(run, static_cast<int64_t>(rng() % 8));
+    check_summary_matches_history(m);
+  }
+  CHECK(query_int(m, "SELECT count(*) FROM metric_summary") > 3);
+  CHECK(query_int(m, "SELECT count(*) FROM metric_summary WHERE min_value < max_value") > 0);
+  m.delete_run("b");
+  CHECK(query_int(m, "SELECT count(*) FROM metric_summary WHERE run_id = 'b'") == 0);
+  check_summary_matches_history(m);
+}
+
+TEST_CASE("manifest: a version 1 database is upgraded in place with its metric summary") {
+  TempDir dir;
+  const auto path = dir / "runs.sqlite";
+  {
+    Manifest m(path);
+    m.create_run(make_run("old"), {});
+    m.log_metrics("old", {{"val_loss", 1, 0.5, 0}, {"val_loss", 2, 0.7, 0}, {"acc", 2, 0.9, 0}});
+    // Back to what version 1 had: no summary table, the old indexes, rowid params and tags.
+    REQUIRE(sqlite3_exec(m.handle(),
+                         "DROP TABLE metric_summary; DROP INDEX runs_listing; "
+                         "CREATE INDEX runs_start_time ON runs(start_time); "
+                         "CREATE INDEX metrics_key_value ON metrics(key, value); "
+                         "DROP TABLE params; DROP TABLE tags; "
+                         "CREATE TABLE params (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE "
+                         "CASCADE, key TEXT NOT NULL, value TEXT NOT NULL, value_num REAL, "
+                         "PRIMARY KEY (run_id, key)); "
+                         "CREATE TABLE tags (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE "
+                         "CASCADE, key TEXT NOT NULL, value TEXT NOT NULL, "
+                         "PRIMARY KEY (run_id, key)); "
+                         "INSERT INTO params VALUES ('old', 'optimizer.lr', '0.01', 0.01); "
+                         "INSERT INTO tags VALUES ('old', 'ci', 'yes'); "
+                         "PRAGMA user_version = 1",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+  }
+  Manifest m(path);
+  CHECK(m.params("old") == std::map<std::string, std::string>{{"optimizer.lr", "0.01"}});
+  CHECK(m.tags("old") == std::map<std::string, std::string>{{"ci", "yes"}});
+  CHECK(
+      query_text(m, "SELECT sql FROM sqlite_master WHERE name = 'params'").find("WITHOUT ROWID") !=
+      std::string::npos);
+  CHECK(query_text(m, "SELECT sql FROM sqlite_master WHERE name = 'tags'").find("WITHOUT ROWID") !=
+        std::string::npos);
+  CHECK(query_int(m, "PRAGMA user_version") == 2);
+  CHECK(query_int(m,
+                  "SELECT count(*) FROM sqlite_master WHERE name IN "
+                  "('metrics_key_value', 'runs_start_time')") == 0);
+  CHECK(query_int(m, "SELECT count(*) FROM sqlite_master WHERE name = 'runs_listing'") == 1);
+  CHECK(m.last_metrics("old") == std::map<std::string, double>{{"acc", 0.9}, {"val_loss", 0.7}});
+  CHECK(query_text(m, "SELECT min_value FROM metric_summary WHERE key = 'val_loss'") == "0.5");
+  check_summary_matches_history(m);
+  m.delete_run("old");  // the foreign keys still cascade
+  CHECK(query_int(m, "SELECT count(*) FROM params") == 0);
+  CHECK(query_int(m, "SELECT count(*) FROM tags") == 0);
 }
 
 TEST_CASE("manifest: tags are upserted, artifacts listed") {

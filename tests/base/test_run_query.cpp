@@ -1,10 +1,13 @@
 // `runner runs list --where/--order-by/--columns`: the query language compiled to SQL and run on
 // a real manifest file.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
+#include <random>
 #include <sstream>
 
 #include "mlq/error.hpp"
@@ -60,11 +63,13 @@ struct Fixture {
   }
 
   // The ids the filter selects: in the query's order when it has one, else sorted.
+  // `index_walk`: order metrics through their summary index, as `runs list` does.
   std::vector<std::string> ids(const std::string& where, const std::string& order = "",
-                               bool descending = true) {
+                               bool descending = true, bool index_walk = true) {
     mlq::RunQuery query;
     if (!where.empty()) query.filter = mlq::compile_run_filter(where, now);
-    if (!order.empty()) query.order = mlq::compile_run_field(order, now);
+    if (!order.empty()) query.order = mlq::compile_run_field(order, now, "o");
+    if (!order.empty() && index_walk) query.order_summary = mlq::summary_column(order);
     query.descending = descending;
     std::vector<std::string> out;
     for (const mlq::RunRow& row : manifest.query_runs(query)) out.push_back(row.run.id);
@@ -112,6 +117,77 @@ TEST_CASE("run queries: order by any field, runs without a value last") {
   CHECK(f.ids("", "metrics.val_loss", true) == Ids{"beta", "alpha", "gamma"});
   CHECK(f.ids("", "params.trainer.optimizer.lr", true) == Ids{"alpha", "gamma", "beta"});
   CHECK(f.ids("task = 'regression'", "min(metrics.val_loss)", false) == Ids{"beta", "alpha"});
+}
+
+TEST_CASE("run queries: ordering by a metric walks its index and agrees with a plain sort") {
+  TempDir dir;
+  Manifest manifest(dir / "runs.sqlite");
+  const double now = mlq::now_seconds();
+  struct Expected {
+    std::string id;
+    double start;
+    std::optional<double> loss;  // last value
+    double best;                 // min value
+    bool even;
+  };
+  std::vector<Expected> runs;
+  std::mt19937 rng(3);
+  for (int i = 0; i < 40; ++i) {
+    Expected e{
+        fmt::format("run{:02d}", (i * 17) % 40), now - 1000 + (i * 7) % 40, {}, 0, i % 2 == 0};
+    mlq::RunRecord run;
+    run.id = e.id;
+    run.task = e.even ? "even" : "odd";
+    run.start_time = e.start;
+    manifest.create_run(run, {});
+    if (i % 5 != 4) {  // every fifth run never logs the loss
+      const double first = static_cast<double>(rng() % 10), last = static_cast<double>(rng() % 6);
+      manifest.log_metrics(e.id, {{"loss", 1, first, 0}, {"loss", 2, last, 0}});  // many ties
+      e.loss = last;
+      e.best = std::min(first, last);
+    }
+    runs.push_back(e);
+  }
+  // What `runs list` promises: runs with a value by value, ties by id (both in the requested
+  // direction), then runs without one, newest first; at most `limit`.
+  auto expected = [&](bool only_even, bool use_min, bool descending, size_t limit) {
+    std::vector<Expected> valued, missing;
+    for (const Expected& e : runs)
+      if (!only_even || e.even) (e.loss ? valued : missing).push_back(e);
+    auto value = [&](const Expected& e) { return use_min ? e.best : *e.loss; };
+    std::sort(valued.begin(), valued.end(), [&](const Expected& a, const Expected& b) {
+      if (value(a) != value(b)) return descending ? value(a) > value(b) : value(a) < value(b);
+      return descending ? a.id > b.id : a.id < b.id;
+    });
+    std::sort(missing.begin(), missing.end(),
+              [](const Expected& a, const Expected& b) { return a.start > b.start; });
+    Ids ids;
+    for (const auto* group : {&valued, &missing})
+      for (const Expected& e : *group)
+        if (ids.size() < limit) ids.push_back(e.id);
+    return ids;
+  };
+  for (bool only_even : {false, true})
+    for (bool use_min : {false, true})
+      for (bool descending : {false, true})
+        for (size_t limit : {size_t{3}, size_t{31}, size_t{36}, size_t{1000}}) {
+          mlq::RunQuery query;
+          if (only_even) query.filter = mlq::compile_run_filter("task = 'even'", now);
+          const std::string field = use_min ? "min(metrics.loss)" : "metrics.loss";
+          query.order = mlq::compile_run_field(field, now, "o");
+          query.order_summary = mlq::summary_column(field);
+          REQUIRE(query.order_summary);
+          query.descending = descending;
+          query.limit = limit == 1000 ? 0 : static_cast<int64_t>(limit);
+          Ids got;
+          for (const mlq::RunRow& row : manifest.query_runs(query)) got.push_back(row.run.id);
+          CHECK_MESSAGE(got == expected(only_even, use_min, descending, limit),
+                        field << (descending ? " desc" : " asc") << " limit " << limit
+                              << (only_even ? " even only" : ""));
+        }
+  CHECK_FALSE(mlq::summary_column("params.lr"));
+  CHECK_FALSE(mlq::summary_column("at(metrics.loss, 2)"));
+  CHECK(mlq::summary_column("max(metrics.loss)")->column == "max_value");
 }
 
 TEST_CASE("run queries: a malformed expression names the column of the problem") {

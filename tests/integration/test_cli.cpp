@@ -112,7 +112,8 @@ TEST_CASE("runner --help prints the usage and exits 0") {
     CHECK(contains(result.out, "usage:"));
     CHECK(contains(result.out, "runner [--task=T] --config=FILE [overrides...]"));
     CHECK(contains(result.out, "runner plugins [--plugin-dir DIR]"));
-    CHECK(contains(result.out, "runner runs list|show ID [--db FILE]"));
+    CHECK(contains(result.out, "runner runs list|show|compare|tag|export|delete"));
+    CHECK(contains(result.out, "runner report ID [ID...] -o FILE.html"));
   }
   CHECK_FALSE(cli.has_outputs());
 }
@@ -130,7 +131,7 @@ TEST_CASE("runner --version") {
   const auto result = cli.run({"--version"});
   INFO("runner output:\n" << result.out);
   CHECK(result.exit_code == 0);
-  CHECK(result.out == "runner 0.1.0 (plugin API 2)\n");
+  CHECK(result.out == "runner 0.1.0 (plugin API 3)\n");
 }
 
 TEST_CASE("the train command's --help lists its options") {

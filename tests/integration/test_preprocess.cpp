@@ -129,7 +129,7 @@ TEST_CASE("without metadata the split is seeded and random, and label-less data 
   CHECK_FALSE(fs::exists(f.destination / "2020" / "piece0.midi"));
 }
 
-TEST_CASE("unpaired files are listed; bad audio is skipped or stops the run") {
+TEST_CASE("unpaired files are listed and bad audio is skipped or stops the run") {
   Fixture f;
   f.add("2020", "good", "train", 0.2);
   f.add("2020", "other", "train", 0.2);

@@ -2,12 +2,16 @@
 // a MAESTRO-layout data set that preprocess reads; score prints mir_eval metrics of MIDI files.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <map>
+
 #include "midi_file.hpp"
 #include "mlq/audio_io.hpp"
 #include "mlq/maestro.hpp"
 #include "mlq/preprocess.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tfevents.hpp"
 
 namespace fs = std::filesystem;
 using namespace mlq::test;
@@ -166,6 +170,39 @@ TEST_CASE("training the transcription task makes its data, trains, and tests on 
     CHECK_MESSAGE(metrics.find(std::string(",") + key + ",") != std::string::npos,
                   std::string(key));
   CHECK_MESSAGE(result.out.find("test_onset_f1 ") != std::string::npos, result.out);
+
+  // TensorBoard: at the validation, the first validation excerpt (1 s) and its piano roll.
+  fs::path tb;
+  for (const auto& file : fs::recursive_directory_iterator(dir / "outputs"))
+    if (file.path().filename() == "tb") tb = file.path();
+  REQUIRE(!tb.empty());
+  std::map<std::string, nlohmann::json> media;
+  for (const auto& event : tfevents_in(tb))
+    for (const auto& value : event.value("summary", nlohmann::json::array()))
+      if (value.contains("image") || value.contains("audio")) {
+        CHECK(event["step"] == 3);
+        media[value["tag"]] = value;
+      }
+  REQUIRE(media.count("val_piano_roll") == 1);
+  const auto& image = media["val_piano_roll"]["image"];
+  CHECK(image["width"] == 100);  // 100 columns a second
+  CHECK(image["height"] == 88 * 3);
+  CHECK(image["png"]["signature"] == true);
+  CHECK(image["png"]["crc_ok"] == true);
+  CHECK(image["png"]["width"] == 100);
+  CHECK(image["png"]["inflated_bytes"] == 88 * 3 * (100 * 3 + 1));
+  const auto& colours = image["png"]["colours"];
+  // The reference's notes show, missed (blue) or found (green).
+  CHECK_MESSAGE((std::find(colours.begin(), colours.end(), "4285f4") != colours.end() ||
+                 std::find(colours.begin(), colours.end(), "1e9646") != colours.end()),
+                colours.dump());
+  REQUIRE(media.count("val_audio") == 1);
+  const auto& audio = media["val_audio"]["audio"];
+  CHECK(audio["sample_rate"] == 16000.0);
+  CHECK(audio["length_frames"] == 16000);
+  CHECK(audio["wav"]["sample_rate"] == 16000);
+  CHECK(audio["wav"]["data_bytes"] == 32000);
+  CHECK(audio["wav"]["max"].get<int>() > 100);  // the piano is audible
 
   // The checkpoint alone transcribes audio of any length and format.
   fs::path checkpoint;

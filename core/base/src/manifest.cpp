@@ -21,10 +21,10 @@ namespace mlq {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 constexpr int kBusyTimeoutMs = 30000;
 
-// Version 1 of the schema; documented in docs/manifest.md.
+// The current schema (version 2); documented in docs/manifest.md.
 constexpr const char* kSchemaSql = R"sql(
 CREATE TABLE IF NOT EXISTS runs (
   id TEXT PRIMARY KEY,
@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_task ON runs(task);
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
-CREATE INDEX IF NOT EXISTS runs_start_time ON runs(start_time);
+CREATE INDEX IF NOT EXISTS runs_listing ON runs(start_time, id, task, status, end_time);
 CREATE INDEX IF NOT EXISTS runs_config_hash ON runs(config_hash);
 CREATE TABLE IF NOT EXISTS params (
   run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS params (
   value TEXT NOT NULL,
   value_num REAL,
   PRIMARY KEY (run_id, key)
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS metrics (
   run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   key TEXT NOT NULL,
@@ -63,13 +63,24 @@ CREATE TABLE IF NOT EXISTS metrics (
   time REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS metrics_run_key_step ON metrics(run_id, key, step);
-CREATE INDEX IF NOT EXISTS metrics_key_value ON metrics(key, value);
+CREATE TABLE IF NOT EXISTS metric_summary (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  last_step INTEGER NOT NULL,
+  last_value REAL,
+  min_value REAL,
+  max_value REAL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS metric_summary_key_last ON metric_summary(key, last_value);
+CREATE INDEX IF NOT EXISTS metric_summary_key_min ON metric_summary(key, min_value);
+CREATE INDEX IF NOT EXISTS metric_summary_key_max ON metric_summary(key, max_value);
 CREATE TABLE IF NOT EXISTS tags (
   run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   key TEXT NOT NULL,
   value TEXT NOT NULL,
   PRIMARY KEY (run_id, key)
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS artifacts (
   run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   path TEXT NOT NULL,
@@ -77,6 +88,46 @@ CREATE TABLE IF NOT EXISTS artifacts (
   checksum TEXT,
   PRIMARY KEY (run_id, path)
 );
+)sql";
+
+// Rebuilds metric_summary rows from the metric history (all runs, or the run bound to ?1).
+constexpr const char* kSummarizeSql = R"sql(
+INSERT INTO metric_summary (run_id, key, last_step, last_value, min_value, max_value)
+SELECT g.run_id, g.key, g.last_step,
+       (SELECT m.value FROM metrics m WHERE m.run_id = g.run_id AND m.key = g.key
+        ORDER BY m.step DESC, m.rowid DESC LIMIT 1),
+       g.min_value, g.max_value
+FROM (SELECT run_id, key, max(step) AS last_step, min(value) AS min_value,
+             max(value) AS max_value
+      FROM metrics {} GROUP BY run_id, key) g
+)sql";
+
+// Version 1 -> 2 (after kSchemaSql has created what is new): per-run metric summaries, so
+// queries over many runs need one lookup per run and metric instead of a walk through its
+// history; params and tags clustered by run (one lookup instead of index then row); a covering
+// index for listing runs.
+constexpr const char* kMigrateToV2Sql = R"sql(
+DROP INDEX IF EXISTS metrics_key_value;
+DROP INDEX IF EXISTS runs_start_time;
+CREATE TABLE params_v2 (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  value_num REAL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+INSERT INTO params_v2 SELECT run_id, key, value, value_num FROM params;
+DROP TABLE params;
+ALTER TABLE params_v2 RENAME TO params;
+CREATE TABLE tags_v2 (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+INSERT INTO tags_v2 SELECT run_id, key, value FROM tags;
+DROP TABLE tags;
+ALTER TABLE tags_v2 RENAME TO tags;
 )sql";
 
 constexpr const char* kRunColumns =
@@ -328,12 +379,18 @@ Manifest::Manifest(const std::filesystem::path& db_path) : path_(db_path) {
     }
     exec(db_, path_, "PRAGMA synchronous=NORMAL");
     exec(db_, path_, "PRAGMA foreign_keys=ON");
+    // Reads through the OS page cache without copying: listing 100,000 runs touches most pages.
+    exec(db_, path_, "PRAGMA mmap_size=1073741824");
     int version = user_version(db_, path_);
-    if (version == 0) {
+    if (version < kSchemaVersion) {
       Transaction tx(db_, path_);
-      version = user_version(db_, path_);  // another process may have created it meanwhile
-      if (version == 0) {
+      version = user_version(db_, path_);  // another process may have done it meanwhile
+      if (version < kSchemaVersion) {
         exec(db_, path_, kSchemaSql);
+        if (version == 1) {
+          exec(db_, path_, kMigrateToV2Sql);
+          exec(db_, path_, fmt::format(kSummarizeSql, "").c_str());
+        }
         exec(db_, path_, fmt::format("PRAGMA user_version = {}", kSchemaVersion).c_str());
         version = kSchemaVersion;
       }
@@ -432,21 +489,48 @@ void Manifest::log_metrics(std::string_view run_id, const std::vector<MetricPoin
   if (points.empty()) return;
   double now = now_seconds();
   Transaction tx(db_, path_);
-  Statement st(db_, path_,
-               "INSERT INTO metrics (run_id, key, step, value, time) VALUES (?, ?, ?, ?, ?)");
+  Statement insert(db_, path_,
+                   "INSERT INTO metrics (run_id, key, step, value, time) VALUES (?, ?, ?, ?, ?)");
+  // NaN is stored as NULL: it never becomes the minimum or maximum, as in min()/max() over rows.
+  // Within a step the later point wins, as in the history (higher rowid).
+  Statement summarize(db_, path_, R"sql(
+INSERT INTO metric_summary (run_id, key, last_step, last_value, min_value, max_value)
+VALUES (?1, ?2, ?3, ?4, ?4, ?4)
+ON CONFLICT (run_id, key) DO UPDATE SET
+  last_value = CASE WHEN excluded.last_step >= last_step THEN excluded.last_value
+               ELSE last_value END,
+  last_step = max(last_step, excluded.last_step),
+  min_value = CASE WHEN min_value IS NULL THEN excluded.min_value
+              WHEN excluded.min_value IS NULL THEN min_value
+              ELSE min(min_value, excluded.min_value) END,
+  max_value = CASE WHEN max_value IS NULL THEN excluded.max_value
+              WHEN excluded.max_value IS NULL THEN max_value
+              ELSE max(max_value, excluded.max_value) END
+)sql");
   for (const MetricPoint& p : points) {
-    st.reset();
-    st.bind(1, run_id).bind(2, p.key).bind(3, p.step).bind(4, p.value);
-    st.bind(5, p.time > 0 ? p.time : now);
-    st.run();
+    insert.reset();
+    insert.bind(1, run_id).bind(2, p.key).bind(3, p.step).bind(4, p.value);
+    insert.bind(5, p.time > 0 ? p.time : now);
+    insert.run();
+    summarize.reset();
+    summarize.bind(1, run_id).bind(2, p.key).bind(3, p.step).bind(4, p.value);
+    summarize.run();
   }
   tx.commit();
 }
 
 void Manifest::truncate_metrics_after(std::string_view run_id, int64_t step) {
+  Transaction tx(db_, path_);
   Statement st(db_, path_, "DELETE FROM metrics WHERE run_id = ?1 AND step > ?2");
   st.bind(1, run_id).bind(2, step);
   st.run();
+  Statement clear(db_, path_, "DELETE FROM metric_summary WHERE run_id = ?1");
+  clear.bind(1, run_id);
+  clear.run();
+  Statement summarize(db_, path_, fmt::format(kSummarizeSql, "WHERE run_id = ?1"));
+  summarize.bind(1, run_id);
+  summarize.run();
+  tx.commit();
 }
 
 void Manifest::set_tag(std::string_view run_id, std::string_view key, std::string_view value) {
@@ -510,26 +594,115 @@ std::vector<RunRecord> Manifest::list_runs(std::string_view task, std::string_vi
   return runs;
 }
 
-std::vector<RunRow> Manifest::query_runs(const RunQuery& query) const {
-  std::string sql = fmt::format("SELECT {}", kRunColumns);
-  for (const SqlFragment& column : query.columns) sql += ", " + column.sql;
-  if (!query.order.sql.empty()) sql += ", " + query.order.sql + " AS sort_key";
-  sql += " FROM runs r";
-  if (!query.filter.sql.empty()) sql += " WHERE " + query.filter.sql;
-  sql += " ORDER BY ";
-  if (!query.order.sql.empty())
-    sql += fmt::format("sort_key IS NULL, sort_key {}, ", query.descending ? "DESC" : "ASC");
-  sql += "r.start_time DESC, r.id DESC LIMIT ?";
-  Statement st(db_, path_, sql);
-  int index = 1;
-  auto bind_all = [&](const SqlFragment& fragment) {
-    for (const SqlValue& value : fragment.bindings)
-      std::visit([&](const auto& v) { st.bind(index++, v); }, value);
+namespace {
+
+// SQL text and its bindings, appended in the order they appear.
+struct SqlBuilder {
+  std::string sql;
+  std::vector<SqlValue> bindings;
+
+  SqlBuilder& add(std::string_view text) {
+    sql += text;
+    return *this;
+  }
+  SqlBuilder& add(const SqlFragment& fragment) {
+    sql += fragment.sql;
+    bindings.insert(bindings.end(), fragment.bindings.begin(), fragment.bindings.end());
+    return *this;
+  }
+  SqlBuilder& add_joins(const SqlFragment& fragment) {
+    for (const SqlFragment& join : fragment.joins) add(join);
+    return *this;
+  }
+};
+
+// The page of runs `query` selects, as a CTE `page(id, start_time, sort_key, missing)`:
+// filter, order and limit, before any column is read.
+SqlBuilder page_of_runs(const RunQuery& query) {
+  const std::string direction = query.descending ? "DESC" : "ASC";
+  const SqlFragment limit{"?", {query.limit > 0 ? query.limit : int64_t{-1}}, {}};
+  auto where_filter = [&](SqlBuilder& q) {
+    if (!query.filter.sql.empty()) q.add(" WHERE (").add(query.filter).add(")");
   };
-  for (const SqlFragment& column : query.columns) bind_all(column);
-  bind_all(query.order);
-  bind_all(query.filter);
-  st.bind(index, query.limit > 0 ? query.limit : int64_t{-1});
+  SqlBuilder q;
+  if (const auto& summary = query.order_summary) {
+    // Runs with a value, walking the column's index in order (a LIMIT stops the walk early),
+    // then, only if the limit is not reached, runs without one, newest first.
+    const std::string column = "s." + summary->column;
+    const std::string index =
+        "metric_summary_key_" + summary->column.substr(0, summary->column.find('_'));
+    q.add(fmt::format("WITH valued AS (SELECT s.run_id AS id, r.start_time AS start_time, "
+                      "{0} AS sort_key FROM metric_summary s INDEXED BY {1} CROSS JOIN runs r "
+                      "ON r.id = s.run_id",
+                      column, index))
+        .add_joins(query.filter)
+        .add(" WHERE s.key = ")
+        .add({"?", {summary->key}, {}})
+        .add(fmt::format(" AND {} IS NOT NULL", column));
+    if (!query.filter.sql.empty()) q.add(" AND (").add(query.filter).add(")");
+    q.add(fmt::format(" ORDER BY {0} {1}, s.run_id {1} LIMIT ", column, direction)).add(limit);
+    q.add("), unvalued AS (SELECT r.id AS id, r.start_time AS start_time FROM runs r")
+        .add_joins(query.filter);
+    where_filter(q);
+    q.add(query.filter.sql.empty() ? " WHERE " : " AND ")
+        .add(fmt::format("NOT EXISTS (SELECT 1 FROM metric_summary m WHERE m.run_id = r.id AND "
+                         "m.key = ? AND m.{} IS NOT NULL)",
+                         summary->column));
+    q.bindings.push_back(summary->key);
+    q.add(" ORDER BY r.start_time DESC, r.id DESC LIMIT CASE WHEN ")
+        .add(limit)
+        .add(" < 0 THEN -1 ELSE max(0, ")
+        .add(limit)
+        .add(
+            " - (SELECT count(*) FROM valued)) END), page AS (SELECT id, start_time, sort_key, 0 "
+            "AS "
+            "missing FROM valued UNION ALL SELECT id, start_time, NULL, 1 FROM unvalued)");
+    return q;
+  }
+  const bool sorted = !query.order.sql.empty();
+  q.add("WITH page AS (SELECT r.id AS id, r.start_time AS start_time");
+  if (sorted)
+    q.add(", ")
+        .add(query.order)
+        .add(" AS sort_key, (")
+        .add(query.order)
+        .add(") IS NULL AS missing");
+  else
+    q.add(", NULL AS sort_key, 0 AS missing");
+  q.add(" FROM runs r").add_joins(query.filter).add_joins(query.order);
+  where_filter(q);
+  q.add(" ORDER BY ");
+  if (sorted) q.add(fmt::format("missing, sort_key {}, ", direction));
+  q.add("r.start_time DESC, r.id DESC LIMIT ").add(limit).add(")");
+  return q;
+}
+
+}  // namespace
+
+std::vector<RunRow> Manifest::query_runs(const RunQuery& query) const {
+  const std::string direction = query.descending ? "DESC" : "ASC";
+  SqlBuilder q = page_of_runs(query);
+  std::string run_columns = std::string("r.") + kRunColumns;
+  for (size_t at = run_columns.find(", "); at != std::string::npos;
+       at = run_columns.find(", ", at + 4))
+    run_columns.replace(at, 2, ", r.");
+  q.add(" SELECT ").add(run_columns);
+  for (const SqlFragment& column : query.columns) q.add(", ").add(column);
+  q.add(" FROM page JOIN runs r ON r.id = page.id");
+  for (const SqlFragment& column : query.columns) q.add_joins(column);
+  // Ties between equal values go by run id when the summary index gave the order.
+  q.add(
+      fmt::format(" ORDER BY page.missing, page.sort_key {0}, {1}page.start_time DESC, "
+                  "page.id DESC",
+                  direction,
+                  query.order_summary ? fmt::format("CASE WHEN page.missing = 0 THEN page.id "
+                                                    "END {}, ",
+                                                    direction)
+                                      : ""));
+  Statement st(db_, path_, q.sql);
+  int index = 1;
+  for (const SqlValue& value : q.bindings)
+    std::visit([&](const auto& v) { st.bind(index++, v); }, value);
   const int first_value = 16;  // after kRunColumns
   std::vector<RunRow> rows;
   while (st.step()) {
@@ -599,9 +772,7 @@ std::vector<Artifact> Manifest::artifacts(std::string_view run_id) const {
 }
 
 std::map<std::string, double> Manifest::last_metrics(std::string_view run_id) const {
-  // Ascending by step then insertion order: the last row seen per key is the latest value.
-  Statement st(db_, path_,
-               "SELECT key, value FROM metrics WHERE run_id = ?1 ORDER BY key, step, rowid");
+  Statement st(db_, path_, "SELECT key, last_value FROM metric_summary WHERE run_id = ?1");
   st.bind(1, run_id);
   std::map<std::string, double> out;
   while (st.step()) out[st.text(0)] = st.is_null(1) ? std::nan("") : st.real(1);

@@ -12,6 +12,19 @@ namespace mlq {
 
 namespace {
 
+// Tests with the run's best checkpoint (the current weights without a run).
+void test(Trainer& trainer, Run* run) {
+  std::filesystem::path best;
+  if (run)
+    if (auto record = run->manifest().find_run(run->id())) best = record->best_checkpoint;
+  const Scalars metrics = trainer.test(best);
+  if (stop_signal_received()) throw Interrupted("interrupted while testing");
+  std::string line = "test";
+  if (!best.empty()) line += " (" + best.filename().string() + ")";
+  for (const auto& [key, value] : metrics) line += fmt::format(" | {} {:.4g}", key, value);
+  log::info("{}", line);
+}
+
 void fit(const FitRequest& request) {
   const Config& config = *request.config;
   const std::string task_name = config.get_string("task");
@@ -23,18 +36,19 @@ void fit(const FitRequest& request) {
   task->setup(config, *request.registry);
   Trainer trainer(config, *task, request.run, request.rank, request.world_size);
   trainer.add_default_callbacks();
-  trainer.fit(request.resume_checkpoint);
-  if (!trainer.options().test_after_fit || !task->dataset(Split::Test)) return;
-  std::filesystem::path best;
-  if (request.run)
-    if (auto record = request.run->manifest().find_run(request.run->id()))
-      best = record->best_checkpoint;
-  const Scalars metrics = trainer.test(best);
-  if (stop_signal_received()) throw Interrupted("interrupted while testing");
-  std::string line = "test";
-  if (!best.empty()) line += " (" + best.filename().string() + ")";
-  for (const auto& [key, value] : metrics) line += fmt::format(" | {} {:.4g}", key, value);
-  log::info("{}", line);
+  try {
+    trainer.fit(request.resume_checkpoint);
+    if (trainer.options().test_after_fit && task->dataset(Split::Test)) test(trainer, request.run);
+  } catch (const Interrupted&) {
+    throw;
+  } catch (const std::exception&) {
+    try {
+      trainer.log_run_end(false);
+    } catch (const std::exception&) {  // the run's own error is the one to report
+    }
+    throw;
+  }
+  trainer.log_run_end(true);
 }
 
 }  // namespace

@@ -14,12 +14,15 @@ constexpr size_t kFlushPoints = 256;
 constexpr auto kFlushInterval = std::chrono::seconds(2);
 }  // namespace
 
-MetricWriter::MetricWriter(Run& run) : run_(run), last_flush_(std::chrono::steady_clock::now()) {
+MetricWriter::MetricWriter(Run& run, bool tensorboard)
+    : run_(run), last_flush_(std::chrono::steady_clock::now()) {
   const auto csv = run_.dir() / "metrics.csv";
   if (!std::filesystem::exists(csv)) write_file_atomic(csv, "step,key,value,time\n");
+  if (tensorboard) events_ = std::make_unique<EventFileWriter>(run_.dir() / "tb");
 }
 
 void MetricWriter::add(const std::string& key, int64_t step, double value) {
+  if (events_) events_->add_scalar(key, value, step);
   pending_.push_back({key, step, value, now_seconds()});
   if (pending_.size() >= kFlushPoints ||
       std::chrono::steady_clock::now() - last_flush_ > kFlushInterval)
@@ -51,6 +54,7 @@ void MetricWriter::flush() {
 
 void MetricWriter::truncate_after(int64_t step) {
   pending_.clear();
+  if (events_) events_->add_session_start(step + 1);
   run_.manifest().truncate_metrics_after(run_.id(), step);
   const auto csv = run_.dir() / "metrics.csv";
   std::ifstream in(csv);

@@ -75,6 +75,7 @@ TrainerOptions TrainerOptions::from(const Config& c) {
                           "log_every_n_steps",
                           "progress_bar",
                           "test_after_fit",
+                          "tensorboard",
                           "resume",
                           "optimizer",
                           "scheduler",
@@ -101,6 +102,7 @@ TrainerOptions TrainerOptions::from(const Config& c) {
   o.log_every_n_steps = std::max<int64_t>(1, c.get_int("log_every_n_steps", o.log_every_n_steps));
   o.progress_bar = c.get_bool("progress_bar", o.progress_bar);
   o.test_after_fit = c.get_bool("test_after_fit", o.test_after_fit);
+  o.tensorboard = c.get_bool("tensorboard", o.tensorboard);
   if (o.max_steps <= 0 && o.max_epochs <= 0)
     throw ConfigError("config keys 'trainer.max_steps' and 'trainer.max_epochs' (" +
                       c.origin("max_steps") + "): at least one must be positive");
@@ -175,6 +177,11 @@ void Trainer::flush_metrics() {
   if (writer_) writer_->flush();
 }
 
+void Trainer::log_run_end(bool success) {
+  if (writer_ && writer_->events())
+    writer_->events()->add_session_end(success ? SessionStatus::Success : SessionStatus::Failure);
+}
+
 void Trainer::setup() {
   if (is_setup_) return;
   if (options_.threads > 0) torch::set_num_threads(static_cast<int>(options_.threads));
@@ -194,7 +201,11 @@ void Trainer::setup() {
   loader_->set_transform(task_.batch_transform(Split::Train));
   schedule_ = std::make_unique<LrSchedule>(config_.section("trainer.scheduler"),
                                            optimizer_config.get_double("lr", 1e-3), total_steps());
-  if (run_ && is_global_zero()) writer_ = std::make_unique<MetricWriter>(*run_);
+  if (run_ && is_global_zero()) {
+    writer_ = std::make_unique<MetricWriter>(*run_, options_.tensorboard);
+    if (EventFileWriter* events = writer_->events())
+      events->add_hparams(hparams_from_config(config_), run_->checkpoints_dir().string());
+  }
   is_setup_ = true;
 }
 
@@ -339,6 +350,14 @@ Scalars Trainer::validate(Split split) {
   for (const auto& [key, value] : raw) {
     metrics[prefix + key] = value;
     log_metric(prefix + key, value);
+  }
+  if (EventFileWriter* events = writer_ ? writer_->events() : nullptr;
+      events && split == Split::Validation) {
+    const EvaluationMedia media = task_.validation_media();
+    for (const auto& image : media.images)
+      events->add_image(prefix + image.tag, image.png, image.width, image.height, step_);
+    for (const auto& clip : media.audio)
+      events->add_audio(prefix + clip.tag, clip.wav, clip.sample_rate, clip.frames, step_);
   }
   flush_metrics();
   model_->train();

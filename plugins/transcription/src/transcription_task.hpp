@@ -26,6 +26,9 @@ class TranscriptionTask : public SupervisedTask {
   Scalars validation_epoch_end() override { return finish(Split::Validation); }
   void test_step(const TensorMap& batch) override { evaluate(batch); }
   Scalars test_epoch_end() override { return finish(Split::Test); }
+  // The first validation example's audio (up to 10 s) and a piano roll of the reference and
+  // predicted notes during it.
+  EvaluationMedia validation_media() override;
 
  private:
   void prepare_data();
@@ -42,6 +45,8 @@ class TranscriptionTask : public SupervisedTask {
   std::shared_ptr<BatchAugmentation> spectrogram_augmentation_;
   // Model outputs of the pieces being evaluated: piece -> start frame -> output -> [frames, 88].
   std::map<int64_t, std::map<int64_t, TensorMap>> pieces_;
+  // The notes predicted for each piece at the last validation, for validation_media().
+  std::map<int64_t, std::vector<Note>> validation_notes_;
 };
 
 }  // namespace mlq::transcription

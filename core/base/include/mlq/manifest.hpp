@@ -44,6 +44,9 @@ struct RunQuery {
   SqlFragment filter;                // empty: every run
   std::vector<SqlFragment> columns;  // values to fetch for each run
   SqlFragment order;                 // empty: newest first; runs without a value come last
+  // Set when `order` is a metric summary value: the runs are then taken in the order of that
+  // column's index, so a LIMIT stops early (ties between equal values go by run id).
+  std::optional<SummaryColumn> order_summary;
   bool descending = true;
   int64_t limit = 0;  // 0: no limit
 };

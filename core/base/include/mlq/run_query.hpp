@@ -14,6 +14,7 @@
 // without regard to case. Keywords are case-insensitive. A malformed expression throws UserError
 // naming the column of the problem.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -23,16 +24,30 @@ namespace mlq {
 
 using SqlValue = std::variant<int64_t, double, std::string>;
 
-// SQL text over the runs table aliased `r`, with `?` placeholders bound in order.
+// SQL text over the runs table aliased `r`, with `?` placeholders bound in order. `joins` are the
+// LEFT JOIN clauses (each with its own bindings) that must follow `FROM runs r` for `sql` to work.
 struct SqlFragment {
   std::string sql;
   std::vector<SqlValue> bindings;
+  std::vector<SqlFragment> joins;
 };
 
 // A boolean SQL expression; `now` (seconds since the epoch) ends the duration of running runs.
-SqlFragment compile_run_filter(std::string_view expression, double now);
+// Joined tables are aliased `<alias>0`, `<alias>1`, ...: fragments used in one query need
+// different aliases.
+SqlFragment compile_run_filter(std::string_view expression, double now,
+                               std::string_view alias = "w");
 
 // One FIELD as a SQL value (for --order-by and --columns).
-SqlFragment compile_run_field(std::string_view field, double now);
+SqlFragment compile_run_field(std::string_view field, double now, std::string_view alias = "f");
+
+// Where a metric FIELD (metrics.KEY, last|min|max(metrics.KEY)) is kept: metric_summary's row for
+// `key`, column `column` ("last_value", "min_value" or "max_value"), which has an index per key
+// in value order. nullopt for other fields.
+struct SummaryColumn {
+  std::string key;
+  std::string column;
+};
+std::optional<SummaryColumn> summary_column(std::string_view field);
 
 }  // namespace mlq

@@ -20,5 +20,7 @@ std::string trim(std::string_view text);
 // ASCII letters in lower or upper case.
 std::string to_lower(std::string_view text);
 std::string to_upper(std::string_view text);
+// Standard base64 (RFC 4648) with padding.
+std::string base64_encode(std::string_view bytes);
 
 }  // namespace mlq

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "mlq/config.hpp"
 #include "mlq/registry.hpp"
@@ -49,6 +50,26 @@ class Metric {
   virtual Scalars compute() const = 0;
 };
 
+// Images and audio clips a task shows for an evaluation (TensorBoard's image and audio
+// dashboards), encoded with mlq/png.hpp and mlq/wav.hpp. The trainer logs them under
+// val_<tag> at the current step.
+struct EvaluationMedia {
+  struct Image {
+    std::string tag;
+    std::string png;
+    int width = 0;
+    int height = 0;
+  };
+  struct Audio {
+    std::string tag;
+    std::string wav;  // mono
+    int sample_rate = 0;
+    int64_t frames = 0;
+  };
+  std::vector<Image> images;
+  std::vector<Audio> audio;
+};
+
 // A task is a plugin's glue (Lightning's LightningModule): it builds the model, loss, metrics and
 // data from config and implements the steps. The Trainer owns everything around them.
 class Task {
@@ -65,6 +86,9 @@ class Task {
   // Evaluation: steps accumulate, epoch_end reports metrics (logged as val_<name>/test_<name>).
   virtual void validation_step(const TensorMap& batch) = 0;
   virtual Scalars validation_epoch_end() = 0;
+  // Media of the validation that just ended, asked for after validation_epoch_end only when the
+  // run writes TensorBoard files; none by default.
+  virtual EvaluationMedia validation_media() { return {}; }
   virtual void test_step(const TensorMap& batch) { validation_step(batch); }
   virtual Scalars test_epoch_end() { return validation_epoch_end(); }
   virtual TensorMap predict_step(const TensorMap& batch) { return model()->forward(batch); }

@@ -40,6 +40,7 @@ struct TrainerOptions {
   int64_t log_every_n_steps = 10;
   bool progress_bar = true;
   bool test_after_fit = true;
+  bool tensorboard = true;  // event files in <run dir>/tb/
 
   static TrainerOptions from(const Config& trainer_config);
 };
@@ -79,6 +80,9 @@ class Trainer {
   // Logs a scalar at the current step (metrics.csv and the manifest, rank 0).
   void log_metric(const std::string& key, double value);
   void flush_metrics();
+  // The end of the run for TensorBoard's hparams dashboard (after testing): "success" or
+  // "failure"; an interrupted run, which may resume, reports nothing.
+  void log_run_end(bool success);
 
   void save_checkpoint(const std::filesystem::path& path);
   void load_checkpoint(const std::filesystem::path& path);
