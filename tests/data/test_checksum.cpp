@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "mlq/config.hpp"
+#include "mlq/files.hpp"
 #include "mlq/preprocess.hpp"
 #include "support/temp_dir.hpp"
 

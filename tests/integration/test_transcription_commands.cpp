@@ -4,10 +4,14 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
+#include <vector>
 
 #include "midi_file.hpp"
 #include "mlq/audio_io.hpp"
+#include "mlq/files.hpp"
 #include "mlq/maestro.hpp"
+#include "mlq/manifest.hpp"
 #include "mlq/preprocess.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -251,6 +255,47 @@ TEST_CASE("the default experiment trains harmonic_cnn and scores unseen timbres 
     CHECK_MESSAGE(metrics.find(std::string(",") + key + ",") != std::string::npos,
                   std::string(key));
   CHECK_MESSAGE(metrics.find(",val_unseen_") == std::string::npos, metrics);
+
+  // Test examples of each timbre, registered as artifacts with checksums, shown by the report.
+  mlq::Manifest manifest(dir / "outputs" / "runs.sqlite");
+  const auto runs = manifest.list_runs();
+  REQUIRE(runs.size() == 1);
+  const fs::path run_dir =
+      fs::path(runs[0].run_dir).is_absolute() ? fs::path(runs[0].run_dir) : dir / runs[0].run_dir;
+  std::map<std::string, mlq::Artifact> artifacts;
+  for (const auto& a : manifest.artifacts(runs[0].id)) artifacts[a.path] = a;
+  for (const std::string name : {"excerpt-1", "excerpt-2-unseen"}) {
+    for (const auto& [suffix, kind] :
+         std::vector<std::pair<std::string, std::string>>{{"-roll.png", "image"},
+                                                          {"-input.wav", "audio"},
+                                                          {"-prediction.wav", "audio"},
+                                                          {"-prediction.mid", "midi"}}) {
+      const std::string path = "examples/" + name + suffix;
+      CHECK_MESSAGE(fs::exists(run_dir / path), path);
+      CHECK_MESSAGE(artifacts.count(path) == 1, path);
+      if (artifacts.count(path)) CHECK(artifacts[path].kind == kind);
+    }
+  }
+  for (const auto& note :
+       mlq::transcription::read_midi(run_dir / "examples" / "excerpt-1-prediction.mid").notes)
+    CHECK((note.pitch >= 21 && note.pitch <= 108 && note.velocity >= 1));
+  REQUIRE(artifacts.count("metrics.csv") == 1);
+  CHECK(artifacts["metrics.csv"].checksum ==
+        "fnv1a64:" + mlq::file_checksum(run_dir / "metrics.csv"));
+  CHECK(artifacts["checkpoints/last.pt"].kind == "checkpoint");
+  CHECK(artifacts["run.log"].checksum.empty());  // still appended to after the run ends
+  auto report = runner_in(dir, {"report", "latest", "-o", (dir / "report.html").string()});
+  REQUIRE_MESSAGE(report.exit_code == 0, report.out);
+  const std::string page = read_file(dir / "report.html");
+  size_t images = 0, audio = 0;
+  for (size_t at = page.find("data:image/png"); at != std::string::npos;
+       at = page.find("data:image/png", at + 1))
+    ++images;
+  for (size_t at = page.find("data:audio/wav"); at != std::string::npos;
+       at = page.find("data:audio/wav", at + 1))
+    ++audio;
+  CHECK(images == 2);  // a piano roll per timbre
+  CHECK(audio == 4);   // the input and the rendered prediction per timbre
 
   fs::path checkpoint;
   for (const auto& file : fs::recursive_directory_iterator(dir / "outputs"))

@@ -1,7 +1,10 @@
 #include <doctest/doctest.h>
 #include <torch/torch.h>
 
+#include <map>
+
 #include "mlq/builtin_callbacks.hpp"
+#include "mlq/files.hpp"
 #include "mlq/trainer.hpp"
 #include "support/temp_dir.hpp"
 #include "train/toy_task.hpp"
@@ -51,6 +54,32 @@ TEST_CASE("checkpoint callback keeps the top-k by the monitored metric plus last
   CHECK(fs::path(record->best_checkpoint).filename().string() == names[2]);
   auto train_loss = manifest.metrics(run.id(), "val_loss");
   CHECK(train_loss.size() == 4);
+
+  // Finishing registers the run directory's files as artifacts: the rotated-out checkpoints are
+  // not among them, and each file carries its kind and checksum.
+  run.finish(mlq::kFinished);
+  std::map<std::string, mlq::Artifact> artifacts;
+  for (const auto& a : manifest.artifacts(run.id())) artifacts[a.path] = a;
+  std::vector<std::string> checkpoints;
+  for (const auto& [path, a] : artifacts)
+    if (a.kind == "checkpoint") checkpoints.push_back(fs::path(path).filename().string());
+  CHECK(checkpoints == names);
+  for (const char* file : {"metrics.csv", "config.toml", "manifest.json", "checkpoints/last.pt"}) {
+    REQUIRE_MESSAGE(artifacts.count(file) == 1, file);
+    CHECK(artifacts[file].checksum == "fnv1a64:" + mlq::file_checksum(run.dir() / file));
+  }
+  CHECK(artifacts["metrics.csv"].kind == "metrics");
+  CHECK(artifacts["manifest.json"].kind == "summary");
+  size_t event_files = 0;
+  for (const auto& [path, a] : artifacts) event_files += a.kind == "tensorboard";
+  CHECK(event_files == 1);
+  fs::remove(run.dir() / "checkpoints" / names[1]);
+  run.register_artifacts();
+  CHECK(manifest.artifacts(run.id()).size() == artifacts.size() - 1);
+  CHECK(mlq::artifact_kind("examples/a-roll.png") == "image");
+  CHECK(mlq::artifact_kind("examples/a-input.wav") == "audio");
+  CHECK(mlq::artifact_kind("examples/a.mid") == "midi");
+  CHECK(mlq::artifact_kind("notes.txt") == "other");
 }
 
 TEST_CASE("a checkpoint restores weights, optimizer, step, loader position and RNG") {

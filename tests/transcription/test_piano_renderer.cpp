@@ -113,6 +113,12 @@ TEST_CASE("piano renderer: the output lasts the duration plus the tail") {
   PianoRenderer other(kSoundfont, 22050);
   CHECK(other.render(p, 1.0).size() == static_cast<size_t>(std::llround(1.5 * 22050)));
   CHECK(renderer().render(Performance{}, 0.5).size() == 8000);
+  // A note starting in the last block, rendered without a tail: its note-off (one block after
+  // the note-on) lies past the end and must not be written there.
+  for (double onset : {0.999, 1.0, 1.2}) {
+    Performance late{{{onset, 1.0, 60, 100}}, {}, 1.0};
+    CHECK(renderer().render(late, 0).size() == 16000);
+  }
 }
 
 TEST_CASE("piano renderer: a note sounds from its onset, within fluidsynth's 64-sample block") {

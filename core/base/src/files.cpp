@@ -3,11 +3,16 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <vector>
 
 #include "mlq/error.hpp"
+#include "mlq/text.hpp"
 
 namespace mlq {
 namespace fs = std::filesystem;
@@ -66,6 +71,18 @@ void write_file_atomic(const fs::path& path, std::string_view content) {
       throw UserError(path.string() +
                       ": cannot write: " + std::strerror(written ? errno : write_errno));
   });
+}
+
+std::string file_checksum(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UserError(path.string() + ": cannot read");
+  uint64_t hash = kFnv1aOffset;
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    hash = fnv1a(std::string_view(buffer.data(), static_cast<size_t>(in.gcount())), hash);
+  }
+  return fmt::format("{:016x}", hash);
 }
 
 }  // namespace mlq

@@ -558,6 +558,22 @@ void Manifest::add_artifact(std::string_view run_id, const Artifact& artifact) {
   st.run();
 }
 
+void Manifest::set_artifacts(std::string_view run_id, const std::vector<Artifact>& artifacts) {
+  Transaction tx(db_, path_);
+  Statement clear(db_, path_, "DELETE FROM artifacts WHERE run_id = ?1");
+  clear.bind(1, run_id);
+  clear.run();
+  Statement insert(db_, path_,
+                   "INSERT INTO artifacts (run_id, path, kind, checksum) VALUES (?1, ?2, ?3, ?4)");
+  for (const Artifact& artifact : artifacts) {
+    insert.reset();
+    insert.bind(1, run_id).bind(2, artifact.path).bind(3, artifact.kind);
+    insert.bind_or_null(4, artifact.checksum);
+    insert.run();
+  }
+  tx.commit();
+}
+
 std::optional<RunRecord> Manifest::find_run(std::string_view id_or_prefix) const {
   if (id_or_prefix.empty()) return std::nullopt;
   {

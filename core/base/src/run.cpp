@@ -9,6 +9,7 @@
 #include <ctime>
 #include <random>
 
+#include "mlq/error.hpp"
 #include "mlq/files.hpp"
 #include "mlq/log.hpp"
 #include "mlq/text.hpp"
@@ -105,6 +106,43 @@ void Run::finish(const std::string& status, const std::string& multi_line_error)
       json_quote(dir_.string()), json_quote(record->best_checkpoint), metrics,
       json_quote(record->config_toml));
   write_file_atomic(dir_ / "manifest.json", json);
+  register_artifacts();
+}
+
+void Run::register_artifacts() const {
+  std::vector<Artifact> artifacts;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file()) continue;
+    const fs::path relative = fs::relative(it->path(), dir_);
+    if (relative.filename().string().find(".tmp-") != std::string::npos)
+      continue;  // a file being written (write_file_atomic's temporary)
+    const std::string kind = artifact_kind(relative);
+    artifacts.push_back(
+        {relative.string(), kind, kind == "log" ? "" : "fnv1a64:" + file_checksum(it->path())});
+  }
+  if (ec)
+    throw UserError(
+        fmt::format("{}: cannot list the run directory: {}", dir_.string(), ec.message()));
+  std::sort(artifacts.begin(), artifacts.end(),
+            [](const Artifact& a, const Artifact& b) { return a.path < b.path; });
+  manifest_->set_artifacts(id_, artifacts);
+}
+
+std::string artifact_kind(const fs::path& relative_path) {
+  const std::string top = relative_path.begin()->string();
+  const std::string name = relative_path.filename().string();
+  const std::string ext = relative_path.extension().string();
+  if (top == "checkpoints") return "checkpoint";
+  if (top == "tb") return "tensorboard";
+  if (ext == ".png" || ext == ".svg" || ext == ".jpg") return "image";
+  if (ext == ".wav" || ext == ".flac" || ext == ".ogg" || ext == ".mp3") return "audio";
+  if (ext == ".mid" || ext == ".midi") return "midi";
+  if (name == "metrics.csv") return "metrics";
+  if (name == "run.log") return "log";
+  if (name == "config.toml" || name == "overrides.txt") return "config";
+  if (name == "manifest.json") return "summary";
+  return "other";
 }
 
 fs::path output_root(const Config& config) {

@@ -14,7 +14,6 @@
 #include "mlq/manifest.hpp"
 #include "protobuf_encoder.hpp"
 #include "reflected_crc.hpp"
-#include "reflected_crc.hpp"
 
 namespace mlq {
 namespace fs = std::filesystem;

@@ -201,18 +201,6 @@ PreprocessOptions PreprocessOptions::from(const Config& c) {
   return o;
 }
 
-std::string file_checksum(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(path.string() + ": cannot read");
-  uint64_t hash = kFnv1aOffset;
-  std::vector<char> buffer(1 << 20);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    hash = fnv1a(std::string_view(buffer.data(), static_cast<size_t>(in.gcount())), hash);
-  }
-  return fmt::format("{:016x}", hash);
-}
-
 std::vector<IndexEntry> read_index(const fs::path& index_csv) {
   std::vector<IndexEntry> entries;
   for (const auto& row : read_csv_records(index_csv, kIndexColumns)) {

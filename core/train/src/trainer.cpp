@@ -9,6 +9,7 @@
 
 #include "metric_writer.hpp"
 #include "mlq/builtin_callbacks.hpp"
+#include "mlq/files.hpp"
 #include "mlq/log.hpp"
 
 namespace mlq {
@@ -351,13 +352,17 @@ Scalars Trainer::validate(Split split) {
     metrics[prefix + key] = value;
     log_metric(prefix + key, value);
   }
-  if (EventFileWriter* events = writer_ ? writer_->events() : nullptr;
-      events && split == Split::Validation) {
-    const EvaluationMedia media = task_.validation_media();
-    for (const auto& image : media.images)
-      events->add_image(prefix + image.tag, image.png, image.width, image.height, step_);
-    for (const auto& clip : media.audio)
-      events->add_audio(prefix + clip.tag, clip.wav, clip.sample_rate, clip.frames, step_);
+  EventFileWriter* events = writer_ ? writer_->events() : nullptr;
+  if (events || (writer_ && split == Split::Test)) {
+    const EvaluationMedia media =
+        split == Split::Test ? task_.test_media() : task_.validation_media();
+    if (events) {
+      for (const auto& image : media.images)
+        events->add_image(prefix + image.tag, image.png, image.width, image.height, step_);
+      for (const auto& clip : media.audio)
+        events->add_audio(prefix + clip.tag, clip.wav, clip.sample_rate, clip.frames, step_);
+    }
+    if (split == Split::Test) write_examples(media);
   }
   flush_metrics();
   model_->train();
@@ -366,6 +371,16 @@ Scalars Trainer::validate(Split split) {
   else
     each_callback([&](Callback& c) { c.on_validation_end(*this, metrics); });
   return metrics;
+}
+
+void Trainer::write_examples(const EvaluationMedia& media) const {
+  if (media.images.empty() && media.audio.empty() && media.files.empty()) return;
+  const std::filesystem::path folder = run_->dir() / "examples";
+  std::filesystem::create_directories(folder);
+  for (const auto& image : media.images)
+    write_file_atomic(folder / (image.tag + ".png"), image.png);
+  for (const auto& clip : media.audio) write_file_atomic(folder / (clip.tag + ".wav"), clip.wav);
+  for (const auto& file : media.files) write_file_atomic(folder / file.name, file.bytes);
 }
 
 Scalars Trainer::test(const std::filesystem::path& weights) {

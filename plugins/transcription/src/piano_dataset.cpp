@@ -61,6 +61,16 @@ TensorMap PianoDataset::get(int64_t index) const {
   throw std::out_of_range(fmt::format("piano data set: no example {}", index));
 }
 
+std::vector<int64_t> PianoDataset::first_example_of_each_root() const {
+  std::vector<int64_t> firsts;
+  int64_t index = 0;
+  for (const auto& root : roots_) {
+    if (root->size() > 0) firsts.push_back(index);
+    index += root->size();
+  }
+  return firsts;
+}
+
 TensorMap PianoDataset::targets(int64_t piece, double start, double end) const {
   TargetOptions options;
   options.frames_per_second = options_.frames_per_second;

@@ -46,6 +46,8 @@ class PianoDataset : public Dataset {
   // Whether the piece comes from one of options.unseen_roots.
   bool unseen(int64_t piece) const { return pieces_.at(piece).root > 0; }
   int frames_per_second() const { return options_.frames_per_second; }
+  // The index of the first example of options.root and of each unseen root (empty ones left out).
+  std::vector<int64_t> first_example_of_each_root() const;
 
  private:
   struct Piece {

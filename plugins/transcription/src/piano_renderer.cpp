@@ -199,7 +199,7 @@ std::vector<float> PianoRenderer::render(const Performance& performance, double 
     done = sample;
   };
   for (const Event& e : events) {
-    write_until(e.sample);
+    write_until(std::min(e.sample, padded));  // a note-off pushed past the end stays in bounds
     switch (e.order) {
       case 0:
         fluid_synth_noteoff(synth, kChannel, e.key);

@@ -4,13 +4,12 @@
 
 #include <optional>
 
+#include "evaluation_media.hpp"
 #include "mlq/log.hpp"
-#include "mlq/png.hpp"
 #include "mlq/preprocess.hpp"
 #include "mlq/tensor_utils.hpp"
-#include "mlq/wav.hpp"
 #include "note_metrics.hpp"
-#include "piano_roll_image.hpp"
+#include "piano_renderer.hpp"
 #include "synth.hpp"
 
 namespace mlq::transcription {
@@ -18,8 +17,6 @@ namespace {
 
 const char* const kOutputs[] = {"reg_onset_output", "reg_offset_output", "frame_output",
                                 "velocity_output"};
-constexpr double kMediaSeconds = 10;          // the longest validation clip logged
-constexpr double kRollPixelsPerSecond = 100;  // one column per frame at the reference's rate
 
 }  // namespace
 
@@ -135,7 +132,7 @@ Scalars TranscriptionTask::finish(Split split) {
   const auto hop_frames =
       static_cast<int64_t>(std::llround(data_.segment_seconds_of(split) * data_.frames_per_second));
   std::vector<NoteScores> scores, unseen_scores;
-  if (split == Split::Validation) validation_notes_.clear();
+  evaluated_notes_.clear();
   for (const auto& [piece, segments] : pieces_) {
     // Segments in order, each but the last without its final frame (the next one's first).
     std::map<std::string, std::vector<torch::Tensor>> parts;
@@ -162,7 +159,7 @@ Scalars TranscriptionTask::finish(Split split) {
     for (const Note& note : data.notes(piece))
       if (note.onset < evaluated_until) reference.push_back(note);
     (data.unseen(piece) ? unseen_scores : scores).push_back(score_piece(reference, estimated));
-    if (split == Split::Validation) validation_notes_[piece] = estimated;
+    evaluated_notes_[piece] = estimated;
   }
   pieces_.clear();
   Scalars result{{"loss", loss_count_ ? loss_sum_ / loss_count_ : 0.0}};
@@ -186,29 +183,21 @@ Scalars TranscriptionTask::finish(Split split) {
 EvaluationMedia TranscriptionTask::validation_media() {
   const auto found = datasets_.find(Split::Validation);
   if (found == datasets_.end() || !found->second || found->second->size() == 0) return {};
-  const PianoDataset& data = *found->second;
-  const TensorMap example = data.get(0);  // evaluated first: the loader does not shuffle
-  const int64_t piece = example.at("piece").item<int64_t>();
-  const auto notes = validation_notes_.find(piece);
-  if (notes == validation_notes_.end()) return {};
-  const torch::Tensor audio = example.at("audio").to(torch::kFloat32).contiguous();
-  const int sample_rate = static_cast<int>(features_.sample_rate);
-  const int64_t frames = std::min<int64_t>(
-      audio.numel(), static_cast<int64_t>(std::llround(kMediaSeconds * sample_rate)));
-  if (frames <= 0) return {};
-  const double start =
-      static_cast<double>(example.at("start_frame").item<int64_t>()) / data.frames_per_second();
-  const double seconds = static_cast<double>(frames) / sample_rate;
-
   EvaluationMedia media;
-  int width = 0, height = 0;
-  const std::vector<uint8_t> rgb = piano_roll_rgb(data.notes(piece), notes->second, start, seconds,
-                                                  kRollPixelsPerSecond, width, height);
-  media.images.push_back({"piano_roll", encode_png_rgb(rgb.data(), width, height), width, height});
-  media.audio.push_back(
-      {"audio", encode_wav_pcm16(audio.data_ptr<float>(), static_cast<size_t>(frames), sample_rate),
-       sample_rate, frames});
+  // The first example: evaluated first, as the loader does not shuffle.
+  add_excerpt(*found->second, 0, evaluated_notes_, static_cast<int>(features_.sample_rate),
+              "piano_roll", "audio", media);
   return media;
+}
+
+EvaluationMedia TranscriptionTask::test_media() {
+  const auto found = datasets_.find(Split::Test);
+  if (found == datasets_.end() || !found->second || found->second->size() == 0) return {};
+  const auto soundfonts = config_.has("data.synth.soundfonts")
+                              ? config_.get_strings("data.synth.soundfonts")
+                              : std::vector<std::string>{};
+  return test_examples(*found->second, evaluated_notes_, static_cast<int>(features_.sample_rate),
+                       soundfonts.empty() ? kDefaultSoundfont : soundfonts.front());
 }
 
 }  // namespace mlq::transcription

@@ -29,6 +29,9 @@ class TranscriptionTask : public SupervisedTask {
   // The first validation example's audio (up to 10 s) and a piano roll of the reference and
   // predicted notes during it.
   EvaluationMedia validation_media() override;
+  // Excerpts of the first test piece of each timbre: piano roll, input audio, the prediction
+  // rendered with the data set's first soundfont, and the predicted MIDI (evaluation_media.hpp).
+  EvaluationMedia test_media() override;
 
  private:
   void prepare_data();
@@ -45,8 +48,8 @@ class TranscriptionTask : public SupervisedTask {
   std::shared_ptr<BatchAugmentation> spectrogram_augmentation_;
   // Model outputs of the pieces being evaluated: piece -> start frame -> output -> [frames, 88].
   std::map<int64_t, std::map<int64_t, TensorMap>> pieces_;
-  // The notes predicted for each piece at the last validation, for validation_media().
-  std::map<int64_t, std::vector<Note>> validation_notes_;
+  // The notes predicted for each piece at the last evaluation, for the media.
+  std::map<int64_t, std::vector<Note>> evaluated_notes_;
 };
 
 }  // namespace mlq::transcription

@@ -99,6 +99,8 @@ class Manifest {
   // Removes the run and everything recorded about it (params, metrics, tags, artifacts).
   void delete_run(std::string_view run_id);
   void add_artifact(std::string_view run_id, const Artifact& artifact);
+  // Replaces the run's artifacts with these, in one transaction.
+  void set_artifacts(std::string_view run_id, const std::vector<Artifact>& artifacts);
 
   // A run by full id or unique prefix; nullopt if none; UserError if the prefix is ambiguous.
   std::optional<RunRecord> find_run(std::string_view id_or_prefix) const;

@@ -11,7 +11,7 @@ namespace mlq {
 
 // One run: its directory and its manifest row. Layout of the directory:
 //   outputs/<task>/<YYYY-MM-DD>/<HH-MM-SS>-<id>/{config.toml, overrides.txt, run.log,
-//   checkpoints/, metrics.csv, manifest.json}
+//   checkpoints/, metrics.csv, manifest.json, tb/ (TensorBoard), examples/ (test examples)}
 class Run {
  public:
   // A new run: creates the directory, writes config.toml and overrides.txt, inserts the
@@ -27,8 +27,12 @@ class Run {
   std::filesystem::path checkpoints_dir() const { return dir_ / "checkpoints"; }
   Manifest& manifest() const { return *manifest_; }
 
-  // Final status; writes manifest.json (the run's summary: status, metrics, config, best model).
+  // Final status; writes manifest.json (the run's summary: status, metrics, config, best model)
+  // and registers every file of the run directory as an artifact (register_artifacts).
   void finish(const std::string& status, const std::string& error = "");
+  // The manifest's artifacts of this run become the files now in its directory: path relative to
+  // it, kind (artifact_kind) and "fnv1a64:<hex>" checksum (none for run.log, still appended to).
+  void register_artifacts() const;
 
  private:
   Run(Manifest& manifest, std::string id, std::filesystem::path dir);
@@ -36,6 +40,10 @@ class Run {
   std::string id_;
   std::filesystem::path dir_;
 };
+
+// The kind of a run directory's file: checkpoint, tensorboard, image, audio, midi, metrics, log,
+// config, summary, or other.
+std::string artifact_kind(const std::filesystem::path& relative_path);
 
 // Where runs go: config key `output_dir` (default "outputs").
 std::filesystem::path output_root(const Config& config);

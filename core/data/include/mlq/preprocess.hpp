@@ -53,7 +53,4 @@ PreprocessReport preprocess(const PreprocessOptions& options, const MetadataPars
 std::vector<IndexEntry> read_index(const std::filesystem::path& index_csv);
 void write_index(const std::filesystem::path& index_csv, const std::vector<IndexEntry>& entries);
 
-// 64-bit FNV-1a of a file's bytes, as 16 hex digits.
-std::string file_checksum(const std::filesystem::path& path);
-
 }  // namespace mlq

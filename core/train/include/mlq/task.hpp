@@ -52,7 +52,8 @@ class Metric {
 
 // Images and audio clips a task shows for an evaluation (TensorBoard's image and audio
 // dashboards), encoded with mlq/png.hpp and mlq/wav.hpp. The trainer logs them under
-// val_<tag> at the current step.
+// val_<tag> (test_<tag>) at the current step; test media are also written to the run's examples/
+// folder as <tag>.png and <tag>.wav, with `files`, and become artifacts `runner report` shows.
 struct EvaluationMedia {
   struct Image {
     std::string tag;
@@ -66,8 +67,13 @@ struct EvaluationMedia {
     int sample_rate = 0;
     int64_t frames = 0;
   };
+  struct File {
+    std::string name;  // a file name, e.g. "excerpt-1-prediction.mid"
+    std::string bytes;
+  };
   std::vector<Image> images;
   std::vector<Audio> audio;
+  std::vector<File> files;
 };
 
 // A task is a plugin's glue (Lightning's LightningModule): it builds the model, loss, metrics and
@@ -89,6 +95,9 @@ class Task {
   // Media of the validation that just ended, asked for after validation_epoch_end only when the
   // run writes TensorBoard files; none by default.
   virtual EvaluationMedia validation_media() { return {}; }
+  // Examples of the test that just ended (asked for after test_epoch_end when there is a run);
+  // none by default.
+  virtual EvaluationMedia test_media() { return {}; }
   virtual void test_step(const TensorMap& batch) { validation_step(batch); }
   virtual Scalars test_epoch_end() { return validation_epoch_end(); }
   virtual TensorMap predict_step(const TensorMap& batch) { return model()->forward(batch); }

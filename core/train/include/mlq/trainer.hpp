@@ -89,6 +89,8 @@ class Trainer {
   void load_weights(const std::filesystem::path& path);
 
  private:
+  // Test media into the run's examples/ folder (they become artifacts when the run finishes).
+  void write_examples(const EvaluationMedia& media) const;
   void setup();
   void train_one_step();
   void end_epoch();
