@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "mlq/allocator.hpp"
 #include "mlq/error.hpp"
+#include "mlq/local_launcher.hpp"
 #include "mlq/run.hpp"
 #include "mlq/version.hpp"
 #include "runs_command.hpp"
@@ -18,6 +19,8 @@ constexpr const char* kUsage = R"(runner: train, evaluate and track audio ML exp
 
 usage:
   runner [--task=T] --config=FILE [overrides...]   train (and test) a task
+  runner --nproc-per-node=N [--master-port=P] [--grace-period=S] <any of these>
+                                                    N local worker processes, torchrun-style
   runner --cfg [--task=T] --config=FILE [overrides...]   print the resolved config
   runner --multirun --config=FILE a=1,2 b=x,y        one run per combination
   runner preprocess --config=FILE [overrides...]    decode, resample and index audio data
@@ -37,7 +40,11 @@ overrides (Hydra grammar): a.b=v  +a.b=v  ++a.b=v  ~a.b  group=option
 run `runner <command> --help` for a command's options.
 )";
 
-int dispatch(const std::vector<std::string>& args) {
+int dispatch(const std::vector<std::string>& all_args) {
+  // Launcher options come first: `runner --nproc-per-node=N ...` re-runs the rest N times.
+  const mlq::LaunchOptions launch = mlq::parse_launch_options(all_args);
+  if (launch.nproc_per_node > 1) return mlq::launch_local(launch);
+  const std::vector<std::string>& args = launch.rest;
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::fputs(kUsage, stdout);
     return args.empty() ? 2 : 0;
@@ -53,6 +60,7 @@ int dispatch(const std::vector<std::string>& args) {
   if (args[0] == "summary") return mlq::summary_command(rest);
   if (args[0] == "regress") return mlq::regress_command(rest);
   if (args[0] == "report") return mlq::report_command(rest);
+  if (args[0] == "distributed-env") return mlq::distributed_env_command(rest);
   if (args[0] == "runs") {
     std::string db_flag;
     std::vector<std::string> runs_args;

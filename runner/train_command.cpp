@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "commands.hpp"
+#include "mlq/distributed_env.hpp"
 #include "mlq/log.hpp"
 #include "mlq/notify.hpp"
 #include "mlq/plugin_loader.hpp"
@@ -87,9 +88,31 @@ std::pair<Run, fs::path> open_run(Manifest& manifest, const Config& config,
   return {new_run(), checkpoint};
 }
 
+// A worker of rank > 0 in a data-parallel job: it trains, but only rank 0 owns the run (its
+// directory, manifest row, log file and notifications).
+int train_worker(CoreFitFn& fit, const Registry& registry, const Config& config,
+                 const DistributedEnv& dist) {
+  FitRequest request;
+  request.config = &config;
+  request.registry = &registry;
+  request.rank = dist.rank;
+  request.world_size = dist.world_size;
+  try {
+    fit(request);
+  } catch (const Interrupted& e) {
+    log::error("rank {} {}", dist.rank, e.what());
+    return 130;
+  } catch (const std::exception& e) {
+    log::error("rank {} failed: {}", dist.rank, e.what());
+    return dynamic_cast<const ConfigError*>(&e) ? 2 : 1;
+  }
+  return 0;
+}
+
 int train_one(CoreFitFn& fit, const Registry& registry, const PluginLoader& plugins,
               const Config& config, const std::vector<std::string>& overrides,
-              const NotifySettings& notify) {
+              const NotifySettings& notify, const DistributedEnv& dist) {
+  if (dist.rank != 0) return train_worker(fit, registry, config, dist);
   Manifest manifest(manifest_path(config));
   manifest.mark_dead_runs();
   auto [run, checkpoint] = open_run(manifest, config, overrides, plugins.versions_json());
@@ -102,6 +125,8 @@ int train_one(CoreFitFn& fit, const Registry& registry, const PluginLoader& plug
     request.registry = &registry;
     request.run = &run;
     request.resume_checkpoint = checkpoint;
+    request.rank = dist.rank;
+    request.world_size = dist.world_size;
     fit(request);
     run.finish(kFinished);
     log::info("run {} finished", run.id());
@@ -124,6 +149,7 @@ int train_one(CoreFitFn& fit, const Registry& registry, const PluginLoader& plug
 int train_command(const std::vector<std::string>& args) {
   const auto parsed = parse(args);
   if (!parsed) return 0;
+  const DistributedEnv dist = distributed_env();  // a malformed RANK etc. fails before anything
   std::vector<std::vector<std::string>> sweeps =
       parsed->multirun ? expand_sweeps(parsed->compose.overrides)
                        : std::vector<std::vector<std::string>>{parsed->compose.overrides};
@@ -137,6 +163,12 @@ int train_command(const std::vector<std::string>& args) {
     }
     return 0;
   }
+
+  if (dist.world_size > 1)
+    throw UserError(
+        fmt::format("distributed training is not implemented yet: this is rank {} of {} (from {}); "
+                    "train with one process",
+                    dist.rank, dist.world_size, dist.source));
 
   // [notify] and its credentials file are checked before anything runs.
   std::vector<NotifySettings> notify;
@@ -154,7 +186,7 @@ int train_command(const std::vector<std::string>& args) {
   for (size_t i = 0; i < configs.size(); ++i) {
     if (configs.size() > 1)
       log::info("multirun {}/{}: {}", i + 1, configs.size(), fmt::join(sweeps[i], " "));
-    const int status = train_one(fit, registry, plugins, configs[i], sweeps[i], notify[i]);
+    const int status = train_one(fit, registry, plugins, configs[i], sweeps[i], notify[i], dist);
     worst = std::max(worst, status);
     if (status == 130) break;
   }
