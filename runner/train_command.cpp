@@ -164,11 +164,10 @@ int train_command(const std::vector<std::string>& args) {
     return 0;
   }
 
-  if (dist.world_size > 1)
-    throw UserError(
-        fmt::format("distributed training is not implemented yet: this is rank {} of {} (from {}); "
-                    "train with one process",
-                    dist.rank, dist.world_size, dist.source));
+  // Each run's process group rendezvouses on the one master port: one run per job.
+  if (dist.world_size > 1 && configs.size() > 1)
+    throw UserError(fmt::format("--multirun trains with one process only (this is rank {} of {})",
+                                dist.rank, dist.world_size));
 
   // [notify] and its credentials file are checked before anything runs.
   std::vector<NotifySettings> notify;

@@ -5,6 +5,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git clang-format
   libtorch-dev libopenblas0-openmp
+  # c10d's Gloo process group headers (data-parallel training on CPU).
+  libgloo-dev
   libtomlplusplus-dev libcxxopts-dev libboost-dev libfmt-dev
   libsqlite3-dev sqlite3 doctest-dev
   # Run-end notifications (SMTP, webhooks); the tests generate certificates with openssl.

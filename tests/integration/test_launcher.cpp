@@ -1,5 +1,5 @@
 // `runner --nproc-per-node=N`: the local launcher, driven with the hidden `runner distributed-env`
-// command as its tiny worker; and the rendezvous as training sees it.
+// command as its tiny worker; the rendezvous as training sees it; data-parallel training.
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "integration/run_args.hpp"
+#include "mlq/manifest.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -197,24 +199,146 @@ TEST_CASE("distributed env: malformed variables stop training at startup") {
   CHECK_FALSE(fs::exists(cli.dir / "outputs"));
 }
 
-TEST_CASE("distributed env: training with more than one process stops at startup for now") {
+namespace {
+
+// Data-parallel training on loopback (c10d Gloo): short runs of the regression task. Dropout is
+// off so that 2 ranks x batch 8 and 1 rank x batch 16 compute the same thing.
+std::vector<std::string> dp_args(int nproc, int batch, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{"--nproc-per-node=" + std::to_string(nproc)};
+  extra.insert(extra.begin(), {"trainer.max_steps=20", "model.dropout=0",
+                               "trainer.batch_size=" + std::to_string(batch)});
+  for (const auto& arg : mlq::test::short_run_args(extra)) args.push_back(arg);
+  return args;
+}
+
+// The checksum each rank logs of its parameters at the end of fit, by rank.
+std::map<int, std::string> parameter_checksums(const std::string& out) {
+  std::map<int, std::string> by_rank;
+  std::istringstream lines(out);
+  const std::string marker = " parameter checksum ";
+  for (std::string line; std::getline(lines, line);) {
+    const size_t at = line.find(marker);
+    if (at == std::string::npos) continue;
+    const size_t rank_at = line.rfind("rank ", at);
+    REQUIRE(rank_at != std::string::npos);
+    by_rank[std::stoi(line.substr(rank_at + 5))] = line.substr(at + marker.size());
+  }
+  return by_rank;
+}
+
+std::vector<double> metric_values(const mlq::Manifest& manifest, const std::string& run_id,
+                                  const std::string& key) {
+  std::vector<double> values;
+  for (const auto& point : manifest.metrics(run_id, key)) values.push_back(point.value);
+  return values;
+}
+
+size_t count_run_dirs(const fs::path& cwd) {
+  size_t count = 0;
+  std::error_code ignored;
+  for (const auto& day : fs::directory_iterator(cwd / "outputs" / "regression", ignored))
+    for (const auto& run : fs::directory_iterator(day.path(), ignored)) count += run.is_directory();
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("distributed training: two ranks write one run and end with identical parameters") {
   Cli cli;
-  ProcessResult result = cli.run(
-      {kConfig},
-      {{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "127.0.0.1"}, {"MASTER_PORT", "29511"}});
+  const ProcessResult result = cli.run(dp_args(2, 8));
   INFO(result.out);
-  CHECK(result.exit_code == 2);
-  CHECK(contains(result.out,
-                 "error: distributed training is not implemented yet: this is rank 0 "
-                 "of 2 (from torchrun)"));
-  result = cli.run({"--nproc-per-node=2", kConfig});
-  CHECK(result.exit_code == 2);
-  // Whichever rank stops first stops the other.
-  CHECK(contains(result.out, "error: distributed training is not implemented yet"));
-  CHECK(contains(result.out, "exited with status 2; stopping the other workers"));
-  CHECK_FALSE(fs::exists(cli.dir / "outputs"));
-  // `--cfg` still works under a launcher, on every rank.
-  result = cli.run({"--nproc-per-node=2", "--cfg", kConfig});
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.out, "[rank 1] rank 1 of 2: process group ready (gloo via 127.0.0.1:"));
+  const auto checksums = parameter_checksums(result.out);
+  REQUIRE(checksums.size() == 2);
+  CHECK(checksums.at(0) == checksums.at(1));
+  CHECK(contains(checksums.at(0), "at step 20"));
+  mlq::Manifest manifest(cli.dir / "runs.sqlite");
+  const auto runs = manifest.list_runs("regression");
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].status == mlq::kFinished);
+  CHECK(count_run_dirs(cli.dir.path()) == 1);
+  CHECK(metric_values(manifest, runs[0].id, "train_loss").size() == 20);  // rank 0 logs alone
+}
+
+TEST_CASE("distributed training: every rank resumes from rank 0's checkpoint") {
+  Cli cli;
+  REQUIRE(cli.run(dp_args(2, 8)).exit_code == 0);
+  mlq::Manifest manifest(cli.dir / "runs.sqlite");
+  const fs::path last =
+      fs::path(manifest.list_runs("regression").at(0).run_dir) / "checkpoints" / "last.pt";
+  REQUIRE(fs::exists(last));
+  const ProcessResult result =
+      cli.run(dp_args(2, 8, {"trainer.max_steps=30", "trainer.resume=" + last.string()}));
+  INFO(result.out);
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.out, "[rank 1] resumed from " + last.string() + " at step 20"));
+  const auto checksums = parameter_checksums(result.out);
+  REQUIRE(checksums.size() == 2);
+  CHECK(checksums.at(0) == checksums.at(1));
+  CHECK(contains(checksums.at(0), "at step 30"));
+  CHECK(manifest.list_runs("regression").size() == 2);
+}
+
+TEST_CASE("distributed training: 2 ranks of batch 8 match 1 rank of batch 16") {
+  Cli two, one;
+  REQUIRE(two.run(dp_args(2, 8, {"trainer.val_every_n_steps=10"})).exit_code == 0);
+  REQUIRE(one.run(dp_args(1, 16, {"trainer.val_every_n_steps=10"})).exit_code == 0);
+  mlq::Manifest two_manifest(two.dir / "runs.sqlite"), one_manifest(one.dir / "runs.sqlite");
+  const std::string two_id = two_manifest.list_runs("regression").at(0).id;
+  const std::string one_id = one_manifest.list_runs("regression").at(0).id;
+  for (const std::string key : {"train_loss", "val_mse", "test_mse", "test_r2"}) {
+    INFO(key);
+    const auto a = metric_values(two_manifest, two_id, key);
+    const auto b = metric_values(one_manifest, one_id, key);
+    REQUIRE(a.size() == b.size());
+    REQUIRE_FALSE(a.empty());
+    for (size_t i = 0; i < a.size(); ++i)
+      CHECK(a[i] == doctest::Approx(b[i]).epsilon(1e-5));  // up to float summation order
+  }
+}
+
+TEST_CASE("distributed training: a worker killed mid-run fails the job") {
+  Cli cli;
+  const fs::path log = cli.dir / "launcher.log";
+  std::vector<std::string> argv{MLQ_RUNNER};
+  for (const auto& arg : dp_args(2, 8, {"trainer.max_steps=100000", "++data.load_delay_ms=0.5"}))
+    argv.push_back(arg);
+  const pid_t launcher = mlq::test::start_process(argv, log, cli.env(), cli.dir.path());
+  const auto start = Clock::now();
+  const std::string ready = "[rank 1] rank 1 of 2: process group ready";
+  int worker = 0;
+  while (seconds_since(start) < 60 && worker == 0) {
+    const std::string out = mlq::test::read_file(log);
+    if (const size_t at = out.find(ready); at != std::string::npos) {
+      const size_t pid_at = out.find("pid ", at);
+      if (pid_at != std::string::npos && out.find(')', pid_at) != std::string::npos)
+        worker = std::stoi(out.substr(pid_at + 4));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(worker > 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ::kill(worker, SIGKILL);
+  CHECK(mlq::test::wait_process(launcher) == 128 + SIGKILL);
+  CHECK(seconds_since(start) < 60);
+  const std::string out = mlq::test::read_file(log);
+  INFO(out);
+  CHECK(contains(out, "runner: rank 1 was killed by signal 9"));
+  CHECK(contains(out, "failed: process group: another rank stopped ("));
+  const auto runs = mlq::Manifest(cli.dir / "runs.sqlite").list_runs("regression");
+  REQUIRE(runs.size() == 1);
+  CHECK((runs[0].status == mlq::kFailed || runs[0].status == mlq::kKilled));
+}
+
+TEST_CASE("distributed training: --cfg works on every rank and --multirun is refused") {
+  Cli cli;
+  ProcessResult result = cli.run({"--nproc-per-node=2", "--cfg", kConfig});
   CHECK(result.exit_code == 0);
   CHECK(contains(result.out, "[rank 1] task = "));
+  result = cli.run({"--nproc-per-node=2", "--multirun", kConfig, "trainer.seed=1,2"});
+  INFO(result.out);
+  CHECK(result.exit_code == 2);
+  CHECK(contains(result.out, "error: --multirun trains with one process only"));
+  CHECK_FALSE(fs::exists(cli.dir / "outputs"));
 }

@@ -84,6 +84,31 @@ TEST_CASE("loader: seeded per-epoch order, drop_last, exact seek") {
   CHECK(resumed.next().at("input").equal(reference.next().at("input")));
 }
 
+TEST_CASE("loader: ranks take disjoint slices of the global batch a single process sees") {
+  auto data = std::make_shared<mlq::test::LineData>(13, -1);
+  mlq::DataLoader single(data, 4, true, 7, true), rank0(data, 2, true, 7, true),
+      rank1(data, 2, true, 7, true);
+  rank0.shard(0, 2);
+  rank1.shard(1, 2);
+  CHECK(rank0.batches_per_epoch() == 3);
+  CHECK(rank1.batches_per_epoch() == single.batches_per_epoch());
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    while (!single.epoch_done()) {
+      const torch::Tensor parts = torch::cat({rank0.next().at("input"), rank1.next().at("input")});
+      CHECK(parts.equal(single.next().at("input")));
+    }
+    CHECK(rank0.epoch_done());
+    single.start_next_epoch();
+    rank0.start_next_epoch();
+    rank1.start_next_epoch();
+  }
+  mlq::DataLoader too_few(data, 7, true, 7, true);
+  CHECK_THROWS_WITH_AS(too_few.shard(1, 2),
+                       "the data set has 13 examples, fewer than one global batch of 7 x 2 ranks "
+                       "(drop_last)",
+                       mlq::UserError);
+}
+
 TEST_CASE("collate stacks each named tensor") {
   auto batch = mlq::collate({{{"a", torch::ones({2})}}, {{"a", torch::zeros({2})}}});
   CHECK(batch.at("a").sizes() == torch::IntArrayRef({2, 2}));

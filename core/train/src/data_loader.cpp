@@ -56,9 +56,20 @@ DataLoader::DataLoader(std::shared_ptr<Dataset> dataset, int64_t batch_size, boo
                     " (drop_last)");
 }
 
+void DataLoader::shard(int rank, int world_size) {
+  if (!drop_last_) throw std::logic_error("DataLoader::shard needs drop_last");
+  rank_ = rank;
+  world_size_ = world_size;
+  if (dataset_->size() < batch_size_ * world_size_)
+    throw UserError("the data set has " + std::to_string(dataset_->size()) +
+                    " examples, fewer than one global batch of " + std::to_string(batch_size_) +
+                    " x " + std::to_string(world_size_) + " ranks (drop_last)");
+}
+
 int64_t DataLoader::batches_per_epoch() const {
   const int64_t n = dataset_->size();
-  return drop_last_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
+  const int64_t global = batch_size_ * world_size_;
+  return drop_last_ ? n / global : (n + global - 1) / global;
 }
 
 std::vector<int64_t> DataLoader::epoch_order(int64_t epoch) const {
@@ -76,7 +87,8 @@ DataLoader::~DataLoader() {
 }
 
 TensorMap DataLoader::make_batch(int64_t batch) const {
-  const int64_t begin = batch * batch_size_;
+  const int64_t slice = batch * world_size_ + rank_;  // this rank's part of the global batch
+  const int64_t begin = slice * batch_size_;
   const int64_t end = std::min<int64_t>(begin + batch_size_, dataset_->size());
   std::vector<TensorMap> examples;
   examples.reserve(end - begin);
@@ -85,7 +97,7 @@ TensorMap DataLoader::make_batch(int64_t batch) const {
   if (transform_) {
     const uint64_t seed = (seed_ * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(order_epoch_)) *
                               0xBF58476D1CE4E5B9ULL +
-                          static_cast<uint64_t>(batch);
+                          static_cast<uint64_t>(slice);
     transform_(collated, seed);
   }
   return collated;

@@ -17,6 +17,7 @@ void test(Trainer& trainer, Run* run) {
   std::filesystem::path best;
   if (run)
     if (auto record = run->manifest().find_run(run->id())) best = record->best_checkpoint;
+  best = trainer.share_from_global_zero("mlq/best", best.string());  // ranks test alike
   const Scalars metrics = trainer.test(best);
   if (stop_signal_received()) throw Interrupted("interrupted while testing");
   std::string line = "test";

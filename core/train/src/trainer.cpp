@@ -6,11 +6,16 @@
 #include <atomic>
 #include <cmath>
 #include <csignal>
+#include <limits>
+
+#include <unistd.h>
 
 #include "metric_writer.hpp"
 #include "mlq/builtin_callbacks.hpp"
+#include "mlq/distributed_env.hpp"
 #include "mlq/files.hpp"
 #include "mlq/log.hpp"
+#include "process_group.hpp"
 
 namespace mlq {
 namespace {
@@ -191,6 +196,15 @@ void Trainer::setup() {
   model_ = task_.model();
   if (!model_) throw UserError("task '" + config_.get_string("task") + "' built no model");
   model_->to(device_);
+  if (world_size_ > 1) {
+    if (!device_.is_cpu())
+      throw UserError("distributed training runs on the CPU (Gloo) only; set trainer.device=cpu");
+    const DistributedEnv env = distributed_env();
+    group_ = std::make_unique<ProcessGroup>(rank_, world_size_, env.master_addr, env.master_port);
+    log::info("rank {} of {}: process group ready (gloo via {}:{}, pid {})", rank_, world_size_,
+              env.master_addr, env.master_port, static_cast<long>(::getpid()));
+    broadcast_state(/*parameters=*/true);
+  }
   const Config optimizer_config = config_.section("trainer.optimizer");
   optimizer_ = make_optimizer(optimizer_config, model_->parameters());
   auto train_data = task_.dataset(Split::Train);
@@ -199,6 +213,7 @@ void Trainer::setup() {
   loader_ = std::make_unique<DataLoader>(train_data, options_.batch_size, /*shuffle=*/true,
                                          static_cast<uint64_t>(options_.seed), /*drop_last=*/true,
                                          options_.num_workers, options_.prefetch_batches);
+  if (group_) loader_->shard(rank_, world_size_);
   loader_->set_transform(task_.batch_transform(Split::Train));
   schedule_ = std::make_unique<LrSchedule>(config_.section("trainer.scheduler"),
                                            optimizer_config.get_double("lr", 1e-3), total_steps());
@@ -210,10 +225,46 @@ void Trainer::setup() {
   is_setup_ = true;
 }
 
-void Trainer::fit(const std::filesystem::path& resume_from) {
+void Trainer::broadcast_state(bool parameters) {
+  if (!group_) return;
+  std::vector<torch::Tensor> tensors;
+  if (parameters)
+    for (const auto& parameter : model_->parameters()) tensors.push_back(parameter);
+  for (const auto& buffer : model_->buffers()) tensors.push_back(buffer);
+  if (!tensors.empty()) group_->broadcast(tensors);
+}
+
+bool Trainer::any_rank_signalled() {
+  if (!group_) return stop_signal_received();
+  torch::Tensor flag = torch::full({1}, stop_signal_received() ? 1.0 : 0.0, torch::kDouble);
+  group_->all_reduce_sum(flag);
+  return flag.item<double>() > 0;
+}
+
+void Trainer::average_over_ranks(Scalars& values) {
+  if (!group_ || values.empty()) return;
+  torch::Tensor sums = torch::empty({static_cast<int64_t>(values.size())}, torch::kDouble);
+  int64_t i = 0;
+  for (const auto& [key, value] : values) sums[i++] = value;
+  group_->all_reduce_sum(sums);
+  i = 0;
+  for (auto& [key, value] : values) value = sums[i++].item<double>() / world_size_;
+}
+
+std::string Trainer::share_from_global_zero(const std::string& key, const std::string& value) {
   setup();
+  return group_ ? group_->share(key, value) : value;
+}
+
+void Trainer::fit(const std::filesystem::path& resume_from_rank0) {
+  setup();
+  // Every rank resumes from rank 0's checkpoint file (the same path: one machine or a shared
+  // file system).
+  const std::filesystem::path resume_from =
+      share_from_global_zero("mlq/resume", resume_from_rank0.string());
   if (!resume_from.empty()) {
     load_checkpoint(resume_from);
+    broadcast_state(/*parameters=*/true);
     if (writer_) writer_->truncate_after(step_);
     log::info("resumed from {} at step {}", resume_from.string(), step_);
   }
@@ -222,7 +273,8 @@ void Trainer::fit(const std::filesystem::path& resume_from) {
     while (!stop_requested()) {
       if (options_.max_steps > 0 && step_ >= options_.max_steps) break;
       if (options_.max_epochs > 0 && epoch() >= options_.max_epochs) break;
-      if (stop_signal_received()) {
+      if (any_rank_signalled()) {  // all ranks stop at the same step
+        interrupted_ = true;
         request_stop("interrupted by a signal");
         break;
       }
@@ -235,7 +287,11 @@ void Trainer::fit(const std::filesystem::path& resume_from) {
     flush_metrics();
     throw;
   }
-  if (stop_signal_received()) throw Interrupted("interrupted at step " + std::to_string(step_));
+  if (group_)
+    log::info("rank {} parameter checksum {:016x} at step {}", rank_,
+              tensor_checksum(model_->parameters()), step_);
+  if (interrupted_ || stop_signal_received())
+    throw Interrupted("interrupted at step " + std::to_string(step_));
   if (stop_requested()) log::info("stopped at step {}: {}", step_, stop_reason_);
 }
 
@@ -259,6 +315,7 @@ void Trainer::train_one_step() {
     if (options_.max_epochs > 0 && epoch() >= options_.max_epochs) return;
   }
   model_->train();
+  broadcast_state(/*parameters=*/false);  // BatchNorm statistics: rank 0's, as DDP does
   optimizer_->zero_grad();
   double loss_sum = 0;
   int64_t samples = 0;
@@ -273,7 +330,15 @@ void Trainer::train_one_step() {
     }
     TensorMap batch = to_device(loader_->next(), device_);
     torch::Tensor loss = task_.training_step(batch, logs);
-    const double value = loss.item<double>();
+    double value = loss.item<double>();
+    if (group_) {  // the mean loss over ranks; a non-finite loss on any rank skips the batch
+      const bool finite = std::isfinite(value);
+      torch::Tensor agreed =
+          torch::tensor({finite ? value : 0.0, finite ? 0.0 : 1.0}, torch::kDouble);
+      group_->all_reduce_sum(agreed);
+      value = agreed[1].item<double>() > 0 ? std::numeric_limits<double>::quiet_NaN()
+                                           : agreed[0].item<double>() / world_size_;
+    }
     if (!std::isfinite(value)) {
       optimizer_->zero_grad();
       ++nonfinite_count_;
@@ -296,6 +361,16 @@ void Trainer::train_one_step() {
         .backward();
     loss_sum += value;
     samples += batch_size_of(batch);
+  }
+  if (group_) {
+    std::vector<torch::Tensor> gradients;
+    for (const auto& parameter : model_->parameters())
+      if (parameter.grad().defined()) gradients.push_back(parameter.grad());
+    group_->all_reduce_mean(gradients);
+    logs["__samples"] = static_cast<double>(samples);
+    average_over_ranks(logs);
+    samples = static_cast<int64_t>(std::llround(logs["__samples"] * world_size_));
+    logs.erase("__samples");
   }
   if (options_.gradient_clip_val > 0) {
     if (options_.gradient_clip_algorithm == "norm")
@@ -336,8 +411,11 @@ Scalars Trainer::validate(Split split) {
   int64_t limit = loader.batches_per_epoch();
   if (split == Split::Validation && options_.limit_val_batches > 0)
     limit = std::min(limit, options_.limit_val_batches);
+  broadcast_state(/*parameters=*/false);
   for (int64_t b = 0; b < limit; ++b) {
-    if (stop_signal_received()) {  // abandon this evaluation; fit() writes last.pt and stops
+    // Ranks evaluate together to the end (their collectives must pair up).
+    if (!group_ &&
+        stop_signal_received()) {  // abandon this evaluation; fit() writes last.pt and stops
       model_->train();
       return {};
     }
@@ -345,7 +423,8 @@ Scalars Trainer::validate(Split split) {
     TensorMap batch = to_device(loader.next(), device_);
     split == Split::Test ? task_.test_step(batch) : task_.validation_step(batch);
   }
-  const Scalars raw = split == Split::Test ? task_.test_epoch_end() : task_.validation_epoch_end();
+  Scalars raw = split == Split::Test ? task_.test_epoch_end() : task_.validation_epoch_end();
+  average_over_ranks(raw);
   const std::string prefix = split == Split::Test ? "test_" : "val_";
   Scalars metrics;
   for (const auto& [key, value] : raw) {

@@ -30,6 +30,11 @@ class DataLoader {
   // the first next().
   void set_transform(BatchTransform transform) { transform_ = std::move(transform); }
 
+  // Data-parallel training: this rank takes batch slice `rank` of every global batch of
+  // batch_size x world_size examples of the epoch's order (requires drop_last; call before the
+  // first next()). With batch 2B on 1 rank and B on 2 ranks, the union is the same batch.
+  void shard(int rank, int world_size);
+
   int64_t batches_per_epoch() const;
   // True once every batch of the current epoch was handed out.
   bool epoch_done() const { return position_.batch >= batches_per_epoch(); }
@@ -51,6 +56,8 @@ class DataLoader {
   bool shuffle_;
   uint64_t seed_;
   bool drop_last_;
+  int64_t rank_ = 0;
+  int64_t world_size_ = 1;
   LoaderPosition position_;
   std::vector<int64_t> order_;
   int64_t order_epoch_ = -1;

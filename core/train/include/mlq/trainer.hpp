@@ -17,6 +17,7 @@
 namespace mlq {
 
 class MetricWriter;
+class ProcessGroup;
 
 // The [trainer] section, checked against this schema (unknown keys are errors).
 struct TrainerOptions {
@@ -84,6 +85,10 @@ class Trainer {
   // "failure"; an interrupted run, which may resume, reports nothing.
   void log_run_end(bool success);
 
+  // Rank 0's `value` on every rank of a data-parallel job (`value` itself with one process);
+  // each key once per job.
+  std::string share_from_global_zero(const std::string& key, const std::string& value);
+
   void save_checkpoint(const std::filesystem::path& path);
   void load_checkpoint(const std::filesystem::path& path);
   void load_weights(const std::filesystem::path& path);
@@ -93,6 +98,11 @@ class Trainer {
   void write_examples(const EvaluationMedia& media) const;
   void setup();
   void train_one_step();
+  // Data-parallel helpers (no-ops with one process): rank 0's parameters and buffers, or
+  // buffers only, to every rank; whether any rank received a stop signal; the mean over ranks.
+  void broadcast_state(bool parameters);
+  bool any_rank_signalled();
+  void average_over_ranks(Scalars& values);
   void end_epoch();
   // Epoch-end hooks and per-epoch validation for an epoch that just finished.
   void after_epoch(int64_t finished_epoch);
@@ -112,6 +122,8 @@ class Trainer {
   std::unique_ptr<DataLoader> loader_;
   std::vector<std::shared_ptr<Callback>> callbacks_;
   std::unique_ptr<MetricWriter> writer_;
+  std::unique_ptr<ProcessGroup> group_;  // world_size > 1
+  bool interrupted_ = false;
   int64_t step_ = 0;
   int64_t nonfinite_count_ = 0;
   std::string stop_reason_;
