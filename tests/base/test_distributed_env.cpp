@@ -46,8 +46,11 @@ std::map<std::string, std::string> torchrun(std::map<std::string, std::string> e
   return vars;
 }
 
+// The environment of one task of an srun step.
 std::map<std::string, std::string> slurm(std::map<std::string, std::string> extra = {}) {
-  std::map<std::string, std::string> vars{{"SLURM_PROCID", "5"},
+  std::map<std::string, std::string> vars{{"SLURM_STEP_ID", "0"},
+                                          {"SLURM_STEPID", "0"},
+                                          {"SLURM_PROCID", "5"},
                                           {"SLURM_NTASKS", "8"},
                                           {"SLURM_LOCALID", "1"},
                                           {"SLURM_NODEID", "2"},
@@ -57,17 +60,47 @@ std::map<std::string, std::string> slurm(std::map<std::string, std::string> extr
   return vars;
 }
 
+// The environment of an sbatch script with `tasks` tasks: SLURM_PROCID=0 but no step id.
+std::map<std::string, std::string> batch_script(const std::string& tasks) {
+  std::map<std::string, std::string> vars{
+      {"SLURM_PROCID", "0"},       {"SLURM_LOCALID", "0"},
+      {"SLURM_NODEID", "0"},       {"SLURM_JOB_NODELIST", "node[03-06]"},
+      {"SLURM_JOB_ID", "4321987"}, {"SLURM_JOB_NAME", "train.sh"}};
+  if (!tasks.empty()) vars["SLURM_NTASKS"] = tasks;
+  return vars;
+}
+
+// Every field but the port, which the tests check where it matters.
+void check_env(const DistributedEnv& env, const DistributedEnv& expected) {
+  CHECK(env.source == expected.source);
+  CHECK(env.rank == expected.rank);
+  CHECK(env.world_size == expected.world_size);
+  CHECK(env.local_rank == expected.local_rank);
+  CHECK(env.node_rank == expected.node_rank);
+  CHECK(env.master_addr == expected.master_addr);
+}
+
+// What slurm()'s variables describe: rank 5 of 8, local rank 1 on node 2 of node[03-06].
+void check_slurm_fixture(const DistributedEnv& env) {
+  DistributedEnv expected;
+  expected.source = "slurm";
+  expected.rank = 5;
+  expected.world_size = 8;
+  expected.local_rank = 1;
+  expected.node_rank = 2;
+  expected.master_addr = "node03";
+  check_env(env, expected);
+}
+
+void check_single_process(const DistributedEnv& env) {
+  check_env(env, DistributedEnv{});
+  CHECK(env.master_port == mlq::kDefaultMasterPort);
+}
+
 }  // namespace
 
 TEST_CASE("distributed env: no variables is a single process") {
-  const DistributedEnv env = read({});
-  CHECK(env.source == "single");
-  CHECK(env.rank == 0);
-  CHECK(env.world_size == 1);
-  CHECK(env.local_rank == 0);
-  CHECK(env.node_rank == 0);
-  CHECK(env.master_addr == "127.0.0.1");
-  CHECK(env.master_port == mlq::kDefaultMasterPort);
+  check_single_process(read({}));
 }
 
 TEST_CASE("distributed env: torchrun variables") {
@@ -134,12 +167,7 @@ TEST_CASE("distributed env: torchrun errors name the variable and value") {
 
 TEST_CASE("distributed env: SLURM variables") {
   const DistributedEnv env = read(slurm());
-  CHECK(env.source == "slurm");
-  CHECK(env.rank == 5);
-  CHECK(env.world_size == 8);
-  CHECK(env.local_rank == 1);
-  CHECK(env.node_rank == 2);
-  CHECK(env.master_addr == "node03");
+  check_slurm_fixture(env);
   CHECK(env.master_port == mlq::kSlurmPortBase + 4321987 % mlq::kSlurmPortSpan);
   CHECK(env.master_port == 21987);
 }
@@ -156,7 +184,8 @@ TEST_CASE("distributed env: SLURM master address and port") {
   vars.erase("SLURM_NODELIST");
   CHECK(contains(error_of(vars), "MASTER_ADDR, SLURM_JOB_NODELIST and SLURM_NODELIST are not set"));
   // One task needs no master.
-  const DistributedEnv one = read({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "1"}});
+  const DistributedEnv one =
+      read({{"SLURM_STEP_ID", "3"}, {"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "1"}});
   CHECK(one.source == "slurm");
   CHECK(one.world_size == 1);
   CHECK(one.master_addr == "127.0.0.1");
@@ -173,7 +202,54 @@ TEST_CASE("distributed env: SLURM errors name the variable and value") {
   CHECK(contains(error_of(slurm({{"MASTER_PORT", "65536"}})), "MASTER_PORT=65536"));
   CHECK(contains(error_of(slurm({{"SLURM_JOB_NODELIST", "node[01-"}})),
                  "SLURM_JOB_NODELIST='node[01-': unclosed '['"));
-  CHECK(contains(error_of({{"SLURM_PROCID", "0"}}), "SLURM_NTASKS is not set"));
+  CHECK(contains(error_of({{"SLURM_STEP_ID", "0"}, {"SLURM_PROCID", "0"}}),
+                 "SLURM_NTASKS is not set"));
+}
+
+TEST_CASE("distributed env: srun step ranks") {
+  // Either spelling of the step id marks an srun step; the ranks are SLURM's.
+  for (const char* step : {"SLURM_STEP_ID", "SLURM_STEPID"}) {
+    CAPTURE(step);
+    auto vars = slurm();
+    vars.erase("SLURM_STEP_ID");
+    vars.erase("SLURM_STEPID");
+    vars[step] = "2";
+    check_slurm_fixture(read(vars));
+  }
+  // Rank 0 of an srun step looks like the batch script but for the step id.
+  const DistributedEnv zero = read(slurm({{"SLURM_PROCID", "0"}}));
+  CHECK(zero.source == "slurm");
+  CHECK(zero.rank == 0);
+  CHECK(zero.world_size == 8);
+}
+
+TEST_CASE("distributed env: batch script with several tasks is an error") {
+  const std::string message = error_of(batch_script("4"));
+  CHECK(contains(message, "SLURM_NTASKS=4 but SLURM_STEP_ID is not set"));
+  CHECK(contains(message, "srun runner"));
+  CHECK(contains(message, "--nproc-per-node"));
+  CHECK_FALSE(contains(message, "\n"));
+  CHECK_THROWS_AS(read(batch_script("2")), mlq::UserError);
+  CHECK(contains(error_of(batch_script("0")), "SLURM_NTASKS=0: expected at least 1"));
+  CHECK(contains(error_of(batch_script("x")), "SLURM_NTASKS='x'"));
+}
+
+TEST_CASE("distributed env: batch script with one task is a single process") {
+  for (const std::string tasks : {"1", ""}) {
+    CAPTURE(tasks);
+    check_single_process(read(batch_script(tasks)));
+  }
+  CHECK(read({{"SLURM_PROCID", "0"}}).source == "single");
+}
+
+TEST_CASE("distributed env: torchrun wins over a SLURM batch script") {
+  // `runner --nproc-per-node=4` inside an sbatch script: the launcher's variables decide.
+  auto vars = batch_script("4");
+  for (const auto& [key, value] : torchrun()) vars[key] = value;
+  const DistributedEnv env = read(vars);
+  CHECK(env.source == "torchrun");
+  CHECK(env.rank == 1);
+  CHECK(env.world_size == 4);
 }
 
 TEST_CASE("slurm nodelist: compressed forms") {

@@ -193,9 +193,17 @@ TEST_CASE("distributed env: malformed variables stop training at startup") {
   INFO(result.out);
   CHECK(result.exit_code == 2);
   CHECK(contains(result.out, "error: environment variable RANK='abc': expected an integer\n"));
-  result = cli.run({"distributed-env"}, {{"SLURM_PROCID", "4"}, {"SLURM_NTASKS", "4"}});
+  result = cli.run({"distributed-env"},
+                   {{"SLURM_STEP_ID", "0"}, {"SLURM_PROCID", "4"}, {"SLURM_NTASKS", "4"}});
   CHECK(result.exit_code == 2);
   CHECK(contains(result.out, "SLURM_PROCID=4: expected a rank below SLURM_NTASKS=4"));
+  // A batch script of 4 tasks run without srun would wait forever for ranks 1 to 3.
+  result = cli.run({kConfig}, {{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "4"}});
+  CHECK(result.exit_code == 2);
+  CHECK(contains(result.out,
+                 "error: environment variable SLURM_NTASKS=4 but SLURM_STEP_ID is "
+                 "not set: this is the batch script, not an srun step; launch with "
+                 "`srun runner ...` (or use --nproc-per-node)\n"));
   CHECK_FALSE(fs::exists(cli.dir / "outputs"));
 }
 
@@ -329,6 +337,93 @@ TEST_CASE("distributed training: a worker killed mid-run fails the job") {
   const auto runs = mlq::Manifest(cli.dir / "runs.sqlite").list_runs("regression");
   REQUIRE(runs.size() == 1);
   CHECK((runs[0].status == mlq::kFailed || runs[0].status == mlq::kKilled));
+}
+
+namespace {
+
+// Each rank's pid, from its `rank R of N: process group ready (..., pid P)` line.
+std::map<int, int> worker_pids(const std::string& out) {
+  std::map<int, int> by_rank;
+  std::istringstream lines(out);
+  const std::string marker = ": process group ready (";
+  for (std::string line; std::getline(lines, line);) {
+    const size_t at = line.find(marker);
+    const size_t rank_at = line.rfind("rank ", at);
+    const size_t pid_at = line.find("pid ", at);
+    if (at == std::string::npos || rank_at == std::string::npos || pid_at == std::string::npos ||
+        line.find(')', pid_at) == std::string::npos)
+      continue;
+    by_rank[std::stoi(line.substr(rank_at + 5))] = std::stoi(line.substr(pid_at + 4));
+  }
+  return by_rank;
+}
+
+// S in rank 0's `run ... interrupted at step S; resume with trainer.resume=auto`; -1 if none.
+int interrupted_step(const std::string& out) {
+  const std::string marker = "interrupted at step ";
+  const size_t end = out.find("; resume with trainer.resume=auto");
+  const size_t at = out.rfind(marker, end);
+  if (end == std::string::npos || at == std::string::npos) return -1;
+  return std::stoi(out.substr(at + marker.size()));
+}
+
+}  // namespace
+
+TEST_CASE("distributed training: SIGINT to the launcher stops every rank and resume finishes") {
+  Cli cli;
+  const fs::path log = cli.dir / "launcher.log";
+  // No validation or periodic checkpoint before step 200: last.pt comes from the interrupt.
+  const std::vector<std::string> args =
+      dp_args(2, 8,
+              {"trainer.max_steps=200", "trainer.val_every_n_steps=200",
+               "trainer.progress_bar=true", "++data.load_delay_ms=0.5"});
+  std::vector<std::string> argv{MLQ_RUNNER};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const pid_t launcher = mlq::test::start_process(argv, log, cli.env(), cli.dir.path());
+  const auto start = Clock::now();
+  std::string out;
+  while (seconds_since(start) < 60 && !contains(out, "\nstep 10/200 ")) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    out = mlq::test::read_file(log);
+  }
+  REQUIRE_MESSAGE(contains(out, "\nstep 10/200 "), out);  // rank 0's progress line
+  ::kill(launcher, SIGINT);
+  CHECK(mlq::test::wait_process(launcher) == 130);
+  out = mlq::test::read_file(log);
+  INFO(out);
+  const int step = interrupted_step(out);
+  CHECK(step >= 10);
+  CHECK(step < 200);
+  CHECK(contains(out, "[rank 1] error: rank 1 interrupted at step " + std::to_string(step) + "\n"));
+  const auto pids = worker_pids(out);
+  REQUIRE(pids.size() == 2);
+  for (const auto& [rank, pid] : pids) {
+    INFO("rank " << rank);
+    CHECK(process_gone(pid));
+  }
+  mlq::Manifest manifest(cli.dir / "runs.sqlite");
+  auto runs = manifest.list_runs("regression");
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].status == mlq::kKilled);
+  const fs::path last = fs::path(runs[0].run_dir) / "checkpoints" / "last.pt";
+  CHECK(fs::exists(last));
+
+  std::vector<std::string> resume_args = args;
+  resume_args.push_back("trainer.resume=auto");
+  const ProcessResult resumed = cli.run(resume_args);
+  INFO(resumed.out);
+  REQUIRE(resumed.exit_code == 0);
+  // Both ranks continue from last.pt at the interrupted step.
+  CHECK(contains(resumed.out, "[rank 1] resumed from " + last.string() + " at step " +
+                                  std::to_string(step) + "\n"));
+  const auto checksums = parameter_checksums(resumed.out);
+  REQUIRE(checksums.size() == 2);
+  CHECK(checksums.at(0) == checksums.at(1));
+  CHECK(contains(checksums.at(0), "at step 200"));
+  runs = manifest.list_runs("regression");
+  REQUIRE(runs.size() == 1);  // the same run continued
+  CHECK(runs[0].status == mlq::kFinished);
+  CHECK(metric_values(manifest, runs[0].id, "train_loss").size() == 200);
 }
 
 TEST_CASE("distributed training: --cfg works on every rank and --multirun is refused") {

@@ -3,6 +3,7 @@
 
 #include "mlq/builtin_callbacks.hpp"
 #include "mlq/trainer.hpp"
+#include "precision.hpp"
 #include "train/toy_task.hpp"
 
 using mlq::test::config_from;
@@ -159,6 +160,33 @@ TEST_CASE("same seed, same result - deterministic mode runs") {
   CHECK(run(3).equal(run(3)));
 }
 
+TEST_CASE("bf16-mixed autocast runs matrix products in bfloat16 inside its scope only") {
+  const torch::Tensor a = torch::rand({4, 4});
+  {
+    mlq::AutocastScope outer(mlq::Precision::BFloat16Mixed, torch::Device(torch::kCPU));
+    CHECK((torch::mm(a, a).scalar_type() == torch::kBFloat16));
+    CHECK((torch::mse_loss(torch::mm(a, a), a).scalar_type() == torch::kFloat));  // losses: fp32
+    { mlq::AutocastScope inner(mlq::Precision::BFloat16Mixed, torch::Device(torch::kCPU)); }
+    CHECK((torch::mm(a, a).scalar_type() == torch::kBFloat16));  // still inside `outer`
+  }
+  CHECK((torch::mm(a, a).scalar_type() == torch::kFloat));
+  mlq::AutocastScope full(mlq::Precision::Float32, torch::Device(torch::kCPU));
+  CHECK((torch::mm(a, a).scalar_type() == torch::kFloat));
+}
+
+TEST_CASE("bf16-mixed training learns and keeps float32 weights") {
+  ToyTask task;
+  mlq::Trainer trainer(config_from(trainer_toml("max_steps = 200\nprecision = 'bf16-mixed'")), task,
+                       nullptr);
+  trainer.fit();
+  const torch::Tensor w = weights(task);
+  CHECK((w.scalar_type() == torch::kFloat));
+  CHECK((task.model_->linear_->weight.grad().scalar_type() == torch::kFloat));
+  // bfloat16 keeps about 3 significant digits in the forward pass.
+  CHECK(w[0].item<double>() == doctest::Approx(2.0).epsilon(0.05));
+  CHECK(w[1].item<double>() == doctest::Approx(1.0).epsilon(0.05));
+}
+
 TEST_CASE("trainer config is schema-checked") {
   ToyTask task;
   CHECK_THROWS_WITH_AS(mlq::Trainer(config_from(trainer_toml("max_step = 5")), task, nullptr),
@@ -168,6 +196,10 @@ TEST_CASE("trainer config is schema-checked") {
       doctest::Contains("trainer.nonfinite_loss"), mlq::ConfigError);
   CHECK_THROWS_WITH_AS(mlq::Trainer(config_from(trainer_toml("device = 'tpu'")), task, nullptr),
                        doctest::Contains("trainer.device"), mlq::ConfigError);
+  CHECK_THROWS_WITH_AS(mlq::Trainer(config_from(trainer_toml("precision = 'bf16'")), task, nullptr),
+                       doctest::Contains("'trainer.precision' = \"bf16\": expected \"32\" or "
+                                         "\"bf16-mixed\""),
+                       mlq::ConfigError);
   if (!torch::cuda::is_available())
     CHECK_THROWS_WITH_AS(mlq::Trainer(config_from(trainer_toml("device = 'cuda'")), task, nullptr),
                          doctest::Contains("no usable CUDA device"), mlq::ConfigError);

@@ -94,7 +94,26 @@ DistributedEnv from_torchrun(const Reader& env) {
   return out;
 }
 
+// srun sets SLURM_STEP_ID (and the older SLURM_STEPID) in every task it starts. The batch script
+// (and salloc's interactive step) also sees SLURM_PROCID=0 and the job's SLURM_NTASKS, but no
+// step id: Slurm's setup_env (src/common/env.c) skips the special step ids of those steps.
+bool in_srun_step(const Reader& env) {
+  return env.lookup("SLURM_STEP_ID") || env.lookup("SLURM_STEPID");
+}
+
+// The batch script of a job with more than one task would wait forever for the other ranks.
+DistributedEnv from_slurm_batch_script(const Reader& env) {
+  const int tasks = env.count("SLURM_NTASKS", 1);
+  if (tasks > 1)
+    throw UserError(fmt::format(
+        "environment variable SLURM_NTASKS={} but SLURM_STEP_ID is not set: this is the batch "
+        "script, not an srun step; launch with `srun runner ...` (or use --nproc-per-node)",
+        tasks));
+  return DistributedEnv{};
+}
+
 DistributedEnv from_slurm(const Reader& env) {
+  if (!in_srun_step(env)) return from_slurm_batch_script(env);
   DistributedEnv out;
   out.source = "slurm";
   if (!env.lookup("SLURM_NTASKS"))

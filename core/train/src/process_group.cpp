@@ -1,8 +1,12 @@
 #include "process_group.hpp"
 
 #include <torch/torch.h>
+#include <torch/version.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef USE_C10D_NCCL  // defined by a CUDA LibTorch's CMake package
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include <chrono>
 #include <cstdlib>
@@ -11,6 +15,13 @@
 
 namespace mlq {
 namespace {
+
+// The collectives' common base class: c10d::ProcessGroup in LibTorch 1.x, c10d::Backend since 2.0.
+#if TORCH_VERSION_MAJOR >= 2
+using Collectives = ::c10d::Backend;
+#else
+using Collectives = ::c10d::ProcessGroup;
+#endif
 
 constexpr std::chrono::minutes kTimeout{5};
 
@@ -70,12 +81,38 @@ void wait(const c10::intrusive_ptr<::c10d::Work>& work) {
 
 struct ProcessGroup::State {
   c10::intrusive_ptr<::c10d::Store> store;
-  c10::intrusive_ptr<::c10d::ProcessGroupGloo> group;
+  c10::intrusive_ptr<Collectives> group;
 };
 
+namespace {
+
+c10::intrusive_ptr<Collectives> make_gloo(const c10::intrusive_ptr<::c10d::Store>& store, int rank,
+                                          int world_size, const std::string& master_addr) {
+  auto options = ::c10d::ProcessGroupGloo::Options::create(kTimeout);
+  options->devices.push_back(make_device(master_addr));
+  options->threads = 2;
+  return c10::make_intrusive<::c10d::ProcessGroupGloo>(store, rank, world_size, options);
+}
+
+c10::intrusive_ptr<Collectives> make_nccl(const c10::intrusive_ptr<::c10d::Store>& store, int rank,
+                                          int world_size) {
+#ifdef USE_C10D_NCCL
+  auto options = ::c10d::ProcessGroupNCCL::Options::create();
+  options->timeout = kTimeout;
+  return c10::make_intrusive<::c10d::ProcessGroupNCCL>(store, rank, world_size, options);
+#else
+  (void)store, (void)rank, (void)world_size;
+  throw UserError(
+      "config key 'trainer.device' = \"cuda\" with several processes needs NCCL, and this "
+      "LibTorch was built without it (USE_C10D_NCCL); use a CUDA LibTorch with NCCL");
+#endif
+}
+
+}  // namespace
+
 ProcessGroup::ProcessGroup(int rank, int world_size, const std::string& master_addr,
-                           int master_port)
-    : rank_(rank), world_size_(world_size), state_(std::make_unique<State>()) {
+                           int master_port, const c10::Device& device)
+    : rank_(rank), world_size_(world_size), device_(device), state_(std::make_unique<State>()) {
   ::c10d::TCPStoreOptions store_options;
   store_options.port = static_cast<std::uint16_t>(master_port);
   store_options.isServer = rank == 0;
@@ -83,11 +120,8 @@ ProcessGroup::ProcessGroup(int rank, int world_size, const std::string& master_a
   store_options.waitWorkers = true;
   store_options.timeout = kTimeout;
   state_->store = c10::make_intrusive<::c10d::TCPStore>(master_addr, store_options);
-  auto options = ::c10d::ProcessGroupGloo::Options::create(kTimeout);
-  options->devices.push_back(make_device(master_addr));
-  options->threads = 2;
-  state_->group =
-      c10::make_intrusive<::c10d::ProcessGroupGloo>(state_->store, rank, world_size, options);
+  state_->group = device.is_cuda() ? make_nccl(state_->store, rank, world_size)
+                                   : make_gloo(state_->store, rank, world_size, master_addr);
 }
 
 ProcessGroup::~ProcessGroup() = default;
@@ -101,25 +135,16 @@ void ProcessGroup::broadcast(const std::vector<torch::Tensor>& tensors) {
   }
 }
 
-void ProcessGroup::all_reduce_mean(const std::vector<torch::Tensor>& tensors) {
-  torch::NoGradGuard no_grad;
-  const auto grouped = buckets(tensors);
-  std::vector<std::vector<torch::Tensor>> flats;
-  std::vector<c10::intrusive_ptr<::c10d::Work>> works;
-  for (const auto& bucket : grouped) {
-    flats.push_back({flatten(bucket)});
-    works.push_back(state_->group->allreduce(flats.back()));
-  }
-  for (size_t i = 0; i < grouped.size(); ++i) {
-    wait(works[i]);
-    flats[i][0].div_(world_size_);
-    unflatten(flats[i][0], grouped[i]);
-  }
+std::function<void()> ProcessGroup::start_all_reduce_sum(const torch::Tensor& flat) {
+  std::vector<torch::Tensor> tensors{flat};
+  c10::intrusive_ptr<::c10d::Work> work = state_->group->allreduce(tensors);
+  return [work] { wait(work); };
 }
 
 void ProcessGroup::all_reduce_sum(torch::Tensor& tensor) {
-  std::vector<torch::Tensor> tensors{tensor};
+  std::vector<torch::Tensor> tensors{tensor.to(device_)};  // NCCL reduces CUDA tensors only
   wait(state_->group->allreduce(tensors));
+  if (!tensors[0].is_same(tensor)) tensor.copy_(tensors[0]);
 }
 
 std::string ProcessGroup::share(const std::string& key, const std::string& value) {

@@ -1,21 +1,25 @@
 #pragma once
-// The data-parallel process group: PyTorch's c10d TCPStore rendezvous and Gloo collectives (CPU).
+// The data-parallel process group: PyTorch's c10d TCPStore rendezvous, then Gloo collectives on
+// the CPU or NCCL on CUDA (with a LibTorch built with NCCL).
 #include <torch/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace mlq {
 
-// Gradients and parameters travel in flattened buckets of about this many bytes.
+// Broadcast parameters and buffers travel in flattened buckets of about this many bytes.
 inline constexpr int64_t kBucketBytes = 25 * 1024 * 1024;
 
 class ProcessGroup {
  public:
-  // Rank 0 hosts the TCPStore at master_addr:master_port; every rank connects to it.
-  ProcessGroup(int rank, int world_size, const std::string& master_addr, int master_port);
+  // Rank 0 hosts the TCPStore at master_addr:master_port; every rank connects to it. Tensors
+  // given to the collectives live on `device`.
+  ProcessGroup(int rank, int world_size, const std::string& master_addr, int master_port,
+               const c10::Device& device = c10::Device(c10::kCPU));
   ~ProcessGroup();
   ProcessGroup(const ProcessGroup&) = delete;
   ProcessGroup& operator=(const ProcessGroup&) = delete;
@@ -24,9 +28,8 @@ class ProcessGroup {
   int size() const { return world_size_; }
   // Overwrites the tensors, in place, with rank 0's values.
   void broadcast(const std::vector<torch::Tensor>& tensors);
-  // Replaces the tensors, in place, with their mean over the ranks (all buckets in flight at
-  // once).
-  void all_reduce_mean(const std::vector<torch::Tensor>& tensors);
+  // Starts summing a flat tensor over the ranks, in place; call the result to wait for it.
+  std::function<void()> start_all_reduce_sum(const torch::Tensor& flat);
   // Sums a small tensor over the ranks, in place.
   void all_reduce_sum(torch::Tensor& tensor);
   // Rank 0's `value` for `key` (the others' `value` is ignored); each key is used once.
@@ -36,6 +39,7 @@ class ProcessGroup {
   struct State;
   int rank_;
   int world_size_;
+  c10::Device device_;
   std::unique_ptr<State> state_;
 };
 

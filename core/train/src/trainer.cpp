@@ -10,11 +10,13 @@
 
 #include <unistd.h>
 
+#include "gradient_reducer.hpp"
 #include "metric_writer.hpp"
 #include "mlq/builtin_callbacks.hpp"
 #include "mlq/distributed_env.hpp"
 #include "mlq/files.hpp"
 #include "mlq/log.hpp"
+#include "precision.hpp"
 #include "process_group.hpp"
 
 namespace mlq {
@@ -76,6 +78,8 @@ TrainerOptions TrainerOptions::from(const Config& c) {
                           "deterministic",
                           "threads",
                           "device",
+                          "precision",
+                          "overlap_gradient_sync",
                           "nonfinite_loss",
                           "max_nonfinite",
                           "log_every_n_steps",
@@ -103,6 +107,9 @@ TrainerOptions TrainerOptions::from(const Config& c) {
   o.deterministic = c.get_bool("deterministic", o.deterministic);
   o.threads = c.get_int("threads", o.threads);
   o.device = c.get_string("device", o.device);
+  o.precision = c.get_string("precision", o.precision);
+  parse_precision(o.precision);
+  o.overlap_gradient_sync = c.get_bool("overlap_gradient_sync", o.overlap_gradient_sync);
   o.nonfinite_loss = c.get_string("nonfinite_loss", o.nonfinite_loss);
   o.max_nonfinite = c.get_int("max_nonfinite", o.max_nonfinite);
   o.log_every_n_steps = std::max<int64_t>(1, c.get_int("log_every_n_steps", o.log_every_n_steps));
@@ -195,15 +202,23 @@ void Trainer::setup() {
   if (options_.deterministic) at::globalContext().setDeterministicAlgorithms(true, false);
   model_ = task_.model();
   if (!model_) throw UserError("task '" + config_.get_string("task") + "' built no model");
+  const DistributedEnv env = world_size_ > 1 ? distributed_env() : DistributedEnv{};
+  if (world_size_ > 1 && device_.is_cuda() && !device_.has_index())
+    device_ = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank));
   model_->to(device_);
   if (world_size_ > 1) {
-    if (!device_.is_cpu())
-      throw UserError("distributed training runs on the CPU (Gloo) only; set trainer.device=cpu");
-    const DistributedEnv env = distributed_env();
-    group_ = std::make_unique<ProcessGroup>(rank_, world_size_, env.master_addr, env.master_port);
-    log::info("rank {} of {}: process group ready (gloo via {}:{}, pid {})", rank_, world_size_,
-              env.master_addr, env.master_port, static_cast<long>(::getpid()));
+    group_ = std::make_unique<ProcessGroup>(rank_, world_size_, env.master_addr, env.master_port,
+                                            device_);
+    log::info("rank {} of {}: process group ready ({} via {}:{}, pid {})", rank_, world_size_,
+              device_.is_cuda() ? "nccl" : "gloo", env.master_addr, env.master_port,
+              static_cast<long>(::getpid()));
     broadcast_state(/*parameters=*/true);
+    std::vector<torch::Tensor> trained;
+    for (const auto& parameter : model_->parameters())
+      if (parameter.requires_grad()) trained.push_back(parameter);
+    reducer_ = std::make_unique<GradientReducer>(*group_, std::move(trained), kBucketBytes,
+                                                 options_.overlap_gradient_sync);
+    reseed_for_rank();
   }
   const Config optimizer_config = config_.section("trainer.optimizer");
   optimizer_ = make_optimizer(optimizer_config, model_->parameters());
@@ -232,6 +247,30 @@ void Trainer::broadcast_state(bool parameters) {
     for (const auto& parameter : model_->parameters()) tensors.push_back(parameter);
   for (const auto& buffer : model_->buffers()) tensors.push_back(buffer);
   if (!tensors.empty()) group_->broadcast(tensors);
+}
+
+void Trainer::reseed_for_rank() {
+  // Ranks above 0 draw their own dropout masks and other random numbers.
+  if (rank_ > 0)
+    torch::manual_seed(static_cast<uint64_t>(options_.seed) + 0x9E3779B97F4A7C15ULL * rank_ +
+                       static_cast<uint64_t>(step_));
+}
+
+void Trainer::log_throughput() const {
+  if (timed_steps_ == 0 || train_seconds_ <= 0) return;
+  const double step_ms = 1000 * train_seconds_ / timed_steps_;
+  if (!group_) {
+    log::info("training: {:.2f} samples/s, {:.1f} ms per step over {} steps",
+              timed_samples_ / train_seconds_, step_ms, timed_steps_);
+    return;
+  }
+  const double wait_ms = 1000 * sync_wait_seconds_ / timed_steps_;
+  log::info(
+      "training: {:.2f} samples/s over {} ranks, {:.1f} ms per step; rank {} waited {:.1f} ms "
+      "per step ({:.1f} %) for gradient all-reduce ({})",
+      timed_samples_ / train_seconds_, world_size_, step_ms, rank_, wait_ms,
+      100 * wait_ms / step_ms,
+      options_.overlap_gradient_sync ? "overlapping backward" : "after backward");
 }
 
 bool Trainer::any_rank_signalled() {
@@ -265,6 +304,7 @@ void Trainer::fit(const std::filesystem::path& resume_from_rank0) {
   if (!resume_from.empty()) {
     load_checkpoint(resume_from);
     broadcast_state(/*parameters=*/true);
+    reseed_for_rank();  // the checkpoint holds rank 0's random state
     if (writer_) writer_->truncate_after(step_);
     log::info("resumed from {} at step {}", resume_from.string(), step_);
   }
@@ -287,6 +327,7 @@ void Trainer::fit(const std::filesystem::path& resume_from_rank0) {
     flush_metrics();
     throw;
   }
+  log_throughput();
   if (group_)
     log::info("rank {} parameter checksum {:016x} at step {}", rank_,
               tensor_checksum(model_->parameters()), step_);
@@ -329,7 +370,11 @@ void Trainer::train_one_step() {
       loader_->start_next_epoch();
     }
     TensorMap batch = to_device(loader_->next(), device_);
-    torch::Tensor loss = task_.training_step(batch, logs);
+    torch::Tensor loss;
+    {
+      AutocastScope autocast(parse_precision(options_.precision), device_);
+      loss = task_.training_step(batch, logs);
+    }
     double value = loss.item<double>();
     if (group_) {  // the mean loss over ranks; a non-finite loss on any rank skips the batch
       const bool finite = std::isfinite(value);
@@ -355,6 +400,7 @@ void Trainer::train_one_step() {
       log::warn("{}: batch skipped ({} so far)", what, nonfinite_count_);
       return;
     }
+    if (reducer_ && micro + 1 == options_.accumulate_grad_batches) reducer_->arm();
     (options_.accumulate_grad_batches > 1
          ? loss / static_cast<double>(options_.accumulate_grad_batches)
          : loss)
@@ -363,10 +409,7 @@ void Trainer::train_one_step() {
     samples += batch_size_of(batch);
   }
   if (group_) {
-    std::vector<torch::Tensor> gradients;
-    for (const auto& parameter : model_->parameters())
-      if (parameter.grad().defined()) gradients.push_back(parameter.grad());
-    group_->all_reduce_mean(gradients);
+    sync_wait_seconds_ += reducer_->finish();
     logs["__samples"] = static_cast<double>(samples);
     average_over_ranks(logs);
     samples = static_cast<int64_t>(std::llround(logs["__samples"] * world_size_));
@@ -394,6 +437,9 @@ void Trainer::train_one_step() {
     for (const auto& [key, value] : info.logs) log_metric("train_" + key, value);
   }
   info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  train_seconds_ += info.seconds;
+  timed_samples_ += samples;
+  ++timed_steps_;
   each_callback([&](Callback& c) { c.on_train_batch_end(*this, info); });
   if (ended_epoch >= 0) after_epoch(ended_epoch);
   if (options_.val_every_n_steps > 0 && step_ % options_.val_every_n_steps == 0) validate();

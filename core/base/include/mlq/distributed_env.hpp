@@ -28,9 +28,11 @@ struct DistributedEnv {
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
 
 // torchrun's variables (RANK, WORLD_SIZE, LOCAL_RANK, GROUP_RANK, MASTER_ADDR, MASTER_PORT) win;
-// else SLURM's (SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID, SLURM_NODEID, the first host of
-// SLURM_JOB_NODELIST or SLURM_NODELIST); else a single process. Throws UserError naming the
-// variable and its value when one is malformed or inconsistent.
+// else, in an srun step (SLURM_STEP_ID or SLURM_STEPID set), SLURM's (SLURM_PROCID, SLURM_NTASKS,
+// SLURM_LOCALID, SLURM_NODEID, the first host of SLURM_JOB_NODELIST or SLURM_NODELIST); else a
+// single process. A batch script (SLURM_PROCID without a step id) is a single process when
+// SLURM_NTASKS is unset or 1, an error when it is more. Throws UserError naming the variable and
+// its value when one is malformed or inconsistent.
 DistributedEnv read_distributed_env(const EnvLookup& lookup);
 // The same, from this process's environment.
 DistributedEnv distributed_env();

@@ -16,6 +16,7 @@
 
 namespace mlq {
 
+class GradientReducer;
 class MetricWriter;
 class ProcessGroup;
 
@@ -36,6 +37,8 @@ struct TrainerOptions {
   bool deterministic = false;
   int64_t threads = 0;  // 0: LibTorch's default
   std::string device = "cpu";
+  std::string precision = "32";  // or "bf16-mixed": autocast in training's forward pass and loss
+  bool overlap_gradient_sync = true;    // data-parallel: all-reduce buckets while backward runs
   std::string nonfinite_loss = "skip";  // "skip" the batch (counted), or "stop"
   int64_t max_nonfinite = 100;          // skipped batches tolerated before stopping
   int64_t log_every_n_steps = 10;
@@ -103,6 +106,10 @@ class Trainer {
   void broadcast_state(bool parameters);
   bool any_rank_signalled();
   void average_over_ranks(Scalars& values);
+  // Ranks above 0 reseed from (seed, rank, step) so their random numbers differ from rank 0's.
+  void reseed_for_rank();
+  // One line at the end of fit: samples/s, ms per step, the wait for gradients.
+  void log_throughput() const;
   void end_epoch();
   // Epoch-end hooks and per-epoch validation for an epoch that just finished.
   void after_epoch(int64_t finished_epoch);
@@ -123,6 +130,12 @@ class Trainer {
   std::vector<std::shared_ptr<Callback>> callbacks_;
   std::unique_ptr<MetricWriter> writer_;
   std::unique_ptr<ProcessGroup> group_;  // world_size > 1
+  std::unique_ptr<GradientReducer> reducer_;
+  // Training throughput, for the summary line at the end of fit().
+  double train_seconds_ = 0;
+  double sync_wait_seconds_ = 0;
+  int64_t timed_steps_ = 0;
+  int64_t timed_samples_ = 0;
   bool interrupted_ = false;
   int64_t step_ = 0;
   int64_t nonfinite_count_ = 0;
