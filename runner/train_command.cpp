@@ -12,6 +12,7 @@
 #include "mlq/notify.hpp"
 #include "mlq/plugin_loader.hpp"
 #include "mlq/train_entry.hpp"
+#include "mlq/trainer_options.hpp"
 
 namespace mlq {
 namespace fs = std::filesystem;
@@ -169,9 +170,12 @@ int train_command(const std::vector<std::string>& args) {
     throw UserError(fmt::format("--multirun trains with one process only (this is rank {} of {})",
                                 dist.rank, dist.world_size));
 
-  // [notify] and its credentials file are checked before anything runs.
+  // [trainer]'s values, [notify] and its credentials file are checked before any run exists.
   std::vector<NotifySettings> notify;
-  for (const auto& config : configs) notify.push_back(notify_settings(config));
+  for (const auto& config : configs) {
+    TrainerOptions::from(config.section("trainer"));
+    notify.push_back(notify_settings(config));
+  }
 
   Registry registry;
   PluginLoader plugins;

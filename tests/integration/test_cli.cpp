@@ -258,6 +258,15 @@ TEST_CASE("config errors: one line, exit 2, naming the key and where it came fro
     CHECK(contains(out, "configs/regression/trainer/default.toml"));
     CHECK(contains(out, "'abc'"));
   }
+  SUBCASE("a [trainer] value outside its choices fails before a run exists") {
+    CHECK(one_line_error(cli, cli.run({kConfig, "trainer.precision=bf16"})) ==
+          "error: config key 'trainer.precision' = \"bf16\": expected \"32\" or "
+          "\"bf16-mixed\"\n");
+    CHECK(contains(one_line_error(cli, cli.run({kConfig, "trainer.device=tpu"})),
+                   "config key 'trainer.device' = \"tpu\": expected \"cpu\" or \"cuda\""));
+    CHECK(contains(one_line_error(cli, cli.run({kConfig, "trainer.accumulate_grad_batches=0"})),
+                   "'trainer.accumulate_grad_batches'"));
+  }
   SUBCASE("a missing config file") {
     const std::string missing = (cli.dir / "nope.toml").string();
     CHECK(one_line_error(cli, cli.run({"--config=" + missing})) ==

@@ -372,28 +372,28 @@ int interrupted_step(const std::string& out) {
 TEST_CASE("distributed training: SIGINT to the launcher stops every rank and resume finishes") {
   Cli cli;
   const fs::path log = cli.dir / "launcher.log";
-  // No validation or periodic checkpoint before step 200: last.pt comes from the interrupt.
+  // No validation or periodic checkpoint before step 120: last.pt comes from the interrupt.
   const std::vector<std::string> args =
       dp_args(2, 8,
-              {"trainer.max_steps=200", "trainer.val_every_n_steps=200",
+              {"trainer.max_steps=120", "trainer.val_every_n_steps=120",
                "trainer.progress_bar=true", "++data.load_delay_ms=0.5"});
   std::vector<std::string> argv{MLQ_RUNNER};
   argv.insert(argv.end(), args.begin(), args.end());
   const pid_t launcher = mlq::test::start_process(argv, log, cli.env(), cli.dir.path());
   const auto start = Clock::now();
   std::string out;
-  while (seconds_since(start) < 60 && !contains(out, "\nstep 10/200 ")) {
+  while (seconds_since(start) < 60 && !contains(out, "\nstep 10/120 ")) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     out = mlq::test::read_file(log);
   }
-  REQUIRE_MESSAGE(contains(out, "\nstep 10/200 "), out);  // rank 0's progress line
+  REQUIRE_MESSAGE(contains(out, "\nstep 10/120 "), out);  // rank 0's progress line
   ::kill(launcher, SIGINT);
   CHECK(mlq::test::wait_process(launcher) == 130);
   out = mlq::test::read_file(log);
   INFO(out);
   const int step = interrupted_step(out);
   CHECK(step >= 10);
-  CHECK(step < 200);
+  CHECK(step < 120);
   CHECK(contains(out, "[rank 1] error: rank 1 interrupted at step " + std::to_string(step) + "\n"));
   const auto pids = worker_pids(out);
   REQUIRE(pids.size() == 2);
@@ -419,11 +419,11 @@ TEST_CASE("distributed training: SIGINT to the launcher stops every rank and res
   const auto checksums = parameter_checksums(resumed.out);
   REQUIRE(checksums.size() == 2);
   CHECK(checksums.at(0) == checksums.at(1));
-  CHECK(contains(checksums.at(0), "at step 200"));
+  CHECK(contains(checksums.at(0), "at step 120"));
   runs = manifest.list_runs("regression");
   REQUIRE(runs.size() == 1);  // the same run continued
   CHECK(runs[0].status == mlq::kFinished);
-  CHECK(metric_values(manifest, runs[0].id, "train_loss").size() == 200);
+  CHECK(metric_values(manifest, runs[0].id, "train_loss").size() == 120);
 }
 
 TEST_CASE("distributed training: --cfg works on every rank and --multirun is refused") {

@@ -3,8 +3,6 @@
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
-#include "mlq/error.hpp"
-
 // LibTorch 2.4 replaced the per-device autocast functions with ones taking a device type (the
 // old ones remain, deprecated).
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
@@ -38,13 +36,6 @@ void set_autocast(c10::DeviceType type, bool enabled) {
 }
 
 }  // namespace
-
-Precision parse_precision(const std::string& value) {
-  if (value == "32" || value == "32-true") return Precision::Float32;
-  if (value == "bf16-mixed") return Precision::BFloat16Mixed;
-  throw ConfigError("config key 'trainer.precision' = \"" + value +
-                    "\": expected \"32\" or \"bf16-mixed\"");
-}
 
 AutocastScope::AutocastScope(Precision precision, const c10::Device& device)
     : active_(precision == Precision::BFloat16Mixed), device_type_(device.type()) {

@@ -1,17 +1,10 @@
 #pragma once
-// trainer.precision: "32" (float32 throughout) or "bf16-mixed" (autocast: matrix products and
-// convolutions in bfloat16, reductions and losses in float32; weights, gradients and optimiser
-// state stay float32).
+// Autocast for trainer.precision = "bf16-mixed".
 #include <c10/core/Device.h>
 
-#include <string>
+#include "mlq/trainer_options.hpp"
 
 namespace mlq {
-
-enum class Precision { Float32, BFloat16Mixed };
-
-// A ConfigError naming trainer.precision for anything else.
-Precision parse_precision(const std::string& value);
 
 // Autocast on the device's type for the scope's lifetime (the forward pass and the loss; backward
 // runs outside, as PyTorch recommends).

@@ -13,41 +13,13 @@
 #include "mlq/optim.hpp"
 #include "mlq/run.hpp"
 #include "mlq/task.hpp"
+#include "mlq/trainer_options.hpp"
 
 namespace mlq {
 
 class GradientReducer;
 class MetricWriter;
 class ProcessGroup;
-
-// The [trainer] section, checked against this schema (unknown keys are errors).
-struct TrainerOptions {
-  int64_t max_steps = 1000;
-  int64_t max_epochs = 0;  // 0: unlimited
-  int64_t batch_size = 16;
-  int64_t num_workers = 0;       // loader threads assembling batches ahead (0: on the main thread)
-  int64_t prefetch_batches = 4;  // batches each loader may hold ready
-  int64_t val_every_n_steps = 0;
-  int64_t val_every_n_epochs = 1;
-  int64_t limit_val_batches = 0;  // 0: all
-  int64_t accumulate_grad_batches = 1;
-  double gradient_clip_val = 0;  // 0: off
-  std::string gradient_clip_algorithm = "norm";
-  int64_t seed = 0;
-  bool deterministic = false;
-  int64_t threads = 0;  // 0: LibTorch's default
-  std::string device = "cpu";
-  std::string precision = "32";  // or "bf16-mixed": autocast in training's forward pass and loss
-  bool overlap_gradient_sync = true;    // data-parallel: all-reduce buckets while backward runs
-  std::string nonfinite_loss = "skip";  // "skip" the batch (counted), or "stop"
-  int64_t max_nonfinite = 100;          // skipped batches tolerated before stopping
-  int64_t log_every_n_steps = 10;
-  bool progress_bar = true;
-  bool test_after_fit = true;
-  bool tensorboard = true;  // event files in <run dir>/tb/
-
-  static TrainerOptions from(const Config& trainer_config);
-};
 
 // Owns the loop around a Task's steps: optimisation, validation, callbacks, checkpoints.
 class Trainer {
