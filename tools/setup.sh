@@ -12,6 +12,12 @@ packages=(
   # Run-end notifications (SMTP, webhooks); the tests generate certificates with openssl.
   libcurl4-openssl-dev openssl
   libsox-dev libsox-fmt-all sox nlohmann-json3-dev
+  # Resampling: libsoxr is the SoX resampler (sox's `rate` effect) as a library.
+  libsoxr-dev
+  # The CPU STFT of the features (single-precision FFTW).
+  libfftw3-dev
+  # File checksums (XXH3); the tests check them against the xxhsum tool.
+  libxxhash-dev xxhash
   libfluidsynth-dev fluidsynth
   # Soundfonts: two to train on, one kept for evaluation only.
   timgm6mb-soundfont fluidr3mono-gm-soundfont musescore-general-soundfont-small

@@ -102,3 +102,30 @@ TEST_CASE("bad audio files give one-line errors naming the file") {
     CHECK(std::string(e.what()).find('\n') == std::string::npos);
   }
 }
+
+TEST_CASE("resampling to 16 kHz keeps the passband and rejects what would alias") {
+  TempDir dir;
+  // Root mean square of a resampled float32 sine, its first and last 0.1 s (filter edges) left out.
+  auto resampled_rms = [&](int hz) {
+    const fs::path path = dir / ("sine-" + std::to_string(hz) + ".wav");
+    auto made =
+        run_process({"sox", "-n", "-r", "44100", "-c", "1", "-e", "floating-point", "-b", "32",
+                     path.string(), "synth", "2", "sine", std::to_string(hz), "vol", "0.5"});
+    REQUIRE_MESSAGE(made.exit_code == 0, made.out);
+    const std::vector<float> samples = mlq::load_audio(path, 16000);
+    REQUIRE(samples.size() == 32000);
+    double sum = 0;
+    for (size_t i = 1600; i < samples.size() - 1600; ++i) sum += double(samples[i]) * samples[i];
+    return std::sqrt(sum / double(samples.size() - 3200));
+  };
+  const double input_rms = 0.5 / std::sqrt(2.0);
+  for (int hz : {1000, 7000}) {
+    INFO(hz << " Hz");
+    CHECK(resampled_rms(hz) == doctest::Approx(input_rms).epsilon(0.002));
+  }
+  // Above 8 kHz a tone would fold back to 16 kHz - f; it must be at least 120 dB down.
+  for (int hz : {8700, 10000, 13000}) {
+    INFO(hz << " Hz");
+    CHECK(resampled_rms(hz) < input_rms * 1e-6);
+  }
+}

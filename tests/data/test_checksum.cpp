@@ -1,16 +1,36 @@
 #include <doctest/doctest.h>
 
-#include "mlq/config.hpp"
+#include "mlq/error.hpp"
 #include "mlq/files.hpp"
-#include "mlq/preprocess.hpp"
+#include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
-TEST_CASE("file checksums are FNV-1a of the whole file, read in chunks") {
+namespace {
+
+// What the xxhsum tool prints for the file: "XXH3 (<path>) = <16 hex digits>".
+std::string xxhsum_reference(const std::filesystem::path& path) {
+  const auto result = mlq::test::run_process({"xxhsum", "-H3", path.string()});
+  REQUIRE_MESSAGE(result.exit_code == 0, result.out);
+  const size_t equals = result.out.rfind("= ");
+  REQUIRE(equals != std::string::npos);
+  return "xxh3:" + result.out.substr(equals + 2, 16);
+}
+
+}  // namespace
+
+TEST_CASE("file checksums are the XXH3 of the whole file that xxhsum prints") {
   mlq::test::TempDir dir;
   std::string bytes(3 * (1 << 20) + 17, '\0');  // more than one 1 MiB read
   for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 131 % 251);
   mlq::test::write_file(dir / "data.bin", bytes);
-  CHECK(mlq::file_checksum(dir / "data.bin") == mlq::hash_hex(bytes));
+  const std::string checksum = mlq::file_checksum(dir / "data.bin");
+  CHECK(checksum == xxhsum_reference(dir / "data.bin"));
+  CHECK(checksum.size() == 5 + 16);
   mlq::test::write_file(dir / "empty.bin", "");
-  CHECK(mlq::file_checksum(dir / "empty.bin") == "cbf29ce484222325");  // the FNV-1a offset basis
+  CHECK(mlq::file_checksum(dir / "empty.bin") == xxhsum_reference(dir / "empty.bin"));
+  bytes[2 * (1 << 20) + 5] ^= 1;  // one bit in the third chunk
+  mlq::test::write_file(dir / "data.bin", bytes);
+  CHECK(mlq::file_checksum(dir / "data.bin") != checksum);
+  CHECK_THROWS_WITH_AS(mlq::file_checksum(dir / "absent.bin"),
+                       doctest::Contains("absent.bin: cannot read"), mlq::UserError);
 }

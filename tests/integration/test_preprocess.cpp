@@ -1,5 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
+
 #include "mlq/maestro.hpp"
 #include "mlq/npy.hpp"
 #include "mlq/preprocess.hpp"
@@ -170,4 +175,41 @@ TEST_CASE("preprocess config errors name the key") {
   auto typo = f.run({"+data.preprocess.worker=3"});
   CHECK(typo.exit_code == 2);
   CHECK(typo.out.find("did you mean 'workers'") != std::string::npos);
+}
+
+TEST_CASE("a preprocess killed mid-run leaves an index of whole files and resumes") {
+  Fixture f;
+  f.add("2004", "first", "train", 20.0);
+  constexpr int kFiles = 200;  // about 4 s of work on one worker here
+  for (int i = 1; i < kFiles; ++i) {
+    const std::string name = "link-" + std::to_string(i);
+    fs::create_hard_link(f.source / "2004" / "first.wav", f.source / "2004" / (name + ".wav"));
+    fs::create_hard_link(f.source / "2004" / "first.midi", f.source / "2004" / (name + ".midi"));
+  }
+  const fs::path config = f.config("");
+  const fs::path index_path = f.destination / "index.csv";
+  const pid_t pid = start_process(
+      {MLQ_RUNNER, "preprocess", "--config=" + config.string(), "data.preprocess.workers=1"},
+      f.dir / "killed.log", {}, f.dir.path());
+  // The index is first written about a second in; kill the run as soon as it is there.
+  for (int waited = 0; waited < 2000 && !fs::exists(index_path); ++waited)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  kill(pid, SIGKILL);
+  CHECK(wait_process(pid) == -SIGKILL);
+  REQUIRE(fs::exists(index_path));
+  const auto index = mlq::read_index(index_path);
+  CHECK(index.size() > 0);
+  CHECK(index.size() < size_t(kFiles));
+  for (const auto& entry : index) {  // every file the index names is whole
+    INFO(entry.id);
+    CHECK(mlq::NpyFile(f.destination / entry.audio).shape() == std::vector<int64_t>{320000});
+    CHECK(fs::exists(f.destination / entry.label));
+  }
+
+  auto resumed = f.run();
+  REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.out);
+  CHECK(resumed.out.find("preprocessed " + std::to_string(kFiles - index.size()) + " files, " +
+                         std::to_string(index.size()) + " unchanged, 0 failed") !=
+        std::string::npos);
+  CHECK(mlq::read_index(index_path).size() == size_t(kFiles));
 }

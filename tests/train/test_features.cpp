@@ -72,6 +72,35 @@ TEST_CASE("mel power matches torchaudio's MelSpectrogram (Slaney and HTK) within
   }
 }
 
+TEST_CASE("the CPU path (FFTW frame by frame) matches torch::stft with a short window") {
+  // float32 audio takes the FFTW path; float64 takes torch::stft and a dense filterbank product.
+  const std::vector<float> signal = test_signal();
+  const torch::Tensor audio =
+      torch::from_blob(const_cast<float*>(signal.data()), {int64_t(signal.size())}).clone();
+  for (double power : {2.0, 1.0}) {
+    INFO("power " << power);
+    mlq::FeatureOptions options;
+    options.n_fft = 1024;
+    options.win_length = 800;  // centred in the 1024-sample frame
+    options.hop_length = 256;
+    options.n_mels = 64;
+    options.power = power;
+    options.log = false;
+    const mlq::MelFeatures features(options);
+    const torch::Tensor ours = features(audio.unsqueeze(0));
+    const torch::Tensor reference = features(audio.to(torch::kFloat64).unsqueeze(0));
+    CHECK((ours.scalar_type() == torch::kFloat32));
+    REQUIRE(ours.sizes() == reference.sizes());
+    CHECK(ours.size(1) == int64_t(signal.size()) / 256 + 1);
+    const double relative =
+        ((ours.to(torch::kFloat64) - reference).abs() / reference.abs().clamp_min(1e-12))
+            .max()
+            .item<double>();
+    MESSAGE("max relative error vs torch::stft: " << relative);
+    CHECK(relative < 1e-4);
+  }
+}
+
 TEST_CASE("log mel uses 10 log10 with the floor, batched and unbatched alike") {
   mlq::FeatureOptions options;
   options.n_mels = 16;

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # The data pipeline against its Python peer, side by side on the same files and thread counts:
 #  1. preprocessing: decode + mix to mono + resample to 16 kHz + write .npy
-#     (runner preprocess vs peer/preprocess_peer.py: soundfile + torchaudio + DataLoader workers)
+#     (runner preprocess vs peer/preprocess_peer.py: soundfile + torchaudio + DataLoader workers,
+#     once with torchaudio's default resampler and once with kaiser_best, the setting that matches
+#     the quality of ours: tools/bench/resampler_quality.py)
 #  2. loading: 10 s segments + collate + log-mel features in the workers
 #     (build/bin/bench_loader vs peer/loader_peer.py: np.load mmap + torchaudio + DataLoader),
 #     and the C++ loader again with every augmentation in its workers (ratio: cost of augmenting)
 # Prints throughput, peak memory (max RSS of the process tree's largest process) and ratios.
-# Usage: tools/bench/data_pipeline.sh [files=40] [seconds=30] [workers=2]   (builds the benchmark programs first)
+# Usage: tools/bench/data_pipeline.sh [files=40] [seconds=30] [workers=2] [repeats=3]   (builds the benchmark programs first)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tools/build-benchmarks.sh >/dev/null
 files=${1:-40}
 seconds=${2:-30}
 workers=${3:-2}
+repeats=${4:-3}
 runner=$PWD/build/bin/runner
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -46,26 +49,43 @@ measure() {
 rate() { awk '{print $(NF-1)}' <<<"$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 
-measure "$runner" preprocess --config="$work/exp.toml"
-cpp_pre=$(awk '{for (i = 1; i <= NF; ++i) if ($i == "files/s);") print substr($(i-1), 2)}' <<<"$line")
-cpp_pre_mb=$rss_mb
-measure /usr/bin/python3 tools/bench/peer/preprocess_peer.py "$work/raw" "$work/py" --workers "$workers"
-py_pre=$(rate "$line")
-py_pre_mb=$rss_mb
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
-measure build/bin/bench_loader "$work/cpp" "$workers" 8 40
-cpp_load=$(rate "$line")
-cpp_load_mb=$rss_mb
-measure /usr/bin/python3 tools/bench/peer/loader_peer.py "$work/cpp" --workers "$workers" --batch 8 --batches 40
-py_load=$(rate "$line")
-py_load_mb=$rss_mb
-measure build/bin/bench_loader "$work/cpp" "$workers" 8 40 augment
-aug_load=$(rate "$line")
+# Each measurement runs $repeats times, the two sides taking turns, and the median is reported:
+# the throughput of a shared machine wanders by 20-40 % from minute to minute.
+for ((r = 1; r <= repeats; ++r)); do
+  echo "round $r of $repeats..."
+  rm -rf "$work/cpp" "$work/py"
+  measure "$runner" preprocess --config="$work/exp.toml"
+  cpp_pre+=" $(awk '{for (i = 1; i <= NF; ++i) if ($i == "files/s);") print substr($(i-1), 2)}' <<<"$line")"
+  cpp_pre_mb=$rss_mb
+  measure /usr/bin/python3 tools/bench/peer/preprocess_peer.py "$work/raw" "$work/py" --workers "$workers"
+  py_pre+=" $(rate "$line")"
+  py_pre_mb=$rss_mb
+  measure /usr/bin/python3 tools/bench/peer/preprocess_peer.py "$work/raw" "$work/py" \
+    --workers "$workers" --resampler kaiser_best
+  py_pre_best+=" $(rate "$line")"
+
+  measure build/bin/bench_loader "$work/cpp" "$workers" 8 40
+  cpp_load+=" $(rate "$line")"
+  cpp_load_mb=$rss_mb
+  measure /usr/bin/python3 tools/bench/peer/loader_peer.py "$work/cpp" --workers "$workers" \
+    --batch 8 --batches 40
+  py_load+=" $(rate "$line")"
+  py_load_mb=$rss_mb
+  measure build/bin/bench_loader "$work/cpp" "$workers" 8 40 augment
+  aug_load+=" $(rate "$line")"
+done
+for name in cpp_pre py_pre py_pre_best cpp_load py_load aug_load; do
+  echo "$name: ${!name# }"
+  printf -v "$name" '%s' "$(median "${!name}")"
+done
 
 # What crnn_highres consumes in training on this machine (DESIGN.md §6): 0.68 audio-s/s.
 model_segments=$(awk 'BEGIN {print 0.68 / 10}')
-printf '\n%-38s %12s %12s %8s\n' "($files files x $seconds s, $workers workers)" "C++" "Python peer" "ratio"
-printf '%-38s %12s %12s %8s\n' "preprocess files/s" "$cpp_pre" "$py_pre" "$(ratio "$cpp_pre" "$py_pre")x"
+printf '\n%-38s %12s %12s %8s\n' "($files files x $seconds s, $workers workers, median of $repeats)" "C++" "Python peer" "ratio"
+printf '%-38s %12s %12s %8s\n' "preprocess files/s (peer: default)" "$cpp_pre" "$py_pre" "$(ratio "$cpp_pre" "$py_pre")x"
+printf '%-38s %12s %12s %8s\n' "  (peer: kaiser_best, same quality)" "$cpp_pre" "$py_pre_best" "$(ratio "$cpp_pre" "$py_pre_best")x"
 printf '%-38s %12s %12s\n' "preprocess peak RSS (MB, largest proc)" "$cpp_pre_mb" "$py_pre_mb"
 printf '%-38s %12s %12s %8s\n' "loader segments/s (10 s + log-mel)" "$cpp_load" "$py_load" "$(ratio "$cpp_load" "$py_load")x"
 printf '%-38s %12s %12s\n' "loader peak RSS (MB, largest proc)" "$cpp_load_mb" "$py_load_mb"

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <string>
 
+#include "mlq/allocator.hpp"
 #include "mlq/augment.hpp"
 #include "mlq/data_loader.hpp"
 #include "mlq/features.hpp"
@@ -25,7 +26,8 @@ int main(int argc, char** argv) {
   const int64_t batch = argc > 3 ? std::stoll(argv[3]) : 8;
   const int64_t batches = argc > 4 ? std::stoll(argv[4]) : 40;
   const bool augment = argc > 5 && std::string(argv[5]) == "augment";
-  torch::set_num_threads(1);  // the workers are the parallelism, as in the peer
+  torch::set_num_threads(1);           // the workers are the parallelism, as in the peer
+  mlq::tune_allocator_for_training();  // as the runner does before any command
 
   auto data = std::make_shared<mlq::SegmentDataset>(root / "index.csv", "train",
                                                     mlq::SegmentOptions{10.0, 10.0});

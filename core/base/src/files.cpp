@@ -1,9 +1,12 @@
 #include "mlq/files.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <xxhash.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -46,6 +49,16 @@ void replace_file_atomic(const fs::path& path, const std::function<void(const fs
   }
 }
 
+void sync_filesystem(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || syncfs(fd) != 0) {
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
+    throw UserError(path.string() + ": cannot sync to disk: " + std::strerror(error));
+  }
+  ::close(fd);
+}
+
 std::string read_file_bytes(const fs::path& path) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (!file) throw UserError(path.string() + ": cannot read: " + std::strerror(errno));
@@ -64,8 +77,9 @@ void write_file_atomic(const fs::path& path, std::string_view content) {
   replace_file_atomic(path, [&](const fs::path& temporary) {
     std::FILE* out = std::fopen(temporary.c_str(), "wb");
     if (!out) throw UserError(path.string() + ": cannot write: " + std::strerror(errno));
+    // replace_file_atomic syncs the file before renaming it.
     const bool written = std::fwrite(content.data(), 1, content.size(), out) == content.size() &&
-                         std::fflush(out) == 0 && fsync(fileno(out)) == 0;
+                         std::fflush(out) == 0;
     const int write_errno = errno;
     if (std::fclose(out) != 0 || !written)
       throw UserError(path.string() +
@@ -74,15 +88,22 @@ void write_file_atomic(const fs::path& path, std::string_view content) {
 }
 
 std::string file_checksum(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(path.string() + ": cannot read");
-  uint64_t hash = kFnv1aOffset;
-  std::vector<char> buffer(1 << 20);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    hash = fnv1a(std::string_view(buffer.data(), static_cast<size_t>(in.gcount())), hash);
-  }
-  return fmt::format("{:016x}", hash);
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw UserError(path.string() + ": cannot read: " + std::strerror(errno));
+  struct stat info {};
+  void* map = MAP_FAILED;
+  const bool mapped = fstat(fd, &info) == 0 &&
+                      (info.st_size == 0 || (map = mmap(nullptr, info.st_size, PROT_READ,
+                                                        MAP_PRIVATE, fd, 0)) != MAP_FAILED);
+  const int map_errno = errno;
+  close(fd);
+  if (!mapped) throw UserError(path.string() + ": cannot read: " + std::strerror(map_errno));
+  if (info.st_size == 0) return fmt::format("xxh3:{:016x}", XXH3_64bits(nullptr, 0));
+  // Hashing the mapped pages skips the copy that read() makes.
+  madvise(map, info.st_size, MADV_SEQUENTIAL);
+  const XXH64_hash_t hash = XXH3_64bits(map, static_cast<size_t>(info.st_size));
+  munmap(map, info.st_size);
+  return fmt::format("xxh3:{:016x}", hash);
 }
 
 }  // namespace mlq

@@ -118,8 +118,7 @@ void Run::register_artifacts() const {
     if (relative.filename().string().find(".tmp-") != std::string::npos)
       continue;  // a file being written (write_file_atomic's temporary)
     const std::string kind = artifact_kind(relative);
-    artifacts.push_back(
-        {relative.string(), kind, kind == "log" ? "" : "fnv1a64:" + file_checksum(it->path())});
+    artifacts.push_back({relative.string(), kind, kind == "log" ? "" : file_checksum(it->path())});
   }
   if (ec)
     throw UserError(

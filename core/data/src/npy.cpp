@@ -92,6 +92,7 @@ NpyWriter::NpyWriter(fs::path path, DType dtype, std::vector<int64_t> row_shape)
   if (path_.has_parent_path()) fs::create_directories(path_.parent_path());
   file_ = std::fopen(temporary_.c_str(), "wb");
   if (!file_) fail(path_, std::string("cannot write (") + std::strerror(errno) + ")");
+  std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);  // one write call per MiB, not per block
   std::vector<int64_t> shape{0};
   shape.insert(shape.end(), row_shape_.begin(), row_shape_.end());
   const std::string placeholder = header(dtype_, shape, kCountWidth);
@@ -124,7 +125,7 @@ void NpyWriter::append(const int16_t* values, size_t count) {
   append_bytes(values, count * sizeof(int16_t), DType::Int16);
 }
 
-void NpyWriter::finish() {
+void NpyWriter::finish(Sync sync) {
   int64_t row_size = 1;
   for (int64_t d : row_shape_) row_size *= d;
   if (row_size == 0 || values_ % row_size != 0)
@@ -135,7 +136,7 @@ void NpyWriter::finish() {
   const bool ok =
       std::fseek(file_, 0, SEEK_SET) == 0 &&
       std::fwrite(final_header.data(), 1, final_header.size(), file_) == final_header.size() &&
-      std::fflush(file_) == 0 && fsync(fileno(file_)) == 0;
+      std::fflush(file_) == 0 && (sync == Sync::later || fsync(fileno(file_)) == 0);
   const bool closed = std::fclose(file_) == 0;
   file_ = nullptr;
   if (!ok || !closed) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -136,7 +137,7 @@ IndexEntry process_item(const Item& item, const PreprocessOptions& o, const std:
       writer.append(block, count);
       samples += static_cast<int64_t>(count);
     });
-    writer.finish();
+    writer.finish(NpyWriter::Sync::later);  // save_index syncs the batch
   }
   entry.duration = static_cast<double>(samples) / o.sample_rate;
   if (!item.label.empty()) {
@@ -257,7 +258,16 @@ PreprocessReport preprocess(const PreprocessOptions& o, const MetadataParser& pa
   ProgressLine progress;
   std::set<std::string> current;
   for (const auto& item : items) current.insert(item.id);
+  // The index is rewritten at most once a second while files finish (and once at the end): an
+  // interrupted run redoes at most a second of work, and large data sets avoid a rewrite per file.
+  // Processed files skip their own fsync; one syncfs before each rewrite makes every file the
+  // index lists durable, so after a crash the index never names a file that did not reach disk.
+  auto last_save = std::chrono::steady_clock::now();
+  int64_t unsynced = 0;    // files processed since the last sync
   auto save_index = [&] {  // under `mutex`; files no longer in the source drop out
+    last_save = std::chrono::steady_clock::now();
+    if (unsynced > 0) sync_filesystem(o.destination_path);
+    unsynced = 0;
     std::vector<IndexEntry> entries;
     for (const auto& [id, entry] : done)
       if (current.count(id)) entries.push_back(entry);
@@ -285,7 +295,8 @@ PreprocessReport preprocess(const PreprocessOptions& o, const MetadataParser& pa
           std::lock_guard<std::mutex> lock(mutex);
           done[entry.id] = std::move(entry);
           ++report.processed;
-          save_index();
+          ++unsynced;
+          if (std::chrono::steady_clock::now() - last_save >= std::chrono::seconds(1)) save_index();
         }
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lock(mutex);

@@ -4,7 +4,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+
+#include "band_spectrogram.hpp"
 
 namespace mlq {
 namespace {
@@ -119,51 +122,42 @@ torch::Tensor semitone_filterbank(const FeatureOptions& o) {
   return bank.to(torch::kFloat32);
 }
 
-MelFeatures::MelFeatures(FeatureOptions options)
-    : options_(std::move(options)),
-      window_(
-          torch::hann_window(options_.win_length, torch::TensorOptions().dtype(torch::kFloat32))),
-      filterbank_(options_.filterbank == "mel" ? mel_filterbank(options_)
-                                               : semitone_filterbank(options_)) {
-  const torch::Tensor bank = filterbank_.t().contiguous();  // [n_mels, n_freqs]
+namespace {
+
+// The filterbank's nonzero run of each band, and the window centred in n_fft samples as
+// torch::stft pads it: what BandSpectrogram computes with.
+std::shared_ptr<const BandSpectrogram> band_spectrogram(const FeatureOptions& o,
+                                                        const torch::Tensor& window,
+                                                        const torch::Tensor& filterbank) {
+  std::vector<float> frame_window(static_cast<size_t>(o.n_fft), 0.f);
+  std::copy(window.data_ptr<float>(), window.data_ptr<float>() + o.win_length,
+            frame_window.begin() + (o.n_fft - o.win_length) / 2);
+  std::vector<BandSpectrogram::Band> bands;
+  const torch::Tensor bank = filterbank.t().contiguous();  // [bands, n_freqs]
   for (int64_t m = 0; m < bank.size(0); ++m) {
     const torch::Tensor nonzero = bank[m].nonzero();
-    Band band{0, {}};
+    BandSpectrogram::Band band;
     if (nonzero.numel() > 0) {
       band.first_bin = nonzero.min().item<int64_t>();
       const int64_t last = nonzero.max().item<int64_t>();
       const torch::Tensor weights = bank[m].slice(0, band.first_bin, last + 1).contiguous();
       band.weights.assign(weights.data_ptr<float>(), weights.data_ptr<float>() + weights.numel());
     }
-    bands_.push_back(std::move(band));
+    bands.push_back(std::move(band));
   }
+  return std::make_shared<BandSpectrogram>(std::move(frame_window), o.hop_length, std::move(bands),
+                                           o.power);
 }
 
-torch::Tensor MelFeatures::sparse_mel(const torch::Tensor& spectrum) const {
-  // stft's result is a transposed view: frame-major underneath, so this is no copy.
-  const torch::Tensor by_frame = torch::view_as_real(spectrum[0].t().contiguous());
-  const int64_t frames = by_frame.size(0), freqs = by_frame.size(1);
-  const auto n_mels = static_cast<int64_t>(bands_.size());
-  torch::Tensor mel = torch::empty({1, frames, n_mels});
-  float* out = mel.data_ptr<float>();
-  const float* z = by_frame.data_ptr<float>();
-  const auto exponent = static_cast<float>(options_.power / 2);
-  std::vector<float> power(static_cast<size_t>(freqs));
-  for (int64_t t = 0; t < frames; ++t, z += 2 * freqs, out += n_mels) {
-    for (int64_t k = 0; k < freqs; ++k)
-      power[k] = z[2 * k] * z[2 * k] + z[2 * k + 1] * z[2 * k + 1];
-    if (exponent != 1.f)
-      for (float& p : power) p = std::pow(p, exponent);
-    for (int64_t m = 0; m < n_mels; ++m) {
-      const Band& band = bands_[m];
-      const float* bins = power.data() + band.first_bin;
-      float sum = 0;
-      for (size_t j = 0; j < band.weights.size(); ++j) sum += band.weights[j] * bins[j];
-      out[m] = sum;
-    }
-  }
-  return mel;
-}
+}  // namespace
+
+MelFeatures::MelFeatures(FeatureOptions options)
+    : options_(std::move(options)),
+      window_(
+          torch::hann_window(options_.win_length, torch::TensorOptions().dtype(torch::kFloat32))),
+      filterbank_(options_.filterbank == "mel" ? mel_filterbank(options_)
+                                               : semitone_filterbank(options_)),
+      cpu_spectrogram_(band_spectrogram(options_, window_, filterbank_)) {}
 
 torch::Tensor MelFeatures::operator()(const torch::Tensor& audio) const {
   if (audio.dim() == 1) return one(audio.unsqueeze(0)).squeeze(0);
@@ -179,14 +173,19 @@ torch::Tensor MelFeatures::one(const torch::Tensor& audio) const {
   const int64_t pad = options_.n_fft / 2;
   const torch::Tensor x =
       F::pad(audio.unsqueeze(1), F::PadFuncOptions({pad, pad}).mode(torch::kReflect)).squeeze(1);
-  const torch::Tensor spectrum =
-      torch::stft(x, options_.n_fft, options_.hop_length, options_.win_length,
-                  window_.to(x.device()), /*normalized=*/false, /*onesided=*/true,
-                  /*return_complex=*/true);  // [1, freqs, frames]
-  torch::Tensor mel = x.is_cpu() && spectrum.scalar_type() == torch::kComplexFloat
-                          ? sparse_mel(spectrum)
-                          : torch::matmul(spectrum.abs().pow(options_.power).transpose(1, 2),
-                                          filterbank_.to(x.device()));
+  torch::Tensor mel;
+  if (x.is_cpu() && x.scalar_type() == torch::kFloat32) {
+    const torch::Tensor padded = x.contiguous();
+    mel = torch::empty({1, cpu_spectrogram_->frames(padded.size(1)), cpu_spectrogram_->bands()});
+    cpu_spectrogram_->compute(padded.data_ptr<float>(), padded.size(1), mel.data_ptr<float>());
+  } else {
+    const torch::Tensor spectrum =
+        torch::stft(x, options_.n_fft, options_.hop_length, options_.win_length,
+                    window_.to(x.options()), /*normalized=*/false, /*onesided=*/true,
+                    /*return_complex=*/true);  // [1, freqs, frames]
+    const torch::Tensor power = spectrum.abs().pow(options_.power).transpose(1, 2);
+    mel = torch::matmul(power, filterbank_.to(power.options()));
+  }
   if (options_.log) mel = 10.0 * torch::log10(torch::clamp_min(mel, options_.log_floor));
   return mel;  // [1, frames, n_mels]
 }

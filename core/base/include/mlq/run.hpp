@@ -31,7 +31,8 @@ class Run {
   // and registers every file of the run directory as an artifact (register_artifacts).
   void finish(const std::string& status, const std::string& error = "");
   // The manifest's artifacts of this run become the files now in its directory: path relative to
-  // it, kind (artifact_kind) and "fnv1a64:<hex>" checksum (none for run.log, still appended to).
+  // it, kind (artifact_kind) and "xxh3:<hex>" checksum (file_checksum) (none for run.log, still
+  // appended to).
   void register_artifacts() const;
 
  private:

@@ -1,6 +1,7 @@
 #pragma once
 // Audio decoding through libsox: any format the installed handlers read, mixed down to mono and
-// resampled with sox's high-quality `rate` effect, streamed in blocks so memory stays bounded.
+// resampled with libsoxr's HQ recipe (sox's high-quality `rate -h`, as a library), streamed in
+// blocks so memory stays bounded.
 #include <cstddef>
 #include <filesystem>
 #include <functional>

@@ -25,7 +25,10 @@ class NpyWriter {
 
   void append(const float* values, size_t count);    // Float32 writers
   void append(const int16_t* values, size_t count);  // Int16 writers
-  void finish();
+  // Completes the header and renames the file into place. Sync::now fsyncs it first; with
+  // Sync::later the caller makes it durable (sync_filesystem) before anything relies on it.
+  enum class Sync { now, later };
+  void finish(Sync sync = Sync::now);
 
  private:
   void append_bytes(const void* bytes, size_t size, DType dtype);

@@ -4,12 +4,15 @@
 // and log with a floor.
 #include <torch/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "mlq/config.hpp"
 
 namespace mlq {
+
+class BandSpectrogram;
 
 // [features]; the defaults are the reference piano-transcription front end (DESIGN.md §6).
 struct FeatureOptions {
@@ -56,18 +59,10 @@ class MelFeatures {
  private:
   torch::Tensor one(const torch::Tensor& audio) const;  // [1, samples] -> [1, frames, bands]
 
-  // CPU: power and mel bands in one pass over the spectrum, each band summing only the bins its
-  // triangle covers (about 2 of 1025 per band, where a dense product touches all of them).
-  torch::Tensor sparse_mel(const torch::Tensor& spectrum) const;
-
   FeatureOptions options_;
   torch::Tensor window_;
   torch::Tensor filterbank_;
-  struct Band {
-    int64_t first_bin;
-    std::vector<float> weights;
-  };
-  std::vector<Band> bands_;
+  std::shared_ptr<const BandSpectrogram> cpu_spectrogram_;  // float32 audio on the CPU
 };
 
 }  // namespace mlq
