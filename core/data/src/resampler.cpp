@@ -2,6 +2,7 @@
 
 #include <soxr.h>
 
+#include <mutex>
 #include <utility>
 
 #include "mlq/error.hpp"
@@ -18,7 +19,13 @@ Resampler::Resampler(double input_rate, double output_rate, std::string context)
   const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_HQ, 0);
   const soxr_runtime_spec_t runtime = soxr_runtime_spec(1);
   soxr_error_t error = nullptr;
-  soxr_ = soxr_create(input_rate, output_rate, 1, &error, &io, &quality, &runtime);
+  {
+    // libsoxr initialises its shared FFT cache (and that cache's locks) on the first filter
+    // design without a lock of its own: two workers' first files must not race there.
+    static std::mutex creation;
+    std::lock_guard<std::mutex> lock(creation);
+    soxr_ = soxr_create(input_rate, output_rate, 1, &error, &io, &quality, &runtime);
+  }
   check(error);
   output_.resize(16384);
 }
