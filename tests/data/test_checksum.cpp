@@ -9,7 +9,7 @@ namespace {
 
 // What the xxhsum tool prints for the file: "XXH3 (<path>) = <16 hex digits>".
 std::string xxhsum_reference(const std::filesystem::path& path) {
-  const auto result = mlq::test::run_process({"xxhsum", "-H3", path.string()});
+  const auto result = mlq::test::run_process({"xxhsum", "-H3", "--tag", path.string()});
   REQUIRE_MESSAGE(result.exit_code == 0, result.out);
   const size_t equals = result.out.rfind("= ");
   REQUIRE(equals != std::string::npos);

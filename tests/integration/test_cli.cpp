@@ -264,6 +264,8 @@ TEST_CASE("config errors: one line, exit 2, naming the key and where it came fro
           "\"bf16-mixed\"\n");
     CHECK(contains(one_line_error(cli, cli.run({kConfig, "trainer.device=tpu"})),
                    "config key 'trainer.device' = \"tpu\": expected \"cpu\" or \"cuda\""));
+    CHECK(contains(one_line_error(cli, cli.run({kConfig, "trainer.device=cuda:x"})),
+                   "config key 'trainer.device' = \"cuda:x\""));
     CHECK(contains(one_line_error(cli, cli.run({kConfig, "trainer.accumulate_grad_batches=0"})),
                    "'trainer.accumulate_grad_batches'"));
   }

@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
+#include <new>
 #include <vector>
 
 #include "mlq/error.hpp"
@@ -22,11 +24,33 @@ namespace fs = std::filesystem;
 namespace {
 
 // Data on disk before the rename makes it visible, so a power cut cannot leave a torn file.
-void sync_file(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return;
-  fsync(fd);
+// Errors name `shown`, the file the user knows (the temporary is renamed over it).
+void sync_file(const fs::path& path, const fs::path& shown) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || fsync(fd) != 0) {
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
+    throw UserError(shown.string() + ": cannot sync to disk: " + std::strerror(error));
+  }
   ::close(fd);
+}
+
+// XXH3 of what read() returns until the end, through a 1 MiB buffer.
+XXH64_hash_t hash_by_reading(int fd, const fs::path& path) {
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(),
+                                                                 &XXH3_freeState);
+  if (!state || XXH3_64bits_reset(state.get()) != XXH_OK) throw std::bad_alloc();
+  std::vector<char> buffer(1 << 20);
+  for (;;) {
+    const ssize_t got = ::read(fd, buffer.data(), buffer.size());
+    if (got == 0) break;
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw UserError(path.string() + ": cannot read: " + std::strerror(errno));
+    }
+    XXH3_64bits_update(state.get(), buffer.data(), static_cast<size_t>(got));
+  }
+  return XXH3_64bits_digest(state.get());
 }
 
 }  // namespace
@@ -36,7 +60,7 @@ void replace_file_atomic(const fs::path& path, const std::function<void(const fs
   temporary += ".tmp-" + std::to_string(getpid());
   try {
     write(temporary);
-    sync_file(temporary);
+    sync_file(temporary, path);
     std::error_code error;
     fs::rename(temporary, path, error);
     if (error)
@@ -88,21 +112,26 @@ void write_file_atomic(const fs::path& path, std::string_view content) {
 }
 
 std::string file_checksum(const fs::path& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw UserError(path.string() + ": cannot read: " + std::strerror(errno));
-  struct stat info {};
-  void* map = MAP_FAILED;
-  const bool mapped = fstat(fd, &info) == 0 &&
-                      (info.st_size == 0 || (map = mmap(nullptr, info.st_size, PROT_READ,
-                                                        MAP_PRIVATE, fd, 0)) != MAP_FAILED);
-  const int map_errno = errno;
-  close(fd);
-  if (!mapped) throw UserError(path.string() + ": cannot read: " + std::strerror(map_errno));
-  if (info.st_size == 0) return fmt::format("xxh3:{:016x}", XXH3_64bits(nullptr, 0));
-  // Hashing the mapped pages skips the copy that read() makes.
-  madvise(map, info.st_size, MADV_SEQUENTIAL);
-  const XXH64_hash_t hash = XXH3_64bits(map, static_cast<size_t>(info.st_size));
-  munmap(map, info.st_size);
+  XXH64_hash_t hash = 0;
+  try {
+    struct stat info {};
+    void* map = MAP_FAILED;
+    if (fstat(fd, &info) == 0 && info.st_size > 0)
+      map = mmap(nullptr, info.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map != MAP_FAILED) {  // hashing the mapped pages skips the copy that read() makes
+      madvise(map, info.st_size, MADV_SEQUENTIAL);
+      hash = XXH3_64bits(map, static_cast<size_t>(info.st_size));
+      munmap(map, info.st_size);
+    } else {  // empty, or not mappable (some FUSE and special files)
+      hash = hash_by_reading(fd, path);
+    }
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
   return fmt::format("xxh3:{:016x}", hash);
 }
 

@@ -75,7 +75,9 @@ TrainerOptions TrainerOptions::from(const Config& c) {
   if (o.gradient_clip_algorithm != "norm" && o.gradient_clip_algorithm != "value")
     throw ConfigError("config key 'trainer.gradient_clip_algorithm' (" +
                       c.origin("gradient_clip_algorithm") + "): expected \"norm\" or \"value\"");
-  if (o.device != "cpu" && o.device != "cuda" && o.device.rfind("cuda:", 0) != 0)
+  const bool cuda_index = o.device.rfind("cuda:", 0) == 0 && o.device.size() > 5 &&
+                          o.device.find_first_not_of("0123456789", 5) == std::string::npos;
+  if (o.device != "cpu" && o.device != "cuda" && !cuda_index)
     throw ConfigError("config key 'trainer.device' = \"" + o.device +
                       "\": expected \"cpu\" or \"cuda\" (\"cuda:N\")");
   parse_precision(o.precision);

@@ -59,7 +59,6 @@ void init_sox() {
   std::call_once(once, [] {
     sox_globals.output_message_handler = capture_sox_message;
     sox_globals.verbosity = 2;
-    sox_globals.input_bufsiz = 1 << 18;  // file reads of 256 KiB, not 8 KiB
     if (sox_init() != SOX_SUCCESS) throw UserError("libsox failed to initialise");
   });
 }

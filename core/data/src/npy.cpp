@@ -92,7 +92,9 @@ NpyWriter::NpyWriter(fs::path path, DType dtype, std::vector<int64_t> row_shape)
   if (path_.has_parent_path()) fs::create_directories(path_.parent_path());
   file_ = std::fopen(temporary_.c_str(), "wb");
   if (!file_) fail(path_, std::string("cannot write (") + std::strerror(errno) + ")");
-  std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);  // one write call per MiB, not per block
+  constexpr size_t kBufferSize = 1 << 20;  // glibc ignores the size unless given the buffer
+  buffer_.reset(new char[kBufferSize]);
+  std::setvbuf(file_, buffer_.get(), _IOFBF, kBufferSize);
   std::vector<int64_t> shape{0};
   shape.insert(shape.end(), row_shape_.begin(), row_shape_.end());
   const std::string placeholder = header(dtype_, shape, kCountWidth);

@@ -262,16 +262,40 @@ PreprocessReport preprocess(const PreprocessOptions& o, const MetadataParser& pa
   // interrupted run redoes at most a second of work, and large data sets avoid a rewrite per file.
   // Processed files skip their own fsync; one syncfs before each rewrite makes every file the
   // index lists durable, so after a crash the index never names a file that did not reach disk.
+  // The sync and the write run outside `mutex`, so workers keep recording finished files.
+  std::mutex save_mutex;  // one rewrite at a time, each from a newer snapshot
   auto last_save = std::chrono::steady_clock::now();
-  int64_t unsynced = 0;    // files processed since the last sync
-  auto save_index = [&] {  // under `mutex`; files no longer in the source drop out
-    last_save = std::chrono::steady_clock::now();
-    if (unsynced > 0) sync_filesystem(o.destination_path);
-    unsynced = 0;
-    std::vector<IndexEntry> entries;
-    for (const auto& [id, entry] : done)
-      if (current.count(id)) entries.push_back(entry);
+  int64_t unsynced = 0;  // files processed since the last snapshot (under `mutex`)
+  std::string index_error;
+  auto save_index = [&] {
+    std::lock_guard<std::mutex> saving(save_mutex);
+    std::vector<IndexEntry> entries;  // files no longer in the source drop out
+    bool sync = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      last_save = std::chrono::steady_clock::now();
+      sync = unsynced > 0;
+      unsynced = 0;
+      for (const auto& [id, entry] : done)
+        if (current.count(id)) entries.push_back(entry);
+    }
+    if (sync) sync_filesystem(o.destination_path);
     write_index(index_path, entries);
+  };
+  // A worker's save that fails (disk full, say) stops the run with that error, once.
+  auto save_index_when_due = [&] {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (std::chrono::steady_clock::now() - last_save < std::chrono::seconds(1)) return;
+      last_save = std::chrono::steady_clock::now();
+    }
+    try {
+      save_index();
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (index_error.empty()) index_error = e.what();
+      stop = true;
+    }
   };
 
   auto work = [&] {
@@ -296,7 +320,6 @@ PreprocessReport preprocess(const PreprocessOptions& o, const MetadataParser& pa
           done[entry.id] = std::move(entry);
           ++report.processed;
           ++unsynced;
-          if (std::chrono::steady_clock::now() - last_save >= std::chrono::seconds(1)) save_index();
         }
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lock(mutex);
@@ -307,6 +330,7 @@ PreprocessReport preprocess(const PreprocessOptions& o, const MetadataParser& pa
       }
       if (!line.empty()) progress.print(line);
       progress.update("preprocess", ++finished, static_cast<int64_t>(items.size()), "files");
+      save_index_when_due();
     }
   };
   std::vector<std::thread> threads;
@@ -314,10 +338,8 @@ PreprocessReport preprocess(const PreprocessOptions& o, const MetadataParser& pa
     threads.emplace_back(work);
   for (auto& thread : threads) thread.join();
   progress.finish();
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    save_index();
-  }
+  if (!index_error.empty()) throw UserError(index_error);
+  save_index();
   if (stop)
     throw UserError(first_error +
                     " (data.preprocess.on_error = \"stop\"; finished files are kept)");

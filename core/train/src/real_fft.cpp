@@ -2,6 +2,7 @@
 
 #include <fftw3.h>
 
+#include <cstdlib>
 #include <mutex>
 #include <new>
 #include <stdexcept>
@@ -16,22 +17,29 @@ std::mutex& planner_mutex() {
   return mutex;
 }
 
+// 64-byte aligned, so every buffer has the alignment the plan was made with. (FFTW promises thread
+// safety only for executing plans, so worker threads allocate without fftwf_malloc.)
+template <class T>
+T* aligned_array(int64_t count) {
+  const size_t bytes = (static_cast<size_t>(count) * sizeof(T) + 63) / 64 * 64;
+  return static_cast<T*>(std::aligned_alloc(64, bytes));
+}
+
 }  // namespace
 
 RealFft::Buffers::Buffers(int64_t size)
-    : input_(fftwf_alloc_real(static_cast<size_t>(size))),
-      output_(reinterpret_cast<std::complex<float>*>(
-          fftwf_alloc_complex(static_cast<size_t>(size / 2 + 1)))) {
+    : input_(aligned_array<float>(size)),
+      output_(aligned_array<std::complex<float>>(size / 2 + 1)) {
   if (!input_ || !output_) {
-    fftwf_free(input_);
-    fftwf_free(output_);
+    std::free(input_);
+    std::free(output_);
     throw std::bad_alloc();
   }
 }
 
 RealFft::Buffers::~Buffers() {
-  fftwf_free(input_);
-  fftwf_free(output_);
+  std::free(input_);
+  std::free(output_);
 }
 
 RealFft::RealFft(int64_t size) : size_(size) {

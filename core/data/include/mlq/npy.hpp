@@ -3,6 +3,7 @@
 // C order. Writes are atomic (temporary file, then rename); reads are memory-mapped.
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,7 @@ class NpyWriter {
   DType dtype_;
   std::vector<int64_t> row_shape_;
   int64_t values_ = 0;
+  std::unique_ptr<char[]> buffer_;  // stdio's buffer: 1 MiB, so one write call per MiB
   std::FILE* file_ = nullptr;
 };
 
