@@ -11,23 +11,21 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <new>
 #include <vector>
 
 #include "mlq/error.hpp"
-#include "mlq/text.hpp"
 
 namespace mlq {
 namespace fs = std::filesystem;
 namespace {
 
-// Data on disk before the rename makes it visible, so a power cut cannot leave a torn file.
-// Errors name `shown`, the file the user knows (the temporary is renamed over it).
-void sync_file(const fs::path& path, const fs::path& shown) {
+// Opens `path` and runs `sync` (fsync: the file; syncfs: its whole filesystem) on it. Errors name
+// `shown`, the file the user knows (a temporary is renamed over it).
+void sync_path(const fs::path& path, const fs::path& shown, int (*sync)(int)) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || fsync(fd) != 0) {
+  if (fd < 0 || sync(fd) != 0) {
     const int error = errno;
     if (fd >= 0) ::close(fd);
     throw UserError(shown.string() + ": cannot sync to disk: " + std::strerror(error));
@@ -60,7 +58,8 @@ void replace_file_atomic(const fs::path& path, const std::function<void(const fs
   temporary += ".tmp-" + std::to_string(getpid());
   try {
     write(temporary);
-    sync_file(temporary, path);
+    // Data on disk before the rename makes it visible, so a power cut cannot leave a torn file.
+    sync_path(temporary, path, ::fsync);
     std::error_code error;
     fs::rename(temporary, path, error);
     if (error)
@@ -74,13 +73,7 @@ void replace_file_atomic(const fs::path& path, const std::function<void(const fs
 }
 
 void sync_filesystem(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || syncfs(fd) != 0) {
-    const int error = errno;
-    if (fd >= 0) ::close(fd);
-    throw UserError(path.string() + ": cannot sync to disk: " + std::strerror(error));
-  }
-  ::close(fd);
+  sync_path(path, path, ::syncfs);
 }
 
 std::string read_file_bytes(const fs::path& path) {

@@ -204,7 +204,6 @@ void decode_audio(const fs::path& path, double sample_rate,
   const size_t channels = source.channels;
   std::vector<sox_sample_t> interleaved(channels * kDecodeFrames);
   std::vector<float> mono(kDecodeFrames);
-  last_sox_message.clear();
   for (;;) {
     const size_t read = sox_read(file.get(), interleaved.data(), interleaved.size());
     const size_t frames = read / channels;
