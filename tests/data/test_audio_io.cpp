@@ -1,11 +1,15 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "mlq/audio_io.hpp"
 #include "mlq/error.hpp"
+#include "mlq/files.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -14,13 +18,17 @@ using namespace mlq::test;
 
 namespace {
 
-// A file written by the sox command-line tool: `seconds` of a sine at `hz`.
+// A file written by the sox command-line tool: `seconds` of a sine at `hz`, with `bits` per
+// sample (0: sox's choice, 32 for WAV).
 fs::path sox_tone(const TempDir& dir, const std::string& name, int rate, int channels, double hz,
-                  double seconds) {
+                  double seconds, int bits = 0) {
   const fs::path path = dir / name;
-  auto result = run_process({"sox", "-n", "-r", std::to_string(rate), "-c",
-                             std::to_string(channels), path.string(), "synth",
-                             std::to_string(seconds), "sine", std::to_string(hz), "vol", "0.5"});
+  std::vector<std::string> command = {
+      "sox", "-n", "-r", std::to_string(rate), "-c", std::to_string(channels)};
+  if (bits) command.insert(command.end(), {"-b", std::to_string(bits)});
+  command.insert(command.end(), {path.string(), "synth", std::to_string(seconds), "sine",
+                                 std::to_string(hz), "vol", "0.5"});
+  auto result = run_process(command);
   REQUIRE_MESSAGE(result.exit_code == 0, result.out);
   return path;
 }
@@ -37,7 +45,68 @@ std::vector<float> sox_reference(const TempDir& dir, const fs::path& input) {
   return samples;
 }
 
+// The same samples in another container, converted losslessly by the sox tool.
+fs::path sox_convert(const TempDir& dir, const fs::path& input, const std::string& name) {
+  const fs::path path = dir / name;
+  auto result = run_process({"sox", input.string(), path.string()});
+  REQUIRE_MESSAGE(result.exit_code == 0, result.out);
+  return path;
+}
+
+// `wav` rewritten with a LIST chunk of odd size (and its pad byte) before the data chunk and an
+// unknown chunk after it, as some editors write them.
+fs::path with_extra_chunks(const TempDir& dir, const fs::path& wav, const std::string& name) {
+  const std::string bytes = read_file(wav);
+  const size_t data = bytes.find("data", 12);
+  REQUIRE(data != std::string::npos);
+  const std::string list = std::string("LIST\x05\0\0\0INFOx", 13) + '\0';
+  const std::string after = std::string("junk\x04\0\0\0abcd", 12);
+  std::string rewritten = bytes.substr(0, data) + list + bytes.substr(data) + after;
+  const uint32_t riff_size = static_cast<uint32_t>(rewritten.size() - 8);
+  std::memcpy(&rewritten[4], &riff_size, 4);
+  write_file(dir / name, rewritten);
+  return dir / name;
+}
+
 }  // namespace
+
+TEST_CASE("16-bit PCM WAV, read from its mapping, decodes exactly as libsox decodes the samples") {
+  TempDir dir;
+  for (int channels : {1, 2, 3}) {
+    const fs::path wav =
+        sox_tone(dir, std::to_string(channels) + "ch.wav", 44100, channels, 440, 2.5, 16);
+    const fs::path aiff = sox_convert(dir, wav, std::to_string(channels) + "ch.aiff");
+    const fs::path flac = sox_convert(dir, wav, std::to_string(channels) + "ch.flac");
+    for (double rate : {16000.0, 44100.0}) {
+      INFO(channels, " channels to ", rate, " Hz");
+      const std::vector<float> samples = mlq::load_audio(wav, rate);
+      CHECK(samples.size() == doctest::Approx(2.5 * rate).epsilon(0.001));
+      CHECK(samples == mlq::load_audio(aiff, rate));
+      CHECK(samples == mlq::load_audio(flac, rate));
+    }
+  }
+  const fs::path plain = dir / "2ch.wav";
+  CHECK(mlq::load_audio(with_extra_chunks(dir, plain, "chunks.wav"), 16000) ==
+        mlq::load_audio(plain, 16000));
+}
+
+TEST_CASE("decoding hands back the file's checksum when asked") {
+  TempDir dir;
+  const fs::path wav = sox_tone(dir, "tone.wav", 44100, 2, 440, 3.0, 16);
+  // Read from the mapping (header, blocks and the chunks after the samples hashed as they pass)
+  // and through libsox.
+  for (const fs::path& path :
+       {wav, with_extra_chunks(dir, wav, "chunks.wav"), sox_convert(dir, wav, "tone.flac"),
+        sox_tone(dir, "t32.wav", 44100, 1, 440, 1.0, 32)}) {
+    INFO(path.filename());
+    std::string checksum;
+    size_t samples = 0;
+    mlq::decode_audio(
+        path, 16000, [&](const float*, size_t count) { samples += count; }, &checksum);
+    CHECK(samples > 0);
+    CHECK(checksum == mlq::file_checksum(path));
+  }
+}
 
 TEST_CASE("stereo 44.1 kHz WAV and FLAC decode to 16 kHz mono matching the sox tool") {
   TempDir dir;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <thread>
 
+#include "mlq/files.hpp"
 #include "mlq/maestro.hpp"
 #include "mlq/npy.hpp"
 #include "mlq/preprocess.hpp"
@@ -16,7 +17,8 @@ using namespace mlq::test;
 
 namespace {
 
-// A MAESTRO-layout folder: <year>/<name>.wav (44.1 kHz stereo, by the sox tool) + .midi bytes.
+// A MAESTRO-layout folder: <year>/<name>.wav (44.1 kHz stereo 16-bit, as MAESTRO's, by the sox
+// tool) + .midi bytes.
 struct Fixture {
   TempDir dir;
   fs::path source = dir / "raw";
@@ -27,8 +29,8 @@ struct Fixture {
            double seconds) {
     const fs::path wav = source / year / (name + ".wav");
     fs::create_directories(wav.parent_path());
-    auto made = run_process({"sox", "-n", "-r", "44100", "-c", "2", wav.string(), "synth",
-                             std::to_string(seconds), "sine", "440", "vol", "0.3"});
+    auto made = run_process({"sox", "-n", "-r", "44100", "-c", "2", "-b", "16", wav.string(),
+                             "synth", std::to_string(seconds), "sine", "440", "vol", "0.3"});
     REQUIRE_MESSAGE(made.exit_code == 0, made.out);
     write_file(source / year / (name + ".midi"), std::string("MThd\0\0\0\6\0\0\0\1\1\xe0", 14));
     records.push_back({"Composer", "Piece, \"" + name + "\"", split, std::stoi(year),
@@ -71,6 +73,7 @@ TEST_CASE("preprocess decodes, resamples, pairs labels and splits per MAESTRO me
   CHECK(index[1].split == "validation");
   CHECK(index[2].split == "test");
   CHECK(index[2].duration == doctest::Approx(0.25));
+  CHECK(index[0].checksum == mlq::file_checksum(f.source / "2004" / "a.wav"));
   mlq::NpyFile audio(f.destination / "2004" / "a.npy");
   CHECK(audio.shape() == std::vector<int64_t>{16000});
   CHECK(read_file(f.destination / "2018" / "c.midi").substr(0, 4) == "MThd");

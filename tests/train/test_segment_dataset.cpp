@@ -69,5 +69,5 @@ TEST_CASE("bad segment settings and indexes are one-line errors") {
                        doctest::Contains("missing.csv"), mlq::UserError);
   std::filesystem::remove(dir / "a.npy");
   CHECK_THROWS_WITH_AS(mlq::SegmentDataset(index, "train", {1.0, 1.0}),
-                       doctest::Contains("a.npy: cannot open"), mlq::UserError);
+                       doctest::Contains("a.npy: cannot read: No such file"), mlq::UserError);
 }

@@ -40,9 +40,12 @@ metadata = false
 split = [1.0, 0.0, 0.0]
 TOML
 
-# Runs a command under /usr/bin/time; sets $line (its last output line) and $rss_mb.
+# Runs a command under /usr/bin/time; sets $line (its last output line) and $rss_mb. Each starts
+# with nothing left to write back: `runner preprocess` syncs its filesystem, and would otherwise
+# also wait for what the previous command (or making the files) left in the page cache.
 measure() {
   local log="$work/time.log"
+  sync
   line=$(/usr/bin/time -f "%M" -o "$log" "$@" | tail -1)
   rss_mb=$(($(tail -1 "$log") / 1024))
 }

@@ -1,13 +1,12 @@
 #include "mlq/files.hpp"
 
 #include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "mlq/error.hpp"
+#include "mlq/mapped_file.hpp"
 
 namespace mlq {
 namespace fs = std::filesystem;
@@ -33,22 +33,28 @@ void sync_path(const fs::path& path, const fs::path& shown, int (*sync)(int)) {
   ::close(fd);
 }
 
-// XXH3 of what read() returns until the end, through a 1 MiB buffer.
-XXH64_hash_t hash_by_reading(int fd, const fs::path& path) {
-  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(),
-                                                                 &XXH3_freeState);
-  if (!state || XXH3_64bits_reset(state.get()) != XXH_OK) throw std::bad_alloc();
+// Bytes hashed between releases of a mapped file's pages.
+constexpr size_t kHashWindow = size_t{1} << 20;
+
+// file_checksum's value of what read() returns until the end, through a 1 MiB buffer.
+std::string checksum_by_reading(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw UserError(path.string() + ": cannot read: " + std::strerror(errno));
+  ChecksumBuilder checksum;
   std::vector<char> buffer(1 << 20);
   for (;;) {
     const ssize_t got = ::read(fd, buffer.data(), buffer.size());
     if (got == 0) break;
     if (got < 0) {
       if (errno == EINTR) continue;
-      throw UserError(path.string() + ": cannot read: " + std::strerror(errno));
+      const int error = errno;
+      ::close(fd);
+      throw UserError(path.string() + ": cannot read: " + std::strerror(error));
     }
-    XXH3_64bits_update(state.get(), buffer.data(), static_cast<size_t>(got));
+    checksum.add(buffer.data(), static_cast<size_t>(got));
   }
-  return XXH3_64bits_digest(state.get());
+  ::close(fd);
+  return checksum.finish();
 }
 
 }  // namespace
@@ -104,28 +110,38 @@ void write_file_atomic(const fs::path& path, std::string_view content) {
   });
 }
 
-std::string file_checksum(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw UserError(path.string() + ": cannot read: " + std::strerror(errno));
-  XXH64_hash_t hash = 0;
-  try {
-    struct stat info {};
-    void* map = MAP_FAILED;
-    if (fstat(fd, &info) == 0 && info.st_size > 0)
-      map = mmap(nullptr, info.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map != MAP_FAILED) {  // hashing the mapped pages skips the copy that read() makes
-      madvise(map, info.st_size, MADV_SEQUENTIAL);
-      hash = XXH3_64bits(map, static_cast<size_t>(info.st_size));
-      munmap(map, info.st_size);
-    } else {  // empty, or not mappable (some FUSE and special files)
-      hash = hash_by_reading(fd, path);
-    }
-  } catch (...) {
-    ::close(fd);
-    throw;
+ChecksumBuilder::ChecksumBuilder() : state_(XXH3_createState()) {
+  if (!state_ || XXH3_64bits_reset(state_) != XXH_OK) {
+    XXH3_freeState(state_);
+    throw std::bad_alloc();
   }
-  ::close(fd);
-  return fmt::format("xxh3:{:016x}", hash);
+}
+
+ChecksumBuilder::~ChecksumBuilder() {
+  XXH3_freeState(state_);
+}
+
+void ChecksumBuilder::add(const void* bytes, size_t count) {
+  XXH3_64bits_update(state_, bytes, count);
+}
+
+std::string ChecksumBuilder::finish() const {
+  return fmt::format("xxh3:{:016x}", XXH3_64bits_digest(state_));
+}
+
+std::string file_checksum(const fs::path& path) {
+  MappedFile file(path);
+  // Empty files and those the kernel cannot map (some FUSE and special files) are read.
+  if (!file.mapped()) return checksum_by_reading(path);
+  file.expect_sequential();  // hashing the mapped pages skips the copy that read() makes
+  ChecksumBuilder checksum;
+  for (size_t done = 0; done < file.size();) {
+    const size_t count = std::min(kHashWindow, file.size() - done);
+    checksum.add(file.data() + done, count);
+    done += count;
+    file.release_before(done);
+  }
+  return checksum.finish();
 }
 
 }  // namespace mlq

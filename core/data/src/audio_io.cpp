@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdarg>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -14,6 +16,7 @@
 
 #include "mlq/error.hpp"
 #include "mlq/files.hpp"
+#include "mlq/mapped_file.hpp"
 #include "resampler.hpp"
 
 namespace mlq {
@@ -23,10 +26,12 @@ namespace {
 // Frames read from libsox per block: small enough to stay in cache, large enough to amortise calls.
 constexpr size_t kDecodeFrames = 8192;
 
-// The mean of each frame's channels, scaled from libsox's 32-bit integers to [-1, 1]. Mono and
-// stereo have loops of their own that the compiler vectorises.
-void mix_to_mono(const sox_sample_t* interleaved, size_t frames, size_t channels, float* mono) {
-  const float scale = 1.0f / (2147483648.0f * static_cast<float>(channels));
+// The mean of each frame's channels, scaled from integers whose full scale is `full_scale` to
+// [-1, 1]. Mono and stereo have loops of their own that the compiler vectorises.
+template <class Sample>
+void mix_to_mono(const Sample* interleaved, size_t frames, size_t channels, float full_scale,
+                 float* mono) {
+  const float scale = 1.0f / (full_scale * static_cast<float>(channels));
   if (channels == 1) {
     for (size_t f = 0; f < frames; ++f) mono[f] = static_cast<float>(interleaved[f]) * scale;
   } else if (channels == 2) {
@@ -174,6 +179,35 @@ void add_custom_effect(sox_effects_chain_t* chain, const sox_effect_handler_t* h
     fail(context, std::string("libsox effect '") + handler->name + "' failed");
 }
 
+// 16-bit PCM WAV, the layout of MAESTRO and most corpora, mapped into memory when libsox's
+// header parse stopped at a data chunk holding every sample; otherwise nothing (libsox reads it,
+// and reports a truncated file). Taking the samples from the mapping skips libsox's copy and
+// conversion passes, which took about 5 times as long, and mixes exactly what sox_read would give.
+// Sets `data_start` to the offset of the first sample.
+std::optional<MappedFile> map_pcm16_wav(const fs::path& path, const sox_format_t& file,
+                                        size_t& data_start) {
+  if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || !file.filetype ||
+      std::strcmp(file.filetype, "wav") != 0 || file.encoding.encoding != SOX_ENCODING_SIGN2 ||
+      file.encoding.bits_per_sample != 16 || file.encoding.reverse_bytes != sox_option_no ||
+      file.signal.length == SOX_UNKNOWN_LEN || file.io_type != lsx_io_file || !file.fp)
+    return std::nullopt;
+  // libsox's wav reader stops right after the data chunk's header (its tell_off miscounts
+  // skipped chunks; the stream's own position does not).
+  const off_t position = ftello(static_cast<std::FILE*>(file.fp));
+  if (position < 8 || position % 2 != 0) return std::nullopt;
+  data_start = static_cast<size_t>(position);
+  MappedFile mapped(path);
+  const uint64_t bytes = file.signal.length * 2;
+  uint32_t chunk_size = 0;
+  if (!mapped.mapped() || data_start + bytes > mapped.size() ||
+      std::memcmp(mapped.data() + data_start - 8, "data", 4) != 0)
+    return std::nullopt;
+  std::memcpy(&chunk_size, mapped.data() + data_start - 4, 4);
+  if (chunk_size < bytes) return std::nullopt;
+  mapped.expect_sequential();
+  return mapped;
+}
+
 }  // namespace
 
 AudioInfo audio_info(const fs::path& path) {
@@ -188,7 +222,7 @@ AudioInfo audio_info(const fs::path& path) {
 }
 
 void decode_audio(const fs::path& path, double sample_rate,
-                  const std::function<void(const float*, size_t)>& sink) {
+                  const std::function<void(const float*, size_t)>& sink, std::string* checksum) {
   SoxFile file = open_for_reading(path);
   const sox_signalinfo_t source = file->signal;
   if (source.channels == 0 || source.rate <= 0)
@@ -202,17 +236,40 @@ void decode_audio(const fs::path& path, double sample_rate,
     sink(block, count);
   };
   const size_t channels = source.channels;
-  std::vector<sox_sample_t> interleaved(channels * kDecodeFrames);
   std::vector<float> mono(kDecodeFrames);
-  for (;;) {
-    const size_t read = sox_read(file.get(), interleaved.data(), interleaved.size());
-    const size_t frames = read / channels;
-    if (frames == 0) break;
-    mix_to_mono(interleaved.data(), frames, channels, mono.data());
+  const auto deliver = [&](const auto* interleaved, size_t frames, float full_scale) {
+    mix_to_mono(interleaved, frames, channels, full_scale, mono.data());
     if (resampler)
       resampler->process(mono.data(), frames, counted);
     else
       counted(mono.data(), frames);
+  };
+  size_t data_start = 0;
+  if (auto pcm = map_pcm16_wav(path, *file, data_start)) {
+    // The checksum, when asked for, takes the header, each block and the rest as they pass.
+    std::optional<ChecksumBuilder> hash;
+    if (checksum) hash.emplace();
+    if (hash) hash->add(pcm->data(), data_start);
+    const auto* interleaved = reinterpret_cast<const int16_t*>(pcm->data() + data_start);
+    const size_t frames = source.length / channels;
+    for (size_t done = 0; done < frames;) {
+      const size_t count = std::min(kDecodeFrames, frames - done);
+      if (hash) hash->add(interleaved + done * channels, count * channels * 2);
+      deliver(interleaved + done * channels, count, 32768.0f);
+      done += count;
+      pcm->release_before(data_start + done * channels * 2);
+    }
+    if (hash) {
+      const size_t data_end = data_start + frames * channels * 2;
+      hash->add(pcm->data() + data_end, pcm->size() - data_end);
+      *checksum = hash->finish();
+    }
+  } else {
+    if (checksum) *checksum = file_checksum(path);
+    std::vector<sox_sample_t> interleaved(channels * kDecodeFrames);
+    while (const size_t frames =
+               sox_read(file.get(), interleaved.data(), interleaved.size()) / channels)
+      deliver(interleaved.data(), frames, 2147483648.0f);
   }
   if (file->sox_errno != SOX_SUCCESS)
     fail(path, std::string("decoding failed (") + file->sox_errstr + ")");

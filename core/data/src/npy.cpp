@@ -1,8 +1,5 @@
 #include "mlq/npy.hpp"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -174,23 +171,10 @@ void write_npy(const fs::path& path, const std::vector<int16_t>& values,
   write_values(path, DType::Int16, values, shape);
 }
 
-NpyFile::NpyFile(const fs::path& path) : path_(path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) fail(path, std::string("cannot open (") + std::strerror(errno) + ")");
-  struct stat info {};
-  fstat(fd, &info);
-  map_size_ = static_cast<size_t>(info.st_size);
-  if (map_size_ < kMagicSize + 4) {
-    ::close(fd);
-    fail(path, "not a .npy file (too short)");
-  }
-  map_ = mmap(nullptr, map_size_, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (map_ == MAP_FAILED) {
-    map_ = nullptr;
-    fail(path, std::string("cannot map (") + std::strerror(errno) + ")");
-  }
-  const auto* bytes = static_cast<const unsigned char*>(map_);
+NpyFile::NpyFile(const fs::path& path) : path_(path), file_(path) {
+  if (file_.size() < kMagicSize + 4) fail(path, "not a .npy file (too short)");
+  if (!file_.mapped()) fail(path, "cannot map the file into memory");
+  const unsigned char* bytes = file_.data();
   if (std::memcmp(bytes, kMagic, kMagicSize) != 0) fail(path, "not a .npy file (bad magic)");
   const int major = bytes[6];
   size_t header_size = 0, prefix = 0;
@@ -203,7 +187,7 @@ NpyFile::NpyFile(const fs::path& path) : path_(path) {
   } else {
     fail(path, fmt::format("unsupported .npy format version {}", major));
   }
-  if (prefix + header_size > map_size_) fail(path, "truncated .npy header");
+  if (prefix + header_size > file_.size()) fail(path, "truncated .npy header");
   const std::string dict(reinterpret_cast<const char*>(bytes + prefix), header_size);
   const std::string type = dict_value(dict, "descr", path);
   if (type == "'<f4'")
@@ -225,23 +209,9 @@ NpyFile::NpyFile(const fs::path& path) : path_(path) {
   }
   data_offset_ = prefix + header_size;
   const size_t needed = data_offset_ + static_cast<size_t>(size()) * dtype_size(dtype_);
-  if (needed > map_size_)
+  if (needed > file_.size())
     fail(path, fmt::format("truncated: the header promises {} values, the file holds {}", size(),
-                           (map_size_ - data_offset_) / dtype_size(dtype_)));
-}
-
-NpyFile::NpyFile(NpyFile&& other) noexcept
-    : path_(std::move(other.path_)),
-      dtype_(other.dtype_),
-      shape_(std::move(other.shape_)),
-      map_(other.map_),
-      map_size_(other.map_size_),
-      data_offset_(other.data_offset_) {
-  other.map_ = nullptr;
-}
-
-NpyFile::~NpyFile() {
-  if (map_) munmap(map_, map_size_);
+                           (file_.size() - data_offset_) / dtype_size(dtype_)));
 }
 
 int64_t NpyFile::size() const {
@@ -253,13 +223,14 @@ int64_t NpyFile::size() const {
 const float* NpyFile::floats() const {
   if (dtype_ != DType::Float32)
     fail(path_, std::string("holds ") + dtype_name(dtype_) + " values, not float32");
-  return reinterpret_cast<const float*>(static_cast<const char*>(map_) + data_offset_);
+  return reinterpret_cast<const float*>(reinterpret_cast<const char*>(file_.data()) + data_offset_);
 }
 
 const int16_t* NpyFile::int16s() const {
   if (dtype_ != DType::Int16)
     fail(path_, std::string("holds ") + dtype_name(dtype_) + " values, not int16");
-  return reinterpret_cast<const int16_t*>(static_cast<const char*>(map_) + data_offset_);
+  return reinterpret_cast<const int16_t*>(reinterpret_cast<const char*>(file_.data()) +
+                                          data_offset_);
 }
 
 }  // namespace mlq

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -122,6 +123,7 @@ std::vector<Item> items_from_metadata(const PreprocessOptions& o, const Metadata
   return items;
 }
 
+// `checksum`: the source's, if already known; otherwise taken while decoding it.
 IndexEntry process_item(const Item& item, const PreprocessOptions& o, const std::string& checksum) {
   IndexEntry entry;
   entry.id = item.id;
@@ -133,10 +135,13 @@ IndexEntry process_item(const Item& item, const PreprocessOptions& o, const std:
   int64_t samples = 0;
   {
     NpyWriter writer(o.destination_path / entry.audio, DType::Float32);
-    decode_audio(item.audio, o.sample_rate, [&](const float* block, size_t count) {
-      writer.append(block, count);
-      samples += static_cast<int64_t>(count);
-    });
+    decode_audio(
+        item.audio, o.sample_rate,
+        [&](const float* block, size_t count) {
+          writer.append(block, count);
+          samples += static_cast<int64_t>(count);
+        },
+        checksum.empty() ? &entry.checksum : nullptr);
     writer.finish(NpyWriter::Sync::later);  // save_index syncs the batch
   }
   entry.duration = static_cast<double>(samples) / o.sample_rate;
@@ -255,47 +260,29 @@ PreprocessReport preprocess(const PreprocessOptions& o, const MetadataParser& pa
   std::atomic<bool> stop{false};
   std::atomic<int64_t> finished{0};
   std::string first_error;
+  std::condition_variable workers_done;
+  int running = 0;  // worker threads still working (under `mutex`)
   ProgressLine progress;
   std::set<std::string> current;
   for (const auto& item : items) current.insert(item.id);
-  // The index is rewritten at most once a second while files finish (and once at the end): an
-  // interrupted run redoes at most a second of work, and large data sets avoid a rewrite per file.
-  // Processed files skip their own fsync; one syncfs before each rewrite makes every file the
-  // index lists durable, so after a crash the index never names a file that did not reach disk.
-  // The sync and the write run outside `mutex`, so workers keep recording finished files.
-  std::mutex save_mutex;  // one rewrite at a time, each from a newer snapshot
-  auto last_save = std::chrono::steady_clock::now();
-  int64_t unsynced = 0;  // files processed since the last snapshot (under `mutex`)
-  std::string index_error;
+  // The main thread rewrites the index once a second while files finish (and once at the end):
+  // an interrupted run redoes at most a second of work, large data sets avoid a rewrite per file,
+  // and the workers never wait for the disk. Processed files skip their own fsync; one syncfs
+  // before each rewrite makes every file the index lists durable, so after a crash the index
+  // never names a file that did not reach disk.
+  int64_t unsaved = 0;  // files processed since the last snapshot (under `mutex`)
   auto save_index = [&] {
-    std::lock_guard<std::mutex> saving(save_mutex);
     std::vector<IndexEntry> entries;  // files no longer in the source drop out
     bool sync = false;
     {
       std::lock_guard<std::mutex> lock(mutex);
-      last_save = std::chrono::steady_clock::now();
-      sync = unsynced > 0;
-      unsynced = 0;
+      sync = unsaved > 0;
+      unsaved = 0;
       for (const auto& [id, entry] : done)
         if (current.count(id)) entries.push_back(entry);
     }
     if (sync) sync_filesystem(o.destination_path);
     write_index(index_path, entries);
-  };
-  // A worker's save that fails (disk full, say) stops the run with that error, once.
-  auto save_index_when_due = [&] {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (std::chrono::steady_clock::now() - last_save < std::chrono::seconds(1)) return;
-      last_save = std::chrono::steady_clock::now();
-    }
-    try {
-      save_index();
-    } catch (const std::exception& e) {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (index_error.empty()) index_error = e.what();
-      stop = true;
-    }
   };
 
   auto work = [&] {
@@ -303,9 +290,17 @@ PreprocessReport preprocess(const PreprocessOptions& o, const MetadataParser& pa
       const Item& item = items[i];
       std::string line;
       try {
-        const std::string checksum = file_checksum(item.audio);
-        bool unchanged = false;
+        // A file a previous run did is hashed first, to skip it if unchanged; a new one is
+        // hashed in the same pass that decodes it.
+        bool seen = false;
         {
+          std::lock_guard<std::mutex> lock(mutex);
+          seen = done.count(item.id) > 0;
+        }
+        std::string checksum;
+        bool unchanged = false;
+        if (seen) {
+          checksum = file_checksum(item.audio);
           std::lock_guard<std::mutex> lock(mutex);
           auto it = done.find(item.id);
           unchanged = it != done.end() && it->second.checksum == checksum &&
@@ -319,7 +314,7 @@ PreprocessReport preprocess(const PreprocessOptions& o, const MetadataParser& pa
           std::lock_guard<std::mutex> lock(mutex);
           done[entry.id] = std::move(entry);
           ++report.processed;
-          ++unsynced;
+          ++unsaved;
         }
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lock(mutex);
@@ -330,12 +325,30 @@ PreprocessReport preprocess(const PreprocessOptions& o, const MetadataParser& pa
       }
       if (!line.empty()) progress.print(line);
       progress.update("preprocess", ++finished, static_cast<int64_t>(items.size()), "files");
-      save_index_when_due();
     }
+    std::lock_guard<std::mutex> lock(mutex);
+    --running;
+    workers_done.notify_all();
   };
+  const int workers =
+      static_cast<int>(std::min<int64_t>(o.workers, static_cast<int64_t>(items.size())));
+  running = workers;
   std::vector<std::thread> threads;
-  for (int64_t w = 0; w < std::min<int64_t>(o.workers, static_cast<int64_t>(items.size())); ++w)
-    threads.emplace_back(work);
+  for (int w = 0; w < workers; ++w) threads.emplace_back(work);
+  // A save that fails (disk full, say) stops the run with that error.
+  std::string index_error;
+  for (std::unique_lock<std::mutex> lock(mutex);
+       !workers_done.wait_for(lock, std::chrono::seconds(1), [&] { return running == 0; });) {
+    if (unsaved == 0 || !index_error.empty()) continue;
+    lock.unlock();
+    try {
+      save_index();
+    } catch (const std::exception& e) {
+      index_error = e.what();
+      stop = true;
+    }
+    lock.lock();
+  }
   for (auto& thread : threads) thread.join();
   progress.finish();
   if (!index_error.empty()) throw UserError(index_error);

@@ -1,8 +1,11 @@
 #pragma once
+#include <cstddef>
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
+
+struct XXH3_state_s;
 
 namespace mlq {
 
@@ -15,6 +18,21 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
 // A file's checksum for change detection: "xxh3:" and the 64-bit XXH3 of its bytes in 16 hex
 // digits, as `xxhsum -H3` prints it (memory-mapped; about 20x faster than byte-wise FNV-1a).
 std::string file_checksum(const std::filesystem::path& path);
+
+// Builds file_checksum's value from a file's bytes handed over in order, for readers that go
+// through the file anyway.
+class ChecksumBuilder {
+ public:
+  ChecksumBuilder();
+  ~ChecksumBuilder();
+  ChecksumBuilder(const ChecksumBuilder&) = delete;
+  ChecksumBuilder& operator=(const ChecksumBuilder&) = delete;
+  void add(const void* bytes, size_t count);
+  std::string finish() const;
+
+ private:
+  XXH3_state_s* state_;
+};
 // Flushes everything written to the filesystem holding `path` to disk (syncfs): one call makes a
 // batch of files written without their own fsync durable. UserError naming `path` on failure.
 void sync_filesystem(const std::filesystem::path& path);

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "mlq/mapped_file.hpp"
+
 namespace mlq {
 
 enum class DType { Float32, Int16 };
@@ -51,8 +53,7 @@ void write_npy(const std::filesystem::path& path, const std::vector<int16_t>& va
 class NpyFile {
  public:
   explicit NpyFile(const std::filesystem::path& path);
-  ~NpyFile();
-  NpyFile(NpyFile&& other) noexcept;
+  NpyFile(NpyFile&& other) noexcept = default;
   NpyFile(const NpyFile&) = delete;
   NpyFile& operator=(const NpyFile&) = delete;
 
@@ -67,8 +68,7 @@ class NpyFile {
   std::filesystem::path path_;
   DType dtype_ = DType::Float32;
   std::vector<int64_t> shape_;
-  void* map_ = nullptr;
-  size_t map_size_ = 0;
+  MappedFile file_;
   size_t data_offset_ = 0;
 };
 

@@ -1,0 +1,37 @@
+#pragma once
+// A whole file mapped read-only into memory: readers take its bytes without the copy read()
+// makes, and the page cache, not the process, holds them.
+#include <cstddef>
+#include <filesystem>
+
+namespace mlq {
+
+class MappedFile {
+ public:
+  // One-line UserError "<path>: cannot read: <reason>" when the file cannot be opened. An empty
+  // file, or one the kernel cannot map (some FUSE and special files), gives mapped() == false.
+  explicit MappedFile(const std::filesystem::path& path);
+  ~MappedFile();
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&&) = delete;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  bool mapped() const { return data_ != nullptr; }
+  const unsigned char* data() const { return data_; }
+  size_t size() const { return size_; }
+
+  // For readers going front to back once: more read-ahead from the kernel.
+  void expect_sequential() const;
+  // Unmaps the pages before `offset` from this process (they stay in the page cache) once a few
+  // MiB have gathered, so reading a file of any length keeps resident memory bounded. Reading
+  // released bytes again faults them back in.
+  void release_before(size_t offset);
+
+ private:
+  unsigned char* data_ = nullptr;
+  size_t size_ = 0;
+  size_t released_ = 0;
+};
+
+}  // namespace mlq
