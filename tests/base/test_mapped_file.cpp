@@ -1,37 +1,26 @@
 #include <doctest/doctest.h>
 
-#include <fstream>
+#include <algorithm>
 #include <string>
 
 #include "mlq/error.hpp"
 #include "mlq/mapped_file.hpp"
+#include "support/proc_self.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
 
-// This process's resident memory backed by files (kB), from /proc/self/status.
-long resident_file_kb() {
-  std::ifstream status("/proc/self/status");
-  std::string key;
-  long value = 0;
-  while (status >> key) {
-    if (key == "RssFile:" && status >> value) return value;
-    status.ignore(1 << 12, '\n');
-  }
-  FAIL("no RssFile line in /proc/self/status");
-  return 0;
-}
-
 // Reads every page of `file` front to back, checking the pattern; with `release`, gives up the
 // pages behind. Returns the largest growth of file-backed resident memory seen (kB).
 long read_through(mlq::MappedFile& file, bool release) {
-  const long before = resident_file_kb();
+  const long before = mlq::test::resident_file_kb();
   long peak = 0;
   size_t wrong = 0;
   for (size_t offset = 0; offset < file.size(); offset += 4096) {
     wrong += file.data()[offset] != static_cast<unsigned char>(offset / 4096 % 251);
     if (release) file.release_before(offset + 4096);
-    if (offset % (size_t{2} << 20) == 0) peak = std::max(peak, resident_file_kb() - before);
+    if (offset % (size_t{2} << 20) == 0)
+      peak = std::max(peak, mlq::test::resident_file_kb() - before);
   }
   CHECK(wrong == 0);
   return peak;

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include "mlq/audio_io.hpp"
 #include "mlq/error.hpp"
 #include "mlq/files.hpp"
+#include "support/proc_self.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -88,6 +90,39 @@ TEST_CASE("16-bit PCM WAV, read from its mapping, decodes exactly as libsox deco
   const fs::path plain = dir / "2ch.wav";
   CHECK(mlq::load_audio(with_extra_chunks(dir, plain, "chunks.wav"), 16000) ==
         mlq::load_audio(plain, 16000));
+  // A data chunk of unknown size (0x7ffff000, as sox writes to a pipe): libsox reads to the end.
+  std::string unsized = read_file(plain);
+  const uint32_t unknown_size = 0x7ffff000;
+  std::memcpy(&unsized[unsized.find("data", 12) + 4], &unknown_size, 4);
+  write_file(dir / "unsized.wav", unsized);
+  CHECK(mlq::load_audio(dir / "unsized.wav", 16000) == mlq::load_audio(plain, 16000));
+}
+
+TEST_CASE("a long 16-bit WAV is read from its mapping with bounded resident memory") {
+  TempDir dir;
+  const fs::path minute = sox_tone(dir, "minute.wav", 44100, 2, 440, 60.0, 16);
+  const fs::path wav = dir / "long.wav";  // 5 minutes, 53 MB
+  auto made = run_process({"sox", minute.string(), wav.string(), "repeat", "4"});
+  REQUIRE_MESSAGE(made.exit_code == 0, made.out);
+  const auto decode = [](const fs::path& path, long& peak_resident_kb) {
+    const long resident_before = resident_file_kb();
+    const long long read_before = bytes_read();
+    size_t samples = 0, blocks = 0;
+    peak_resident_kb = 0;
+    mlq::decode_audio(path, 44100, [&](const float*, size_t count) {
+      samples += count;
+      if (++blocks % 32 == 0)
+        peak_resident_kb = std::max(peak_resident_kb, resident_file_kb() - resident_before);
+    });
+    CHECK(samples == 300 * 44100);
+    return bytes_read() - read_before;
+  };
+  long peak_kb = 0;
+  CHECK(decode(wav, peak_kb) < (1 << 20));  // the header through libsox; no sample via read()
+  CHECK(peak_kb < 16 * 1024);               // pages released behind the reader
+  // The same samples as AIFF go through libsox's reader, whole.
+  const fs::path aiff = sox_convert(dir, wav, "long.aiff");
+  CHECK(decode(aiff, peak_kb) > (50 << 20));
 }
 
 TEST_CASE("decoding hands back the file's checksum when asked") {
@@ -182,6 +217,12 @@ TEST_CASE("bad audio files give one-line errors naming the file") {
   write_file(dir / "cut.wav", bytes.substr(0, bytes.size() / 2));
   CHECK_THROWS_WITH_AS(mlq::load_audio(dir / "cut.wav", 16000),
                        doctest::Contains("cut.wav: truncated: the header promises 2.000 s"),
+                       mlq::UserError);
+  const fs::path whole16 = sox_tone(dir, "whole16.wav", 44100, 2, 440, 2.0, 16);
+  const std::string bytes16 = read_file(whole16);
+  write_file(dir / "cut16.wav", bytes16.substr(0, bytes16.size() / 2));
+  CHECK_THROWS_WITH_AS(mlq::load_audio(dir / "cut16.wav", 16000),
+                       doctest::Contains("cut16.wav: truncated: the header promises 2.000 s"),
                        mlq::UserError);
   try {
     mlq::load_audio(dir / "garbage.wav", 16000);

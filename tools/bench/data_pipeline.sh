@@ -8,11 +8,11 @@
 #     (build/bin/bench_loader vs peer/loader_peer.py: np.load mmap + torchaudio + DataLoader),
 #     and the C++ loader again with every augmentation in its workers (ratio: cost of augmenting)
 # Prints throughput, peak memory (max RSS of the process tree's largest process) and ratios.
-# Usage: tools/bench/data_pipeline.sh [files=40] [seconds=30] [workers=2] [repeats=3]   (builds the benchmark programs first)
+# Usage: tools/bench/data_pipeline.sh [files=480] [seconds=30] [workers=2] [repeats=3]   (builds the benchmark programs first)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tools/build-benchmarks.sh >/dev/null
-files=${1:-40}
+files=${1:-480}
 seconds=${2:-30}
 workers=${3:-2}
 repeats=${4:-3}
@@ -20,11 +20,21 @@ runner=$PWD/build/bin/runner
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-echo "making $files stereo 44.1 kHz WAV files of $seconds s (sox)..."
+# The first 48 files are made by sox, the rest are hard links to them: the same bytes under other
+# names, each processed as a file of its own. Runs long enough to show steady throughput (the
+# last index save syncs up to a second of output: a fixed cost that dominates a 1 s run) then need
+# neither minutes of synthesis nor gigabytes of sources.
+distinct=$((files < 48 ? files : 48))
+echo "making $files stereo 44.1 kHz WAV files of $seconds s ($distinct by sox, the rest hard links)..."
 mkdir -p "$work/raw/2004"
-for i in $(seq -w 1 "$files"); do
-  sox -n -r 44100 -c 2 -b 16 "$work/raw/2004/piece-$i.wav" synth "$seconds" pluck "$((200 + 10#$i * 7))" \
-    synth "$seconds" sine fmod 3 vol 0.5
+for ((n = 1; n <= files; ++n)); do
+  name=$(printf "%s/raw/2004/piece-%04d.wav" "$work" "$n")
+  if ((n <= distinct)); then
+    sox -n -r 44100 -c 2 -b 16 "$name" synth "$seconds" pluck "$((200 + n * 7))" \
+      synth "$seconds" sine fmod 3 vol 0.5
+  else
+    ln "$(printf "%s/raw/2004/piece-%04d.wav" "$work" $(((n - 1) % distinct + 1)))" "$name"
+  fi
 done
 
 cat >"$work/exp.toml" <<TOML
@@ -79,6 +89,15 @@ for ((r = 1; r <= repeats; ++r)); do
   measure build/bin/bench_loader "$work/cpp" "$workers" 8 40 augment
   aug_load+=" $(rate "$line")"
 done
+# Each round's own ratio (its two runs lie a minute apart at most); their median is steadier than
+# the ratio of the medians when the machine's speed drifts between rounds.
+round_ratios() {
+  paste -d' ' <(tr ' ' '\n' <<<"${!1# }") <(tr ' ' '\n' <<<"${!2# }") |
+    awk 'NF == 2 {printf "%.2f ", $1 / $2}'
+}
+pre_rounds=$(round_ratios cpp_pre py_pre)
+pre_best_rounds=$(round_ratios cpp_pre py_pre_best)
+load_rounds=$(round_ratios cpp_load py_load)
 for name in cpp_pre py_pre py_pre_best cpp_load py_load aug_load; do
   echo "$name: ${!name# }"
   printf -v "$name" '%s' "$(median "${!name}")"
@@ -94,3 +113,9 @@ printf '%-38s %12s %12s %8s\n' "loader segments/s (10 s + log-mel)" "$cpp_load" 
 printf '%-38s %12s %12s\n' "loader peak RSS (MB, largest proc)" "$cpp_load_mb" "$py_load_mb"
 printf '%-38s %12s %12s %8s\n' "loader + all augmentations (workers)" "$aug_load" "-" "$(ratio "$aug_load" "$cpp_load")x"
 printf '%-38s %12s %12s\n' "loader / crnn_highres training need" "$(ratio "$cpp_load" "$model_segments")x" "$(ratio "$py_load" "$model_segments")x"
+echo
+echo "ratio in each round (C++ / peer), and their median:"
+printf '  %-36s %s -> %sx\n' "preprocess (peer: default)" "$pre_rounds" "$(median "$pre_rounds")"
+printf '  %-36s %s -> %sx\n' "preprocess (peer: kaiser_best)" "$pre_best_rounds" \
+  "$(median "$pre_best_rounds")"
+printf '  %-36s %s -> %sx\n' "loader" "$load_rounds" "$(median "$load_rounds")"

@@ -32,7 +32,10 @@ MappedFile::MappedFile(const std::filesystem::path& path) {
   size_ = static_cast<size_t>(info.st_size);
   if (size_ > 0) {
     void* map = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map != MAP_FAILED) data_ = static_cast<unsigned char*>(map);
+    if (map != MAP_FAILED)
+      data_ = static_cast<unsigned char*>(map);
+    else
+      map_error_ = errno;
   }
   ::close(fd);  // the mapping keeps the file; many open NpyFiles must not use up descriptors
 }
@@ -42,7 +45,10 @@ MappedFile::~MappedFile() {
 }
 
 MappedFile::MappedFile(MappedFile&& other) noexcept
-    : data_(other.data_), size_(other.size_), released_(other.released_) {
+    : data_(other.data_),
+      size_(other.size_),
+      released_(other.released_),
+      map_error_(other.map_error_) {
   other.data_ = nullptr;
 }
 

@@ -180,16 +180,18 @@ void add_custom_effect(sox_effects_chain_t* chain, const sox_effect_handler_t* h
 }
 
 // 16-bit PCM WAV, the layout of MAESTRO and most corpora, mapped into memory when libsox's
-// header parse stopped at a data chunk holding every sample; otherwise nothing (libsox reads it,
-// and reports a truncated file). Taking the samples from the mapping skips libsox's copy and
-// conversion passes, which took about 5 times as long, and mixes exactly what sox_read would give.
-// Sets `data_start` to the offset of the first sample.
+// header parse stopped at a data chunk holding every sample; otherwise nothing (libsox reads it:
+// it reports a truncated file, and reads a data chunk of unknown size, length 0, to the end).
+// Taking the samples from the mapping skips libsox's copy and conversion passes, which took about 5
+// times as long, and mixes exactly what sox_read would give. Sets `data_start` to the offset of the
+// first sample.
 std::optional<MappedFile> map_pcm16_wav(const fs::path& path, const sox_format_t& file,
                                         size_t& data_start) {
   if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || !file.filetype ||
       std::strcmp(file.filetype, "wav") != 0 || file.encoding.encoding != SOX_ENCODING_SIGN2 ||
       file.encoding.bits_per_sample != 16 || file.encoding.reverse_bytes != sox_option_no ||
-      file.signal.length == SOX_UNKNOWN_LEN || file.io_type != lsx_io_file || !file.fp)
+      file.signal.length == SOX_UNKNOWN_LEN || file.signal.length == 0 ||
+      file.io_type != lsx_io_file || !file.fp)
     return std::nullopt;
   // libsox's wav reader stops right after the data chunk's header (its tell_off miscounts
   // skipped chunks; the stream's own position does not).

@@ -173,7 +173,9 @@ void write_npy(const fs::path& path, const std::vector<int16_t>& values,
 
 NpyFile::NpyFile(const fs::path& path) : path_(path), file_(path) {
   if (file_.size() < kMagicSize + 4) fail(path, "not a .npy file (too short)");
-  if (!file_.mapped()) fail(path, "cannot map the file into memory");
+  if (!file_.mapped())
+    fail(path,
+         std::string("cannot map the file into memory (") + std::strerror(file_.map_error()) + ")");
   const unsigned char* bytes = file_.data();
   if (std::memcmp(bytes, kMagic, kMagicSize) != 0) fail(path, "not a .npy file (bad magic)");
   const int major = bytes[6];

@@ -18,20 +18,23 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
 
   bool mapped() const { return data_ != nullptr; }
+  // Why a non-empty file is not mapped (mmap's errno), else 0.
+  int map_error() const { return map_error_; }
   const unsigned char* data() const { return data_; }
   size_t size() const { return size_; }
 
   // For readers going front to back once: more read-ahead from the kernel.
   void expect_sequential() const;
-  // Unmaps the pages before `offset` from this process (they stay in the page cache) once a few
-  // MiB have gathered, so reading a file of any length keeps resident memory bounded. Reading
-  // released bytes again faults them back in.
+  // Drops the pages before `offset` from this process's resident memory (MADV_DONTNEED; they
+  // stay in the page cache and the mapping stays) once a few MiB have gathered, so reading a file
+  // of any length keeps resident memory bounded. Reading released bytes again faults them back in.
   void release_before(size_t offset);
 
  private:
   unsigned char* data_ = nullptr;
   size_t size_ = 0;
   size_t released_ = 0;
+  int map_error_ = 0;
 };
 
 }  // namespace mlq
