@@ -35,13 +35,15 @@ int preprocess_command(const std::vector<std::string>& args) {
   const PreprocessReport report = preprocess(o, parser);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("%s\n",
-              fmt::format("preprocessed {} files, {} unchanged, {} failed in {:.1f} s ({:.1f} "
-                          "files/s); index: {}",
-                          report.processed, report.unchanged, report.failed.size(), seconds,
-                          seconds > 0 ? report.processed / seconds : 0.0,
-                          (o.destination_path / "index.csv").string())
-                  .c_str());
+  // The rate of files processed; a run that found every file unchanged has none.
+  const std::string rate = report.processed > 0 && seconds > 0
+                               ? fmt::format(" ({:.1f} files/s)", report.processed / seconds)
+                               : "";
+  std::printf("%s\n", fmt::format("preprocessed {} files, {} unchanged, {} failed in {:.1f} s{}; "
+                                  "index: {}",
+                                  report.processed, report.unchanged, report.failed.size(), seconds,
+                                  rate, (o.destination_path / "index.csv").string())
+                          .c_str());
   return report.failed.empty() ? 0 : 1;
 }
 

@@ -81,6 +81,7 @@ TEST_CASE("preprocess decodes, resamples, pairs labels and splits per MAESTRO me
   // A second run finds nothing to do; a changed source is redone.
   auto again = f.run({"data.preprocess.metadata=maestro-v3.0.0.csv"});
   CHECK(again.out.find("preprocessed 0 files, 3 unchanged") != std::string::npos);
+  CHECK(again.out.find(" s; index: ") != std::string::npos);  // no rate without processed files
   run_process({"sox", "-n", "-r", "44100", "-c", "2", (f.source / "2004" / "b.wav").string(),
                "synth", "0.75", "sine", "220"});
   auto changed = f.run({"data.preprocess.metadata=maestro-v3.0.0.csv"});
