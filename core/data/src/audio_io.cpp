@@ -210,6 +210,30 @@ std::optional<MappedFile> map_pcm16_wav(const fs::path& path, const sox_format_t
   return mapped;
 }
 
+// Hands `block` the mapped samples of `frames` frames from `data_start` on, kDecodeFrames at a
+// time, releasing the pages behind; with `checksum`, also hashes the whole file on the way (the
+// header, each block, then what follows the samples).
+template <class Block>
+void read_mapped_pcm16(MappedFile& pcm, size_t data_start, size_t frames, size_t channels,
+                       std::string* checksum, const Block& block) {
+  std::optional<ChecksumBuilder> hash;
+  if (checksum) hash.emplace();
+  if (hash) hash->add(pcm.data(), data_start);
+  const auto* interleaved = reinterpret_cast<const int16_t*>(pcm.data() + data_start);
+  for (size_t done = 0; done < frames;) {
+    const size_t count = std::min(kDecodeFrames, frames - done);
+    if (hash) hash->add(interleaved + done * channels, count * channels * 2);
+    block(interleaved + done * channels, count);
+    done += count;
+    pcm.release_before(data_start + done * channels * 2);
+  }
+  if (hash) {
+    const size_t data_end = data_start + frames * channels * 2;
+    hash->add(pcm.data() + data_end, pcm.size() - data_end);
+    *checksum = hash->finish();
+  }
+}
+
 }  // namespace
 
 AudioInfo audio_info(const fs::path& path) {
@@ -248,24 +272,9 @@ void decode_audio(const fs::path& path, double sample_rate,
   };
   size_t data_start = 0;
   if (auto pcm = map_pcm16_wav(path, *file, data_start)) {
-    // The checksum, when asked for, takes the header, each block and the rest as they pass.
-    std::optional<ChecksumBuilder> hash;
-    if (checksum) hash.emplace();
-    if (hash) hash->add(pcm->data(), data_start);
-    const auto* interleaved = reinterpret_cast<const int16_t*>(pcm->data() + data_start);
-    const size_t frames = source.length / channels;
-    for (size_t done = 0; done < frames;) {
-      const size_t count = std::min(kDecodeFrames, frames - done);
-      if (hash) hash->add(interleaved + done * channels, count * channels * 2);
-      deliver(interleaved + done * channels, count, 32768.0f);
-      done += count;
-      pcm->release_before(data_start + done * channels * 2);
-    }
-    if (hash) {
-      const size_t data_end = data_start + frames * channels * 2;
-      hash->add(pcm->data() + data_end, pcm->size() - data_end);
-      *checksum = hash->finish();
-    }
+    read_mapped_pcm16(
+        *pcm, data_start, source.length / channels, channels, checksum,
+        [&](const int16_t* interleaved, size_t frames) { deliver(interleaved, frames, 32768.0f); });
   } else {
     if (checksum) *checksum = file_checksum(path);
     std::vector<sox_sample_t> interleaved(channels * kDecodeFrames);

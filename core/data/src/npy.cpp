@@ -225,14 +225,13 @@ int64_t NpyFile::size() const {
 const float* NpyFile::floats() const {
   if (dtype_ != DType::Float32)
     fail(path_, std::string("holds ") + dtype_name(dtype_) + " values, not float32");
-  return reinterpret_cast<const float*>(reinterpret_cast<const char*>(file_.data()) + data_offset_);
+  return reinterpret_cast<const float*>(file_.data() + data_offset_);
 }
 
 const int16_t* NpyFile::int16s() const {
   if (dtype_ != DType::Int16)
     fail(path_, std::string("holds ") + dtype_name(dtype_) + " values, not int16");
-  return reinterpret_cast<const int16_t*>(reinterpret_cast<const char*>(file_.data()) +
-                                          data_offset_);
+  return reinterpret_cast<const int16_t*>(file_.data() + data_offset_);
 }
 
 }  // namespace mlq

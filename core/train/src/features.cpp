@@ -34,6 +34,31 @@ void check(bool ok, const Config& c, const char* key, const std::string& expecte
                       "): expected " + expected);
 }
 
+// The filterbank's nonzero run of each band, and the window centred in n_fft samples as
+// torch::stft pads it: what BandSpectrogram computes with.
+std::shared_ptr<const BandSpectrogram> band_spectrogram(const FeatureOptions& o,
+                                                        const torch::Tensor& window,
+                                                        const torch::Tensor& filterbank) {
+  std::vector<float> frame_window(static_cast<size_t>(o.n_fft), 0.f);
+  std::copy(window.data_ptr<float>(), window.data_ptr<float>() + o.win_length,
+            frame_window.begin() + (o.n_fft - o.win_length) / 2);
+  std::vector<BandSpectrogram::Band> bands;
+  const torch::Tensor bank = filterbank.t().contiguous();  // [bands, n_freqs]
+  for (int64_t m = 0; m < bank.size(0); ++m) {
+    const torch::Tensor nonzero = bank[m].nonzero();
+    BandSpectrogram::Band band;
+    if (nonzero.numel() > 0) {
+      band.first_bin = nonzero.min().item<int64_t>();
+      const int64_t last = nonzero.max().item<int64_t>();
+      const torch::Tensor weights = bank[m].slice(0, band.first_bin, last + 1).contiguous();
+      band.weights.assign(weights.data_ptr<float>(), weights.data_ptr<float>() + weights.numel());
+    }
+    bands.push_back(std::move(band));
+  }
+  return std::make_shared<BandSpectrogram>(std::move(frame_window), o.hop_length, std::move(bands),
+                                           o.power);
+}
+
 }  // namespace
 
 FeatureOptions FeatureOptions::from(const Config& c) {
@@ -121,35 +146,6 @@ torch::Tensor semitone_filterbank(const FeatureOptions& o) {
   }
   return bank.to(torch::kFloat32);
 }
-
-namespace {
-
-// The filterbank's nonzero run of each band, and the window centred in n_fft samples as
-// torch::stft pads it: what BandSpectrogram computes with.
-std::shared_ptr<const BandSpectrogram> band_spectrogram(const FeatureOptions& o,
-                                                        const torch::Tensor& window,
-                                                        const torch::Tensor& filterbank) {
-  std::vector<float> frame_window(static_cast<size_t>(o.n_fft), 0.f);
-  std::copy(window.data_ptr<float>(), window.data_ptr<float>() + o.win_length,
-            frame_window.begin() + (o.n_fft - o.win_length) / 2);
-  std::vector<BandSpectrogram::Band> bands;
-  const torch::Tensor bank = filterbank.t().contiguous();  // [bands, n_freqs]
-  for (int64_t m = 0; m < bank.size(0); ++m) {
-    const torch::Tensor nonzero = bank[m].nonzero();
-    BandSpectrogram::Band band;
-    if (nonzero.numel() > 0) {
-      band.first_bin = nonzero.min().item<int64_t>();
-      const int64_t last = nonzero.max().item<int64_t>();
-      const torch::Tensor weights = bank[m].slice(0, band.first_bin, last + 1).contiguous();
-      band.weights.assign(weights.data_ptr<float>(), weights.data_ptr<float>() + weights.numel());
-    }
-    bands.push_back(std::move(band));
-  }
-  return std::make_shared<BandSpectrogram>(std::move(frame_window), o.hop_length, std::move(bands),
-                                           o.power);
-}
-
-}  // namespace
 
 MelFeatures::MelFeatures(FeatureOptions options)
     : options_(std::move(options)),

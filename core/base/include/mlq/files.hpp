@@ -15,6 +15,13 @@ std::string read_file_bytes(const std::filesystem::path& path);
 // Writes `content` to a temporary file beside `path`, then renames it over `path`, so readers
 // and crashes never see a half-written file.
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
+// The same for writers that need a path: `write` fills the temporary file it is given.
+void replace_file_atomic(const std::filesystem::path& path,
+                         const std::function<void(const std::filesystem::path&)>& write);
+// Flushes everything written to the filesystem holding `path` to disk (syncfs): one call makes a
+// batch of files written without their own fsync durable. UserError naming `path` on failure.
+void sync_filesystem(const std::filesystem::path& path);
+
 // A file's checksum for change detection: "xxh3:" and the 64-bit XXH3 of its bytes in 16 hex
 // digits, as `xxhsum -H3` prints it (memory-mapped; about 20x faster than byte-wise FNV-1a).
 std::string file_checksum(const std::filesystem::path& path);
@@ -33,11 +40,5 @@ class ChecksumBuilder {
  private:
   XXH3_state_s* state_;
 };
-// Flushes everything written to the filesystem holding `path` to disk (syncfs): one call makes a
-// batch of files written without their own fsync durable. UserError naming `path` on failure.
-void sync_filesystem(const std::filesystem::path& path);
-// The same for writers that need a path: `write` fills the temporary file it is given.
-void replace_file_atomic(const std::filesystem::path& path,
-                         const std::function<void(const std::filesystem::path&)>& write);
 
 }  // namespace mlq
