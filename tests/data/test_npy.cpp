@@ -1,10 +1,14 @@
 #include <doctest/doctest.h>
+#include <sys/resource.h>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cmath>
+#include <csignal>
 
 #include "mlq/error.hpp"
 #include "mlq/npy.hpp"
+#include "support/page_cache.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -94,6 +98,61 @@ TEST_CASE("the streaming writer appends blocks and publishes the file only at fi
   ragged.append(two, 2);
   CHECK_THROWS_WITH_AS(ragged.finish(), doctest::Contains("do not make whole rows of 3"),
                        mlq::UserError);
+}
+
+TEST_CASE("a stream of several MiB in odd blocks reads back whole and is not left in the cache") {
+  TempDir dir;
+  const int64_t rows = 300007;  // 3.4 MiB of float32 pairs: several write calls
+  {
+    mlq::NpyWriter writer(dir / "long.npy", mlq::DType::Float32, {3});
+    std::vector<float> block;
+    for (int64_t row = 0; row < rows;) {
+      const int64_t count = std::min<int64_t>(rows - row, 1 + row % 4099);
+      block.clear();
+      for (int64_t r = row; r < row + count; ++r)
+        for (int c = 0; c < 3; ++c) block.push_back(static_cast<float>(r * 3 + c));
+      writer.append(block.data(), block.size());
+      row += count;
+    }
+    writer.finish(mlq::NpyWriter::Sync::later);
+  }
+  if (on_tmpfs(dir.path()))
+    MESSAGE("not checking the page cache: the test directory is on tmpfs");
+  else
+    CHECK(cached_bytes(dir / "long.npy") == 0);
+  mlq::NpyFile file(dir / "long.npy");
+  REQUIRE(file.shape() == std::vector<int64_t>{rows, 3});
+  size_t wrong = 0;
+  for (int64_t i = 0; i < rows * 3; ++i) wrong += file.floats()[i] != static_cast<float>(i);
+  CHECK(wrong == 0);
+  auto result = numpy("a = np.load('" + (dir / "long.npy").string() +
+                      "')\nprint(a.shape, int(a[-1, -1]), bool((a.ravel() == "
+                      "np.arange(a.size, dtype='<f4')).all()))");
+  REQUIRE_MESSAGE(result.exit_code == 0, result.out);
+  CHECK(result.out == fmt::format("({}, 3) {} True\n", rows, rows * 3 - 1));
+}
+
+TEST_CASE("a write that fails names the file and leaves nothing behind") {
+  TempDir dir;
+  // Writes past RLIMIT_FSIZE fail with EFBIG once SIGXFSZ is ignored.
+  rlimit saved{};
+  REQUIRE(getrlimit(RLIMIT_FSIZE, &saved) == 0);
+  rlimit small = saved;
+  small.rlim_cur = 64 << 10;
+  const auto previous_handler = std::signal(SIGXFSZ, SIG_IGN);
+  REQUIRE(setrlimit(RLIMIT_FSIZE, &small) == 0);
+  {
+    mlq::NpyWriter writer(dir / "big.npy", mlq::DType::Float32);
+    const std::vector<float> block(1 << 19, 0.5f);
+    CHECK_THROWS_WITH_AS(writer.append(block.data(), block.size()),
+                         doctest::Contains("big.npy: write failed (File too large)"),
+                         mlq::UserError);
+    CHECK_THROWS_WITH_AS(writer.finish(), doctest::Contains("finish on a closed writer"),
+                         mlq::UserError);
+  }
+  setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, previous_handler);
+  CHECK(fs::is_empty(dir.path()));
 }
 
 TEST_CASE("broken npy files give one-line errors naming the file") {

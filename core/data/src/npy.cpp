@@ -1,9 +1,11 @@
 #include "mlq/npy.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
-#include <cstdio>
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "mlq/error.hpp"
@@ -18,6 +20,8 @@ constexpr char kMagic[] = "\x93NUMPY";
 constexpr size_t kMagicSize = 6;
 // Room for any int64 count, so the header written last has the length reserved first.
 constexpr int kCountWidth = 20;
+// Bytes gathered per write call.
+constexpr size_t kWriteSize = size_t{1} << 20;
 
 const char* descr(DType dtype) {
   return dtype == DType::Float32 ? "<f4" : "<i2";
@@ -87,33 +91,70 @@ NpyWriter::NpyWriter(fs::path path, DType dtype, std::vector<int64_t> row_shape)
   temporary_ = path_;
   temporary_ += ".tmp-" + std::to_string(getpid());
   if (path_.has_parent_path()) fs::create_directories(path_.parent_path());
-  file_ = std::fopen(temporary_.c_str(), "wb");
-  if (!file_) fail(path_, std::string("cannot write (") + std::strerror(errno) + ")");
-  constexpr size_t kBufferSize = 1 << 20;  // glibc ignores the size unless given the buffer
-  buffer_.reset(new char[kBufferSize]);
-  std::setvbuf(file_, buffer_.get(), _IOFBF, kBufferSize);
+  fd_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail(path_, std::string("cannot write (") + std::strerror(errno) + ")");
+  write_behind_ = WriteBehind(fd_);
+  pending_.reserve(kWriteSize);
   std::vector<int64_t> shape{0};
   shape.insert(shape.end(), row_shape_.begin(), row_shape_.end());
   const std::string placeholder = header(dtype_, shape, kCountWidth);
-  std::fwrite(placeholder.data(), 1, placeholder.size(), file_);
+  header_size_ = placeholder.size();
+  pending_.assign(placeholder.begin(), placeholder.end());
 }
 
 NpyWriter::~NpyWriter() {
-  if (file_) {
-    std::fclose(file_);
+  if (fd_ >= 0) {
+    ::close(fd_);
     std::error_code ignored;
     fs::remove(temporary_, ignored);
   }
 }
 
+void NpyWriter::abandon(int error) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  std::error_code ignored;
+  fs::remove(temporary_, ignored);
+  fail(path_, std::string("write failed (") + std::strerror(error) + ")");
+}
+
+void NpyWriter::write_at(const void* bytes, size_t size, uint64_t offset) {
+  const char* next = static_cast<const char*>(bytes);
+  while (size > 0) {
+    const ssize_t done = ::pwrite(fd_, next, size, static_cast<off_t>(offset));
+    if (done < 0 && errno == EINTR) continue;
+    if (done <= 0) abandon(done < 0 ? errno : EIO);
+    next += done;
+    size -= static_cast<size_t>(done);
+    offset += static_cast<uint64_t>(done);
+  }
+}
+
+void NpyWriter::write_pending() {
+  const uint64_t begin = written_;
+  write_at(pending_.data(), pending_.size(), begin);
+  written_ += pending_.size();
+  pending_.clear();
+  // The range starts past the header: fadvise keeps partly covered pages, so the page that
+  // finish() writes the final header into is still cached (no read back from disk).
+  if (const int error = write_behind_.written(std::max<uint64_t>(begin, header_size_), written_))
+    abandon(error);
+}
+
 void NpyWriter::append_bytes(const void* bytes, size_t size, DType dtype) {
-  if (!file_) fail(path_, "append after finish()");
+  if (fd_ < 0) fail(path_, "append to a closed writer (finished, or a write failed)");
   if (dtype != dtype_)
     fail(path_, std::string("cannot append ") + dtype_name(dtype) + " values to a " +
                     dtype_name(dtype_) + " array");
-  if (std::fwrite(bytes, 1, size, file_) != size)
-    fail(path_, std::string("write failed (") + std::strerror(errno) + ")");
   values_ += static_cast<int64_t>(size / dtype_size(dtype));
+  const char* next = static_cast<const char*>(bytes);
+  while (size > 0) {
+    const size_t take = std::min(size, kWriteSize - pending_.size());
+    pending_.insert(pending_.end(), next, next + take);
+    next += take;
+    size -= take;
+    if (pending_.size() == kWriteSize) write_pending();
+  }
 }
 
 void NpyWriter::append(const float* values, size_t count) {
@@ -125,6 +166,7 @@ void NpyWriter::append(const int16_t* values, size_t count) {
 }
 
 void NpyWriter::finish(Sync sync) {
+  if (fd_ < 0) fail(path_, "finish on a closed writer (finished, or a write failed)");
   int64_t row_size = 1;
   for (int64_t d : row_shape_) row_size *= d;
   if (row_size == 0 || values_ % row_size != 0)
@@ -132,17 +174,13 @@ void NpyWriter::finish(Sync sync) {
   std::vector<int64_t> shape{values_ / row_size};
   shape.insert(shape.end(), row_shape_.begin(), row_shape_.end());
   const std::string final_header = header(dtype_, shape, kCountWidth);
-  const bool ok =
-      std::fseek(file_, 0, SEEK_SET) == 0 &&
-      std::fwrite(final_header.data(), 1, final_header.size(), file_) == final_header.size() &&
-      std::fflush(file_) == 0 && (sync == Sync::later || fsync(fileno(file_)) == 0);
-  const bool closed = std::fclose(file_) == 0;
-  file_ = nullptr;
-  if (!ok || !closed) {
-    std::error_code ignored;
-    fs::remove(temporary_, ignored);
-    fail(path_, std::string("write failed (") + std::strerror(errno) + ")");
-  }
+  if (!pending_.empty()) write_pending();
+  write_at(final_header.data(), final_header.size(), 0);
+  if (sync == Sync::now && fsync(fd_) != 0) abandon(errno);
+  if (const int error = write_behind_.finish()) abandon(error);
+  const int closed = ::close(fd_);
+  fd_ = -1;
+  if (closed != 0) abandon(errno);
   fs::rename(temporary_, path_);
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "mlq/mapped_file.hpp"
+#include "mlq/write_behind.hpp"
 
 namespace mlq {
 
@@ -17,7 +18,8 @@ size_t dtype_size(DType dtype);
 
 // Appends blocks as they come and writes the header (with the final shape) at finish(), so a
 // long signal never needs to be in memory. Nothing appears at `path` until finish() succeeds;
-// a writer destroyed unfinished removes its temporary file.
+// a writer destroyed unfinished removes its temporary file. The data goes to disk a MiB behind
+// the writer and does not stay in the page cache (WriteBehind).
 class NpyWriter {
  public:
   // `row_shape` is the shape of one row (empty for a 1-D array); rows are appended.
@@ -35,12 +37,19 @@ class NpyWriter {
 
  private:
   void append_bytes(const void* bytes, size_t size, DType dtype);
+  void write_at(const void* bytes, size_t size, uint64_t offset);
+  void write_pending();
+  [[noreturn]] void abandon(int error);
+
   std::filesystem::path path_, temporary_;
   DType dtype_;
   std::vector<int64_t> row_shape_;
   int64_t values_ = 0;
-  std::unique_ptr<char[]> buffer_;  // stdio's buffer: 1 MiB, so one write call per MiB
-  std::FILE* file_ = nullptr;
+  size_t header_size_ = 0;
+  int fd_ = -1;
+  std::vector<char> pending_;  // bytes gathered for the next write call (up to 1 MiB)
+  uint64_t written_ = 0;       // bytes in the file so far
+  WriteBehind write_behind_{-1};
 };
 
 void write_npy(const std::filesystem::path& path, const std::vector<float>& values,

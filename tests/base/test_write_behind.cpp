@@ -1,0 +1,65 @@
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "mlq/write_behind.hpp"
+#include "support/page_cache.hpp"
+#include "support/temp_dir.hpp"
+
+namespace {
+
+constexpr size_t kMiB = size_t{1} << 20;
+
+// 1 MiB chunks numbered by their first byte.
+std::string chunk(size_t index) {
+  return std::string(kMiB, static_cast<char>('a' + index % 26));
+}
+
+}  // namespace
+
+TEST_CASE("a file written behind leaves the page cache a chunk behind, one written plainly stays") {
+  mlq::test::TempDir dir;
+  if (mlq::test::on_tmpfs(dir.path())) {
+    MESSAGE("skipped: the test directory is on tmpfs, which keeps every page in memory");
+    return;
+  }
+  const int chunks = 8;
+  std::string expected;
+  for (int i = 0; i < chunks; ++i) expected += chunk(i);
+
+  const auto behind = dir / "behind.bin";
+  const int fd = ::open(behind.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  REQUIRE(fd >= 0);
+  mlq::WriteBehind write_behind(fd);
+  for (int i = 0; i < chunks; ++i) {
+    REQUIRE(::write(fd, expected.data() + i * kMiB, kMiB) == static_cast<ssize_t>(kMiB));
+    CHECK(write_behind.written(i * kMiB, (i + 1) * kMiB) == 0);
+    if (i == 3) CHECK(mlq::test::cached_bytes(behind) <= kMiB);  // the chunk just written
+  }
+  CHECK(write_behind.finish() == 0);
+  ::close(fd);
+  CHECK(mlq::test::cached_bytes(behind) == 0);
+  CHECK(mlq::test::read_file(behind) == expected);
+
+  const auto plain = dir / "plain.bin";
+  mlq::test::write_file(plain, expected);
+  CHECK(mlq::test::cached_bytes(plain) == expected.size());
+}
+
+TEST_CASE("write-behind takes files without a page cache as they are and reports real failures") {
+  int pipe_ends[2];
+  REQUIRE(pipe(pipe_ends) == 0);
+  mlq::WriteBehind on_pipe(pipe_ends[1]);
+  CHECK(::write(pipe_ends[1], "abc", 3) == 3);
+  CHECK(on_pipe.written(0, 3) == 0);
+  CHECK(on_pipe.finish() == 0);
+  ::close(pipe_ends[0]);
+  ::close(pipe_ends[1]);
+
+  mlq::WriteBehind closed(pipe_ends[1]);
+  CHECK(closed.written(0, 3) == EBADF);
+  CHECK(closed.finish() == EBADF);
+}
