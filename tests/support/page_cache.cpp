@@ -7,7 +7,10 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <string>
 #include <vector>
+
+#include "support/temp_dir.hpp"
 
 namespace mlq::test {
 
@@ -29,10 +32,16 @@ size_t cached_bytes(const std::filesystem::path& path) {
   return pages * page;
 }
 
-bool on_tmpfs(const std::filesystem::path& directory) {
+bool page_cache_observable(const std::filesystem::path& directory) {
   struct statfs info {};
   REQUIRE(statfs(directory.c_str(), &info) == 0);
-  return info.f_type == TMPFS_MAGIC;
+  if (info.f_type == TMPFS_MAGIC) return false;
+  const auto probe = directory / ".page-cache-probe";
+  const std::string bytes(size_t{1} << 20, 'p');
+  write_file(probe, bytes);
+  const bool cached = cached_bytes(probe) == bytes.size();
+  std::filesystem::remove(probe);
+  return cached;
 }
 
 }  // namespace mlq::test

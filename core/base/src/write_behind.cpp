@@ -7,8 +7,18 @@
 namespace mlq {
 namespace {
 
-// sync_file_range on `length` bytes from `offset` (0: to the end of the file). EINVAL, ESPIPE and
-// ENOSYS say the file or filesystem does not take the hint.
+#if defined(__linux__) && !defined(SYNC_FILE_RANGE_WRITE)
+#error "sync_file_range needs _GNU_SOURCE (g++ and clang++ define it for C++)"
+#endif
+
+// Errors that mean the data did not reach the disk; anything else (EINVAL or ESPIPE: the file or
+// filesystem takes no hint, ENOMEM, ...) leaves the write as it was.
+bool write_failed(int error) {
+  return error == EIO || error == ENOSPC || error == EDQUOT || error == EBADF;
+}
+
+// sync_file_range on `length` bytes from `offset` (0: to the end of the file): 0 or the errno of
+// a failed write-out.
 #ifdef SYNC_FILE_RANGE_WRITE
 constexpr unsigned kStart = SYNC_FILE_RANGE_WRITE;
 constexpr unsigned kComplete =
@@ -17,7 +27,7 @@ constexpr unsigned kComplete =
 int write_out(int fd, uint64_t offset, uint64_t length, unsigned flags) {
   if (sync_file_range(fd, static_cast<off_t>(offset), static_cast<off_t>(length), flags) == 0)
     return 0;
-  return errno == EINVAL || errno == ESPIPE || errno == ENOSYS ? 0 : errno;
+  return write_failed(errno) ? errno : 0;
 }
 #else
 constexpr unsigned kStart = 0, kComplete = 0;

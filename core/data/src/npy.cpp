@@ -90,16 +90,17 @@ NpyWriter::NpyWriter(fs::path path, DType dtype, std::vector<int64_t> row_shape)
     : path_(std::move(path)), dtype_(dtype), row_shape_(std::move(row_shape)) {
   temporary_ = path_;
   temporary_ += ".tmp-" + std::to_string(getpid());
-  if (path_.has_parent_path()) fs::create_directories(path_.parent_path());
-  fd_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) fail(path_, std::string("cannot write (") + std::strerror(errno) + ")");
-  write_behind_ = WriteBehind(fd_);
-  pending_.reserve(kWriteSize);
   std::vector<int64_t> shape{0};
   shape.insert(shape.end(), row_shape_.begin(), row_shape_.end());
   const std::string placeholder = header(dtype_, shape, kCountWidth);
   header_size_ = placeholder.size();
+  pending_.reserve(kWriteSize);
   pending_.assign(placeholder.begin(), placeholder.end());
+  if (path_.has_parent_path()) fs::create_directories(path_.parent_path());
+  // Last: nothing after it may throw, or the destructor would not close the file.
+  fd_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail(path_, std::string("cannot write (") + std::strerror(errno) + ")");
+  write_behind_ = WriteBehind(fd_);
 }
 
 NpyWriter::~NpyWriter() {
@@ -181,7 +182,13 @@ void NpyWriter::finish(Sync sync) {
   const int closed = ::close(fd_);
   fd_ = -1;
   if (closed != 0) abandon(errno);
-  fs::rename(temporary_, path_);
+  std::error_code error;
+  fs::rename(temporary_, path_, error);
+  if (error) {
+    std::error_code ignored;
+    fs::remove(temporary_, ignored);
+    fail(path_, "cannot move the finished file into place (" + error.message() + ")");
+  }
 }
 
 namespace {
