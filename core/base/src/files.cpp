@@ -37,10 +37,10 @@ constexpr size_t kHashWindow = size_t{1} << 20;
 
 // file_checksum's value of what read() returns until the end, through a 1 MiB buffer.
 std::string checksum_by_reading(const fs::path& path) {
+  ChecksumBuilder checksum;  // before open: nothing after it may throw with the file open
+  std::vector<char> buffer(1 << 20);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw UserError(path.string() + ": cannot read: " + std::strerror(errno));
-  ChecksumBuilder checksum;
-  std::vector<char> buffer(1 << 20);
   for (;;) {
     const ssize_t got = ::read(fd, buffer.data(), buffer.size());
     if (got == 0) break;
