@@ -18,10 +18,10 @@ int plugins_command(const std::vector<std::string>& args) {
   const auto dirs = PluginLoader::search_path(plugin_dirs(result));
   Registry registry;
   PluginLoader loader;
-  loader.load_all(dirs, registry);
+  loader.load_all(dirs, registry, /*warn=*/false);  // listed below instead
   std::string searched;
   for (const auto& dir : dirs) searched += (searched.empty() ? "" : ":") + dir.string();
-  if (loader.plugins().empty()) {
+  if (loader.plugins().empty() && loader.refused().empty()) {
     std::printf("no plugins found (searched %s)\n", searched.c_str());
     return 0;
   }
@@ -36,7 +36,8 @@ int plugins_command(const std::vector<std::string>& args) {
                     fmt::format("{}", fmt::join(names, ", ")).c_str());
     }
   }
-  return 0;
+  for (const auto& line : loader.refused()) std::printf("refused: %s\n", line.c_str());
+  return loader.refused().empty() ? 0 : 1;
 }
 
 }  // namespace mlq

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "commands.hpp"
 #include "mlq/distributed_env.hpp"
@@ -114,33 +115,54 @@ int train_one(CoreFitFn& fit, const Registry& registry, const PluginLoader& plug
               const Config& config, const std::vector<std::string>& overrides,
               const NotifySettings& notify, const DistributedEnv& dist) {
   if (dist.rank != 0) return train_worker(fit, registry, config, dist);
-  Manifest manifest(manifest_path(config));
-  manifest.mark_dead_runs();
-  auto [run, checkpoint] = open_run(manifest, config, overrides, plugins.versions_json());
-  log::to_file(run.dir() / "run.log");
-  log::info("run {} ({}): {}", run.id(), config.get_string("task"), run.dir().string());
+  // The manifest and the run exist only once the trainer has built everything from the config: a
+  // bad value fails with no run row and nothing written.
+  std::optional<Manifest> manifest;
+  std::optional<Run> run;
+  FitRequest request;
+  request.config = &config;
+  request.registry = &registry;
+  request.rank = dist.rank;
+  request.world_size = dist.world_size;
+  request.open_run = [&] {
+    manifest.emplace(manifest_path(config));
+    manifest->mark_dead_runs();
+    auto [opened, checkpoint] = open_run(*manifest, config, overrides, plugins.versions_json());
+    run.emplace(std::move(opened));
+    log::to_file(run->dir() / "run.log");
+    log::info("run {} ({}): {}", run->id(), config.get_string("task"), run->dir().string());
+    return OpenedRun{&*run, checkpoint};
+  };
   int status = 0;
+  // The status reaches the manifest first; a summary that cannot be written (a full disk) is
+  // one more error line, and the run still ends with its own error.
+  auto finish = [&](const std::string& final_status, const std::string& error) {
+    try {
+      run->finish(final_status, error);
+    } catch (const std::exception& e) {
+      log::error("run {}: {}", run->id(), e.what());
+      status = std::max(status, 1);
+    }
+  };
   try {
-    FitRequest request;
-    request.config = &config;
-    request.registry = &registry;
-    request.run = &run;
-    request.resume_checkpoint = checkpoint;
-    request.rank = dist.rank;
-    request.world_size = dist.world_size;
     fit(request);
-    run.finish(kFinished);
-    log::info("run {} finished", run.id());
+    finish(kFinished, "");
+    if (status == 0) log::info("run {} finished", run->id());
   } catch (const Interrupted& e) {
-    run.finish(kKilled, e.what());
-    log::error("run {} {}; resume with trainer.resume=auto", run.id(), e.what());
+    if (!run) {
+      log::error("{}", e.what());
+      return 130;
+    }
     status = 130;
+    log::error("run {} {}; resume with trainer.resume=auto", run->id(), e.what());
+    finish(kKilled, e.what());
   } catch (const std::exception& e) {
-    run.finish(kFailed, e.what());
-    log::error("run {} failed: {}", run.id(), e.what());
+    if (!run) throw;  // nothing was created: main prints the one-line error
     status = dynamic_cast<const ConfigError*>(&e) ? 2 : 1;  // bad input, or a run that failed
+    log::error("run {} failed: {}", run->id(), e.what());
+    finish(kFailed, e.what());
   }
-  notify_run_end(notify, manifest, run.id());  // never throws; a failure to send is a WARN line
+  notify_run_end(notify, *manifest, run->id());  // never throws; a failure to send is a WARN line
   log::to_file({});
   return status;
 }

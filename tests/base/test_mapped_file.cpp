@@ -1,6 +1,11 @@
 #include <doctest/doctest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <string>
 
 #include "mlq/error.hpp"
@@ -55,4 +60,38 @@ TEST_CASE("an empty file maps to nothing and a missing one is a one-line error")
       mlq::MappedFile(dir / "absent.bin"),
       ((dir / "absent.bin").string() + ": cannot read: No such file or directory").c_str(),
       mlq::UserError);
+}
+
+TEST_CASE("a mapped file that shrinks under its reader reads as zeros and reports it") {
+  mlq::test::TempDir dir;
+  std::string bytes(size_t{256} << 10, '\x5a');
+  mlq::test::write_file(dir / "shrinking.bin", bytes);
+  mlq::MappedFile file(dir / "shrinking.bin");
+  REQUIRE(file.mapped());
+  std::filesystem::resize_file(dir / "shrinking.bin", 8192);
+  CHECK(file.data()[100] == 0x5a);  // what is left of the file reads as before
+  CHECK_FALSE(file.truncated());
+  CHECK_NOTHROW(file.check_intact());
+  CHECK(file.data()[200000] == 0);  // the page past the new end would have raised SIGBUS
+  CHECK(file.truncated());
+  CHECK_THROWS_WITH_AS(file.check_intact(),
+                       doctest::Contains("shrinking.bin: the file shrank while it was being read"),
+                       mlq::UserError);
+  mlq::MappedFile other(dir / "shrinking.bin");  // a new mapping starts intact
+  CHECK_FALSE(other.truncated());
+}
+
+TEST_CASE("a SIGBUS outside any guarded mapping still ends the process") {
+  mlq::test::TempDir dir;
+  mlq::test::write_file(dir / "some.bin", std::string(4096, 'x'));
+  mlq::MappedFile file(dir / "some.bin");  // installs the guard
+  const pid_t child = fork();
+  if (child == 0) {
+    raise(SIGBUS);
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGBUS);
 }

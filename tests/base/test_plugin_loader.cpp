@@ -51,6 +51,14 @@ std::string plugin_error(Body&& body) {
   return "";
 }
 
+// load_all's one refused file (the test fails unless exactly one was refused).
+std::string only_refusal(PluginLoader& loader, const std::vector<fs::path>& dirs,
+                         Registry& registry) {
+  loader.load_all(dirs, registry, /*warn=*/false);
+  REQUIRE(loader.refused().size() == 1);
+  return loader.refused()[0];
+}
+
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
@@ -327,14 +335,35 @@ TEST_CASE("load_all: files that do not end in .so are ignored") {
   CHECK(loader.plugins()[0].file == (dir / "libmlq_good.so").string());
 }
 
-TEST_CASE("load_all: a failure in any file stops loading with that file's error") {
+TEST_CASE("load_all: a bad file is refused with its reason and the good ones still load") {
   TempDir dir;
   fs::copy_file(fake("good"), dir / "libmlq_good.so");
+  fs::copy_file(regression_plugin(), dir / "libmlq_regression.so");
   write_file(dir / "libmlq_junk.so", "junk");
+  fs::copy_file(fake("api_mismatch"), dir / "libmlq_api.so");
+  fs::copy_file(fake("partial_duplicate"), dir / "libmlq_partial.so");
   Registry registry;
   PluginLoader loader;
-  const std::string message = plugin_error([&] { loader.load_all({dir.path()}, registry); });
-  CHECK(contains(message, (dir / "libmlq_junk.so").string() + ": not a loadable shared library"));
+  loader.load_all({dir.path()}, registry, /*warn=*/false);
+  REQUIRE(loader.plugins().size() == 2);
+  CHECK(loader.plugins()[0].name == "fake_good");
+  CHECK(loader.plugins()[1].name == "regression");
+  REQUIRE(loader.refused().size() == 3);
+  CHECK(contains(loader.refused()[0], (dir / "libmlq_api.so").string() + ": plugin 'fake_api'"));
+  CHECK(contains(loader.refused()[1],
+                 (dir / "libmlq_junk.so").string() + ": not a loadable shared library"));
+  CHECK(contains(loader.refused()[2], (dir / "libmlq_partial.so").string() + ": models"));
+  // What the refused plugin registered before failing is gone with it.
+  CHECK_FALSE(registry.contains("tasks", "fake_partial"));
+  CHECK(registry.contains("tasks", "fake_task"));
+  // A lookup that fails names the refused files as a possible cause.
+  try {
+    registry.get("tasks", "classification");
+    FAIL("expected an error");
+  } catch (const mlq::UserError& e) {
+    CHECK(contains(e.what(), "refused plugin files, one of which may provide it: " +
+                                 (dir / "libmlq_api.so").string()));
+  }
 }
 
 TEST_CASE("load_all: files of a folder load in sorted order") {
@@ -345,7 +374,7 @@ TEST_CASE("load_all: files of a folder load in sorted order") {
     fs::copy_file(fake("good"), dir / "libmlq_a.so");
     Registry registry;
     PluginLoader loader;
-    const std::string message = plugin_error([&] { loader.load_all({dir.path()}, registry); });
+    const std::string message = only_refusal(loader, {dir.path()}, registry);
     CHECK(contains(message, (dir / "libmlq_z.so").string() + ": plugin 'fake_api'"));
     REQUIRE(loader.plugins().size() == 1);
     CHECK(loader.plugins()[0].file == (dir / "libmlq_a.so").string());
@@ -356,9 +385,10 @@ TEST_CASE("load_all: files of a folder load in sorted order") {
     fs::copy_file(fake("api_mismatch"), dir / "libmlq_a.so");
     Registry registry;
     PluginLoader loader;
-    const std::string message = plugin_error([&] { loader.load_all({dir.path()}, registry); });
+    const std::string message = only_refusal(loader, {dir.path()}, registry);
     CHECK(contains(message, (dir / "libmlq_a.so").string() + ": plugin 'fake_api'"));
-    CHECK(loader.plugins().empty());
+    REQUIRE(loader.plugins().size() == 1);  // the good one still loads, after it
+    CHECK(loader.plugins()[0].file == (dir / "libmlq_z.so").string());
   }
   SUBCASE("several good plugins") {
     TempDir dir;
@@ -385,18 +415,14 @@ TEST_CASE("load_all: folders load in the order given") {
   SUBCASE("fake folder first") {
     Registry registry;
     PluginLoader loader;
-    const std::string message = plugin_error([&] {
-      loader.load_all({fake_dir("good"), dir / "other"}, registry);
-    });
+    const std::string message = only_refusal(loader, {fake_dir("good"), dir / "other"}, registry);
     CHECK(message == copy.string() + ": plugin name 'fake_good' is already loaded from " +
                          fake("good").string());
   }
   SUBCASE("copy first") {
     Registry registry;
     PluginLoader loader;
-    const std::string message = plugin_error([&] {
-      loader.load_all({dir / "other", fake_dir("good")}, registry);
-    });
+    const std::string message = only_refusal(loader, {dir / "other", fake_dir("good")}, registry);
     CHECK(message == fake("good").string() + ": plugin name 'fake_good' is already loaded from " +
                          copy.string());
   }

@@ -269,3 +269,19 @@ TEST_CASE("decoding in many threads at once gives each the same samples as one t
   for (auto& thread : threads) thread.join();
   for (const auto& result : parallel) CHECK(result == serial);
 }
+
+TEST_CASE("a WAV truncated while it is decoded from its mapping gives an error, not SIGBUS") {
+  TempDir dir;
+  const fs::path wav = sox_tone(dir, "long.wav", 44100, 2, 440, 10.0, 16);
+  size_t blocks = 0;
+  std::string error;
+  try {
+    mlq::decode_audio(wav, 44100, [&](const float*, size_t) {
+      if (blocks++ == 0) fs::resize_file(wav, 4096);  // another process rewriting the file
+    });
+  } catch (const mlq::UserError& e) {
+    error = e.what();
+  }
+  CHECK(blocks >= 1);
+  CHECK_MESSAGE(error.find(wav.string() + ": the file shrank while it was being read") == 0, error);
+}

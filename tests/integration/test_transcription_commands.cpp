@@ -228,11 +228,29 @@ TEST_CASE("training the transcription task makes its data, trains, and tests on 
                                  flac.string(), "-o", (dir / "midi").string()});
   CHECK(missing.exit_code == 2);
   CHECK_MESSAGE(missing.out.find("no.pt: checkpoint not found") != std::string::npos, missing.out);
+
+  // A batch survives a bad file: one line for it, the others finish, a summary, exit 1.
   write_file(dir / "noise.wav", std::string(500, 'x'));
-  auto bad_audio = runner_in(dir, {"predict", "--checkpoint=" + checkpoint.string(),
-                                   (dir / "noise.wav").string(), "-o", (dir / "midi").string()});
-  CHECK(bad_audio.exit_code == 2);
-  CHECK_MESSAGE(bad_audio.out.find("noise.wav: ") != std::string::npos, bad_audio.out);
+  const fs::path folder = dir / "recordings";
+  fs::create_directories(folder / "day 2");
+  REQUIRE(run_process({"sox", flac.string(), (folder / "one.wav").string(), "trim", "0", "1"})
+              .exit_code == 0);
+  REQUIRE(
+      run_process({"sox", flac.string(), (folder / "day 2" / "two.ogg").string(), "trim", "0", "1"})
+          .exit_code == 0);
+  write_file(folder / "notes.txt", "not audio: not picked up from a folder");
+  auto batch = runner_in(
+      dir, {"predict", "--checkpoint=" + checkpoint.string(), (dir / "noise.wav").string(),
+            flac.string(), folder.string(), "-o", (dir / "batch").string()});
+  INFO("predict batch:\n" << batch.out);
+  CHECK(batch.exit_code == 1);
+  CHECK(batch.out.find("error: " + (dir / "noise.wav").string() + ": ") != std::string::npos);
+  CHECK(batch.out.find("transcribed 3 files (") != std::string::npos);
+  CHECK(batch.out.find(", 1 failed: " + (dir / "noise.wav").string() + ": ") != std::string::npos);
+  CHECK(fs::exists(dir / "batch" / "long piece.mid"));
+  CHECK(fs::exists(dir / "batch" / "one.mid"));
+  CHECK(fs::exists(dir / "batch" / "day 2" / "two.mid"));
+  CHECK_FALSE(fs::exists(dir / "batch" / "notes.mid"));
 }
 
 TEST_CASE("the default experiment trains harmonic_cnn and scores unseen timbres apart") {

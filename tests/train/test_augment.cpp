@@ -212,7 +212,7 @@ TEST_CASE("augmentation config errors name the key and what was expected") {
   CHECK_HAS(unknown, "gain");
   const std::string probability =
       mlq::test::config_error([] { chain("chain = [\"gain\"]\n[gain]\nprobability = 1.5\n"); });
-  CHECK_HAS(probability, "augment.gain.probability");
+  CHECK_HAS(probability, "'gain.probability' = 1.5: expected a number in [0, 1]");
   const std::string key =
       mlq::test::config_error([] { chain("chain = [\"gain\"]\n[gain]\nmax_bd = 3.0\n"); });
   CHECK_HAS(key, "max_bd");

@@ -117,5 +117,6 @@ TEST_CASE("weighted_bce up-weights the cells with a target, masks, and needs log
   outputs.erase("frame_logits");
   CHECK_THROWS_WITH_AS(loss(outputs, batch), doctest::Contains("frame_logits"), mlq::UserError);
   CHECK_THROWS_WITH_AS(weighted_bce(model_config("positive_weight = -1.0")),
-                       doctest::Contains("loss.positive_weight"), mlq::ConfigError);
+                       doctest::Contains("'positive_weight' = -1: expected a number >= 0"),
+                       mlq::ConfigError);
 }

@@ -322,6 +322,52 @@ std::string Config::get_string(std::string_view key, std::string_view fallback) 
   return has(key) ? get_string(key) : std::string(fallback);
 }
 
+bool Range::contains(double value) const {
+  if (std::isnan(value)) return false;
+  const bool above_low = low_open ? value > low : value >= low;
+  const bool below_high = high_open ? value < high : value <= high;
+  return above_low && below_high;
+}
+
+std::string Range::describe() const {
+  if (std::isinf(high)) return fmt::format("{} {}", low_open ? ">" : ">=", low);
+  if (std::isinf(low)) return fmt::format("{} {}", high_open ? "<" : "<=", high);
+  return fmt::format("in {}{}, {}{}", low_open ? "(" : "[", low, high, high_open ? ")" : "]");
+}
+
+void Config::check_range(std::string_view key, double value, const Range& range,
+                         bool integer) const {
+  if (range.contains(value)) return;
+  const std::string where = origin(key);
+  throw ConfigError(fmt::format("config key '{}' = {}{}: expected {} {}", full_key(key), value,
+                                where.empty() ? "" : " (" + where + ")",
+                                integer ? "an integer" : "a number", range.describe()));
+}
+
+int64_t Config::get_int(std::string_view key, int64_t fallback, const Range& range) const {
+  const int64_t value = get_int(key, fallback);
+  check_range(key, static_cast<double>(value), range, true);
+  return value;
+}
+
+double Config::get_double(std::string_view key, double fallback, const Range& range) const {
+  const double value = get_double(key, fallback);
+  check_range(key, value, range);
+  return value;
+}
+
+std::vector<double> Config::get_doubles(std::string_view key, const Range& range) const {
+  std::vector<double> values = get_doubles(key);
+  for (double value : values) check_range(key, value, range);
+  return values;
+}
+
+std::vector<int64_t> Config::get_ints(std::string_view key, const Range& range) const {
+  std::vector<int64_t> values = get_ints(key);
+  for (int64_t value : values) check_range(key, static_cast<double>(value), range, true);
+  return values;
+}
+
 Config Config::section(std::string_view key) const {
   if (key.empty()) return *this;
   Config out;

@@ -77,6 +77,35 @@ void replace_file_atomic(const fs::path& path, const std::function<void(const fs
   }
 }
 
+void append_whole(int fd, const fs::path& path, std::string_view bytes) {
+  const off_t end = ::lseek(fd, 0, SEEK_END);
+  if (end < 0) throw UserError(path.string() + ": cannot write: " + std::strerror(errno));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t wrote = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote <= 0) {
+      const int error = wrote < 0 ? errno : ENOSPC;
+      if (::ftruncate(fd, end) != 0) {  // the file keeps a torn tail; the error says why anyway
+      }
+      throw UserError(path.string() + ": cannot write: " + std::strerror(error));
+    }
+    done += static_cast<size_t>(wrote);
+  }
+}
+
+void append_file(const fs::path& path, std::string_view bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) throw UserError(path.string() + ": cannot write: " + std::strerror(errno));
+  try {
+    append_whole(fd, path, bytes);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+}
+
 void sync_filesystem(const fs::path& path) {
   sync_path(path, path, ::syncfs);
 }
@@ -137,6 +166,7 @@ std::string file_checksum(const fs::path& path) {
   for (size_t done = 0; done < file.size();) {
     const size_t count = std::min(kHashWindow, file.size() - done);
     checksum.add(file.data() + done, count);
+    file.check_intact();
     done += count;
     file.release_before(done);
   }

@@ -1,6 +1,8 @@
 #include "mlq/log.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -11,6 +13,7 @@ namespace {
 
 std::mutex mutex;
 std::ofstream file;
+std::filesystem::path file_path;
 
 std::string timestamp() {
   std::time_t now = std::time(nullptr);
@@ -26,6 +29,8 @@ std::string timestamp() {
 void to_file(const std::filesystem::path& path) {
   std::lock_guard<std::mutex> lock(mutex);
   if (file.is_open()) file.close();
+  file.clear();
+  file_path = path;
   if (!path.empty()) file.open(path, std::ios::app);
 }
 
@@ -35,7 +40,14 @@ void write(std::string_view level, std::string_view message) {
     std::cerr << message << '\n';
   else
     std::cerr << (level == "WARN" ? "warning: " : "error: ") << message << '\n';
-  if (file.is_open()) file << '[' << timestamp() << "] " << level << ' ' << message << std::endl;
+  if (!file.is_open()) return;
+  file << '[' << timestamp() << "] " << level << ' ' << message << std::endl;
+  if (!file) {  // a full disk: said once, then the log goes on to standard error alone
+    const int error = errno;
+    file.close();
+    std::cerr << "warning: " << file_path.string() << ": cannot write: " << std::strerror(error)
+              << "; logging to standard error only\n";
+  }
 }
 
 }  // namespace mlq::log

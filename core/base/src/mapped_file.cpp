@@ -1,11 +1,13 @@
 #include "mlq/mapped_file.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -18,9 +20,73 @@ namespace {
 // Pages are released in steps this large: one madvise call per step, not per read.
 constexpr size_t kReleaseStep = size_t{4} << 20;
 
+// Reading a page of a mapping beyond the end of a file that shrank raises SIGBUS. The guard keeps
+// a table of live mappings; its handler puts a zero page over a faulting page that lies in one of
+// them, marks that mapping truncated, and returns, so the read goes on and its reader reports the
+// file (MappedFile::check_intact). A fault anywhere else still ends the process as before.
+struct GuardSlot {
+  std::atomic<uintptr_t> begin{0};  // 0: free
+  std::atomic<size_t> length{0};
+  std::atomic<bool> truncated{false};
+};
+// Mappings beyond this many at once go unguarded (as every mapping was before).
+constexpr int kGuardSlots = 4096;
+GuardSlot guard_slots[kGuardSlots];
+struct sigaction previous_sigbus;
+
+extern "C" void on_sigbus(int signal_number, siginfo_t* info, void* context) {
+  const auto address = reinterpret_cast<uintptr_t>(info->si_addr);
+  for (GuardSlot& slot : guard_slots) {
+    const uintptr_t begin = slot.begin.load(std::memory_order_acquire);
+    if (begin == 0 || address < begin || address >= begin + slot.length.load()) continue;
+    const auto page_size = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    void* page = reinterpret_cast<void*>(address / page_size * page_size);
+    if (mmap(page, page_size, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0) !=
+        MAP_FAILED) {
+      slot.truncated.store(true);
+      return;
+    }
+    break;
+  }
+  // Not ours: whatever handled SIGBUS before (by default, the end of the process).
+  if (previous_sigbus.sa_flags & SA_SIGINFO) {
+    previous_sigbus.sa_sigaction(signal_number, info, context);
+  } else if (previous_sigbus.sa_handler != SIG_IGN && previous_sigbus.sa_handler != SIG_DFL) {
+    previous_sigbus.sa_handler(signal_number);
+  } else {
+    signal(SIGBUS, SIG_DFL);
+    raise(SIGBUS);
+  }
+}
+
+int guard(const void* data, size_t length) {
+  static const bool installed = [] {
+    struct sigaction action {};
+    action.sa_sigaction = on_sigbus;
+    action.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&action.sa_mask);
+    return sigaction(SIGBUS, &action, &previous_sigbus) == 0;
+  }();
+  if (!installed) return -1;
+  for (int i = 0; i < kGuardSlots; ++i) {
+    uintptr_t free = 0;
+    GuardSlot& slot = guard_slots[i];
+    if (!slot.begin.compare_exchange_strong(free, 1)) continue;  // 1: claimed, not yet valid
+    slot.truncated.store(false);
+    slot.length.store(length);
+    slot.begin.store(reinterpret_cast<uintptr_t>(data), std::memory_order_release);
+    return i;
+  }
+  return -1;
+}
+
+void unguard(int slot) {
+  if (slot >= 0) guard_slots[slot].begin.store(0, std::memory_order_release);
+}
+
 }  // namespace
 
-MappedFile::MappedFile(const std::filesystem::path& path) {
+MappedFile::MappedFile(const std::filesystem::path& path) : path_(path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw UserError(path.string() + ": cannot read: " + std::strerror(errno));
   struct stat info {};
@@ -32,24 +98,40 @@ MappedFile::MappedFile(const std::filesystem::path& path) {
   size_ = static_cast<size_t>(info.st_size);
   if (size_ > 0) {
     void* map = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map != MAP_FAILED)
+    if (map != MAP_FAILED) {
       data_ = static_cast<unsigned char*>(map);
-    else
+      guard_ = guard(data_, size_);
+    } else {
       map_error_ = errno;
+    }
   }
   ::close(fd);  // the mapping keeps the file; many open NpyFiles must not use up descriptors
 }
 
 MappedFile::~MappedFile() {
+  unguard(guard_);
   if (data_) munmap(data_, size_);
 }
 
 MappedFile::MappedFile(MappedFile&& other) noexcept
-    : data_(other.data_),
+    : path_(std::move(other.path_)),
+      data_(other.data_),
       size_(other.size_),
+      guard_(other.guard_),
       released_(other.released_),
       map_error_(other.map_error_) {
   other.data_ = nullptr;
+  other.guard_ = -1;
+}
+
+bool MappedFile::truncated() const {
+  return guard_ >= 0 && guard_slots[guard_].truncated.load();
+}
+
+void MappedFile::check_intact() const {
+  if (truncated())
+    throw UserError(path_.string() + ": the file shrank while it was being read (" +
+                    std::to_string(size_) + " bytes when opened); was it being rewritten?");
 }
 
 void MappedFile::expect_sequential() const {

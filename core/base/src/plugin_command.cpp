@@ -28,9 +28,10 @@ const PluginCommand& find_command(const Registry& registry, const std::string& n
     const std::string near = nearest(name, known);
     throw UserError(fmt::format(
         "unknown command '{}'{} (built in: preprocess, features, summary, regress, plugins, "
-        "runs; from plugins: {})",
+        "runs; from plugins: {}){}",
         name, near.empty() ? "" : "; did you mean '" + near + "'?",
-        known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
+        known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", ")),
+        registry.refused_note()));
   }
   if (task.empty()) {
     if (tasks_with_it.size() > 1)

@@ -9,6 +9,7 @@
 #include <boost/dll/shared_library.hpp>
 #include <cstdlib>
 
+#include "mlq/log.hpp"
 #include "mlq/plugin_info.hpp"
 #include "mlq/text.hpp"
 #include "mlq/version.hpp"
@@ -55,7 +56,7 @@ std::vector<fs::path> PluginLoader::search_path(const std::vector<fs::path>& ext
   return dirs;
 }
 
-void PluginLoader::load_all(const std::vector<fs::path>& dirs, Registry& registry) {
+void PluginLoader::load_all(const std::vector<fs::path>& dirs, Registry& registry, bool warn) {
   std::vector<fs::path> seen;
   for (const auto& dir : dirs) {
     std::error_code error;
@@ -69,7 +70,15 @@ void PluginLoader::load_all(const std::vector<fs::path>& dirs, Registry& registr
       fs::path canonical = fs::weakly_canonical(file, error);
       if (std::find(seen.begin(), seen.end(), canonical) != seen.end()) continue;
       seen.push_back(canonical);
-      load(file, registry);
+      core_library();  // a missing training library is no plugin's fault: that stops here
+      try {
+        load(file, registry);
+      } catch (const PluginError& e) {
+        registry.remove_file(file.string());
+        refused_.push_back(e.what());
+        registry.add_refused(e.what());
+        if (warn) log::warn("{} (plugin not loaded)", e.what());
+      }
     }
   }
 }

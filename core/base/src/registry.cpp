@@ -22,6 +22,19 @@ void Registry::add(std::string_view kind, std::string name, std::any factory) {
   entries.emplace(name, Entry{std::string(kind), name, plugin_, file_, std::move(factory)});
 }
 
+std::string Registry::refused_note() const {
+  std::string note;
+  for (const std::string& line : refused_)
+    note += (note.empty() ? "; refused plugin files, one of which may provide it: " : "; ") + line;
+  return note;
+}
+
+void Registry::remove_file(const std::string& file) {
+  for (auto& [kind, entries] : kinds_)
+    for (auto it = entries.begin(); it != entries.end();)
+      it = it->second.file == file ? entries.erase(it) : std::next(it);
+}
+
 bool Registry::contains(std::string_view kind, std::string_view name) const {
   auto it = kinds_.find(kind);
   return it != kinds_.end() && it->second.count(std::string(name)) > 0;
@@ -43,7 +56,7 @@ const Registry::Entry& Registry::get(std::string_view kind, std::string_view nam
     for (const auto& known_name : known) message += " " + known_name;
     message += ")";
   }
-  throw UserError(message);
+  throw UserError(message + refused_note());
 }
 
 std::vector<const Registry::Entry*> Registry::entries(std::string_view kind) const {

@@ -11,6 +11,7 @@
 #include "byte_order.hpp"
 #include "mlq/config.hpp"
 #include "mlq/error.hpp"
+#include "mlq/files.hpp"
 #include "mlq/manifest.hpp"
 #include "protobuf_encoder.hpp"
 #include "reflected_crc.hpp"
@@ -162,12 +163,11 @@ EventFileWriter::EventFileWriter(const fs::path& dir) {
   const std::string base = "events.out.tfevents." +
                            std::to_string(static_cast<int64_t>(now_seconds())) + "." + host_name();
   // A run resumed within the same second: the next free name (TensorBoard reads them in order).
-  for (int n = 0; !file_; ++n) {
+  for (int n = 0; fd_ < 0; ++n) {
     path_ = dir / (n == 0 ? base : base + "." + std::to_string(n));
-    const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0 && errno == EEXIST && n < 1000) continue;
-    if (fd >= 0 && !(file_ = ::fdopen(fd, "wb"))) ::close(fd);
-    if (!file_)
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ < 0 && errno == EEXIST && n < 1000) continue;
+    if (fd_ < 0)
       throw UserError(path_.string() +
                       ": cannot create the TensorBoard event file: " + std::strerror(errno));
   }
@@ -175,13 +175,11 @@ EventFileWriter::EventFileWriter(const fs::path& dir) {
 }
 
 EventFileWriter::~EventFileWriter() {
-  if (file_) std::fclose(file_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 void EventFileWriter::write_event(const std::string& event) {
-  const std::string bytes = record(event);
-  if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size() || std::fflush(file_) != 0)
-    throw UserError(path_.string() + ": cannot write a TensorBoard event: " + std::strerror(errno));
+  append_whole(fd_, path_, record(event));
 }
 
 void EventFileWriter::add_scalar(const std::string& tag, double value, int64_t step) {

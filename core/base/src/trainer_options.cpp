@@ -1,7 +1,5 @@
 #include "mlq/trainer_options.hpp"
 
-#include <algorithm>
-
 #include "mlq/error.hpp"
 
 namespace mlq {
@@ -43,35 +41,33 @@ TrainerOptions TrainerOptions::from(const Config& c) {
                           "checkpoint",
                           "early_stopping"});
   TrainerOptions o;
-  o.max_steps = c.get_int("max_steps", o.max_steps);
-  o.max_epochs = c.get_int("max_epochs", o.max_epochs);
-  o.batch_size = c.get_int("batch_size", o.batch_size);
-  o.num_workers = c.get_int("num_workers", o.num_workers);
-  o.prefetch_batches = c.get_int("prefetch_batches", o.prefetch_batches);
-  o.val_every_n_steps = c.get_int("val_every_n_steps", o.val_every_n_steps);
-  o.val_every_n_epochs = c.get_int("val_every_n_epochs", o.val_every_n_epochs);
-  o.limit_val_batches = c.get_int("limit_val_batches", o.limit_val_batches);
-  o.accumulate_grad_batches = c.get_int("accumulate_grad_batches", o.accumulate_grad_batches);
-  o.gradient_clip_val = c.get_double("gradient_clip_val", o.gradient_clip_val);
+  const Range none = Range::at_least(0), some = Range::at_least(1);
+  o.max_steps = c.get_int("max_steps", o.max_steps, none);
+  o.max_epochs = c.get_int("max_epochs", o.max_epochs, none);
+  o.batch_size = c.get_int("batch_size", o.batch_size, some);
+  o.num_workers = c.get_int("num_workers", o.num_workers, none);
+  o.prefetch_batches = c.get_int("prefetch_batches", o.prefetch_batches, some);
+  o.val_every_n_steps = c.get_int("val_every_n_steps", o.val_every_n_steps, none);
+  o.val_every_n_epochs = c.get_int("val_every_n_epochs", o.val_every_n_epochs, none);
+  o.limit_val_batches = c.get_int("limit_val_batches", o.limit_val_batches, none);
+  o.accumulate_grad_batches = c.get_int("accumulate_grad_batches", o.accumulate_grad_batches, some);
+  o.gradient_clip_val = c.get_double("gradient_clip_val", o.gradient_clip_val, none);
   o.gradient_clip_algorithm = c.get_string("gradient_clip_algorithm", o.gradient_clip_algorithm);
   o.seed = c.get_int("seed", o.seed);
   o.deterministic = c.get_bool("deterministic", o.deterministic);
-  o.threads = c.get_int("threads", o.threads);
+  o.threads = c.get_int("threads", o.threads, none);
   o.device = c.get_string("device", o.device);
   o.precision = c.get_string("precision", o.precision);
   o.overlap_gradient_sync = c.get_bool("overlap_gradient_sync", o.overlap_gradient_sync);
   o.nonfinite_loss = c.get_string("nonfinite_loss", o.nonfinite_loss);
-  o.max_nonfinite = c.get_int("max_nonfinite", o.max_nonfinite);
-  o.log_every_n_steps = std::max<int64_t>(1, c.get_int("log_every_n_steps", o.log_every_n_steps));
+  o.max_nonfinite = c.get_int("max_nonfinite", o.max_nonfinite, none);
+  o.log_every_n_steps = c.get_int("log_every_n_steps", o.log_every_n_steps, some);
   o.progress_bar = c.get_bool("progress_bar", o.progress_bar);
   o.test_after_fit = c.get_bool("test_after_fit", o.test_after_fit);
   o.tensorboard = c.get_bool("tensorboard", o.tensorboard);
   if (o.max_steps <= 0 && o.max_epochs <= 0)
     throw ConfigError("config keys 'trainer.max_steps' and 'trainer.max_epochs' (" +
                       c.origin("max_steps") + "): at least one must be positive");
-  if (o.accumulate_grad_batches < 1)
-    throw ConfigError("config key 'trainer.accumulate_grad_batches' (" +
-                      c.origin("accumulate_grad_batches") + "): expected an integer >= 1");
   if (o.gradient_clip_algorithm != "norm" && o.gradient_clip_algorithm != "value")
     throw ConfigError("config key 'trainer.gradient_clip_algorithm' (" +
                       c.origin("gradient_clip_algorithm") + "): expected \"norm\" or \"value\"");

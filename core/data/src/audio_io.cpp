@@ -12,11 +12,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "mlq/error.hpp"
 #include "mlq/files.hpp"
 #include "mlq/mapped_file.hpp"
+#include "mlq/text.hpp"
 #include "resampler.hpp"
 
 namespace mlq {
@@ -65,6 +67,9 @@ void init_sox() {
     sox_globals.output_message_handler = capture_sox_message;
     sox_globals.verbosity = 2;
     if (sox_init() != SOX_SUCCESS) throw UserError("libsox failed to initialise");
+    // Format plugins (FLAC, MP3, OGG, ...) load here, once. Left to sox_open_read, the first
+    // lookup loads them while other threads' lookups already see "loaded" and find no handler.
+    if (sox_format_init() != SOX_SUCCESS) throw UserError("libsox found no format plugins");
   });
 }
 
@@ -224,12 +229,14 @@ void read_mapped_pcm16(MappedFile& pcm, size_t data_start, size_t frames, size_t
     const size_t count = std::min(kDecodeFrames, frames - done);
     if (hash) hash->add(interleaved + done * channels, count * channels * 2);
     block(interleaved + done * channels, count);
+    pcm.check_intact();
     done += count;
     pcm.release_before(data_start + done * channels * 2);
   }
   if (hash) {
     const size_t data_end = data_start + frames * channels * 2;
     hash->add(pcm.data() + data_end, pcm.size() - data_end);
+    pcm.check_intact();
     *checksum = hash->finish();
   }
 }
@@ -296,6 +303,48 @@ void decode_audio(const fs::path& path, double sample_rate,
       fail(path, fmt::format("truncated: the header promises {:.3f} s, the file holds {:.3f} s",
                              expected / sample_rate, samples / sample_rate));
   }
+}
+
+std::vector<std::string> readable_audio_extensions() {
+  init_sox();
+  // Formats with no header of their own: their files need the encoding given by hand.
+  static const std::set<std::string> headerless{
+      "raw", "f32", "f64", "s8",  "s16", "s24", "s32",  "u8",  "u16", "u24", "u32",
+      "sb",  "sw",  "sl",  "s3",  "s4",  "ub",  "uw",   "u3",  "u4",  "al",  "ul",
+      "la",  "lu",  "sln", "vox", "ima", "dat", "null", "nul", "gsrt"};
+  std::set<std::string> extensions;
+  for (const sox_format_tab_t* entry = sox_get_format_fns(); entry && entry->fn; ++entry) {
+    const sox_format_handler_t* handler = entry->fn();
+    if (!handler || !handler->startread || (handler->flags & SOX_FILE_DEVICE)) continue;
+    for (const char* const* name = handler->names; name && *name; ++name)
+      if (!headerless.count(*name)) extensions.insert("." + to_lower(*name));
+  }
+  return {extensions.begin(), extensions.end()};
+}
+
+std::vector<AudioInput> expand_audio_inputs(const std::vector<std::string>& inputs) {
+  std::vector<AudioInput> expanded;
+  std::vector<std::string> extensions;
+  for (const std::string& input : inputs) {
+    const fs::path path(input);
+    std::error_code error;
+    if (!fs::is_directory(path, error)) {
+      expanded.push_back({path, path.filename()});
+      continue;
+    }
+    if (extensions.empty()) extensions = readable_audio_extensions();
+    std::vector<fs::path> files;
+    for (fs::recursive_directory_iterator it(path, error), end; !error && it != end;
+         it.increment(error))
+      if (it->is_regular_file(error) &&
+          std::binary_search(extensions.begin(), extensions.end(),
+                             to_lower(it->path().extension().string())))
+        files.push_back(it->path());
+    if (error) throw UserError(path.string() + ": cannot list the folder: " + error.message());
+    std::sort(files.begin(), files.end());
+    for (const fs::path& file : files) expanded.push_back({file, file.lexically_relative(path)});
+  }
+  return expanded;
 }
 
 std::vector<float> load_audio(const fs::path& path, double sample_rate) {

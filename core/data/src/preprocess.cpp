@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -41,10 +42,12 @@ std::string relative_stem(const fs::path& file, const fs::path& root) {
   return (relative.parent_path() / relative.stem()).generic_string();
 }
 
+// Files below `root` whose extension is `ext` in any case (".flac" and ".FLAC").
 std::vector<fs::path> files_with_extension(const fs::path& root, const std::string& ext) {
   std::vector<fs::path> files;
+  const std::string wanted = to_lower("." + ext);
   for (const auto& entry : fs::recursive_directory_iterator(root))
-    if (entry.is_regular_file() && entry.path().extension() == "." + ext)
+    if (entry.is_regular_file() && to_lower(entry.path().extension().string()) == wanted)
       files.push_back(entry.path());
   std::sort(files.begin(), files.end());
   return files;
@@ -100,23 +103,51 @@ void assign_random_splits(std::vector<Item>& items, const PreprocessOptions& o) 
                                                            : "test";
 }
 
-// The metadata names each pair and its split. The audio extension follows audio_ext, so a copy
-// converted to another format (FLAC) still matches.
+// Audio extensions tried, after the listed one and audio_ext, for a metadata row whose file is
+// not on disk as listed (a FLAC copy of MAESTRO, or a mix of formats).
+const char* const kAudioExtensions[] = {".wav",  ".flac", ".mp3", ".ogg", ".opus",
+                                        ".aiff", ".aif",  ".m4a", ".wv"};
+
+// The file a metadata row means: as listed, else with `preferred_ext`, else with any of
+// `others`; nullopt when none exists.
+std::optional<fs::path> existing_variant(const fs::path& listed, const std::string& preferred_ext,
+                                         const std::vector<std::string>& others) {
+  std::error_code error;
+  if (fs::is_regular_file(listed, error)) return listed;
+  std::vector<std::string> extensions{"." + preferred_ext};
+  extensions.insert(extensions.end(), others.begin(), others.end());
+  for (const std::string& extension : extensions) {
+    fs::path candidate = listed;
+    candidate.replace_extension(extension);
+    if (fs::is_regular_file(candidate, error)) return candidate;
+  }
+  return std::nullopt;
+}
+
+// The metadata names each pair and its split. A listed file missing on disk is found under
+// audio_ext or another audio extension (label_ext for labels).
 std::vector<Item> items_from_metadata(const PreprocessOptions& o, const MetadataParser& parser) {
   std::vector<Item> items;
   const fs::path metadata = o.source_path / o.metadata;
+  const std::vector<std::string> audio_extensions(std::begin(kAudioExtensions),
+                                                  std::end(kAudioExtensions));
+  auto find = [&](const std::string& listed, const std::string& preferred_ext,
+                  const std::vector<std::string>& others) {
+    if (auto found = existing_variant(o.source_path / listed, preferred_ext, others)) return *found;
+    std::vector<std::string> tried{"." + preferred_ext};
+    for (const std::string& other : others)
+      if (other != tried.front()) tried.push_back(other);
+    throw UserError(fmt::format("{}: lists {}, which does not exist (nor with {})",
+                                metadata.string(), listed, fmt::join(tried, ", ")));
+  };
   for (const auto& record : parser(metadata)) {
     if (record.split != "train" && record.split != "validation" && record.split != "test")
       throw UserError(fmt::format("{}: {} has split '{}' (expected train, validation or test)",
                                   metadata.string(), record.audio, record.split));
-    fs::path audio = o.source_path / record.audio;
-    audio.replace_extension("." + o.audio_ext);
+    const fs::path audio = find(record.audio, o.audio_ext, audio_extensions);
     Item item{relative_stem(audio, o.source_path), audio, {}, record.split};
-    if (!o.label_ext.empty() && !record.label.empty()) item.label = o.source_path / record.label;
-    for (const fs::path& needed : {item.audio, item.label})
-      if (!needed.empty() && !fs::exists(needed))
-        throw UserError(fmt::format("{}: lists {}, which does not exist", metadata.string(),
-                                    needed.lexically_relative(o.source_path).string()));
+    if (!o.label_ext.empty() && !record.label.empty())
+      item.label = find(record.label, o.label_ext, {});
     items.push_back(std::move(item));
   }
   if (items.empty()) throw UserError(metadata.string() + ": no rows");
@@ -179,13 +210,15 @@ PreprocessOptions PreprocessOptions::from(const Config& c) {
   };
   o.metadata = string_or_false("metadata", "");
   o.metadata_format = c.get_string("metadata_format", o.metadata_format);
-  o.audio_ext = c.get_string("audio_ext", o.audio_ext);
-  o.label_ext = string_or_false("label_ext", "");
-  o.processed_ext = c.get_string("processed_ext", o.processed_ext);
+  // Extensions are taken with or without their dot (the seed template writes ".wav").
+  auto without_dot = [](std::string ext) { return ext.rfind('.', 0) == 0 ? ext.substr(1) : ext; };
+  o.audio_ext = without_dot(c.get_string("audio_ext", o.audio_ext));
+  o.label_ext = without_dot(string_or_false("label_ext", ""));
+  o.processed_ext = without_dot(c.get_string("processed_ext", o.processed_ext));
   o.sample_rate = c.get_double("sample_rate", o.sample_rate);
   if (c.has("split")) o.split = c.get_doubles("split");
   o.seed = c.get_int("seed", o.seed);
-  o.workers = std::max<int64_t>(1, c.get_int("workers", o.workers));
+  o.workers = c.get_int("workers", o.workers, Range::at_least(1));
   o.on_error = c.get_string("on_error", o.on_error);
   if (o.split.size() != 3 ||
       std::any_of(o.split.begin(), o.split.end(), [](double r) { return r < 0; }) ||

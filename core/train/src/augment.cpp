@@ -16,12 +16,7 @@ BatchAugmentation::BatchAugmentation(const Config& augment_config, const Registr
     if (!member.has("sample_rate") && c.has("sample_rate"))
       member.set("sample_rate", toml::value<double>(c.get_double("sample_rate")),
                  c.origin("sample_rate"));
-    const double probability = member.get_double("probability", 1.0);
-    if (probability < 0 || probability > 1)
-      throw ConfigError(
-          fmt::format("config key 'augment.{}.probability' ({}): expected a value "
-                      "in [0, 1], got {}",
-                      name, member.origin("probability"), probability));
+    const double probability = member.get_double("probability", 1.0, Range::unit());
     std::unique_ptr<BatchAugmentor> augmentor = make_builtin_augmentor(name, member);
     if (augmentor && registry.contains("augmentations", name))
       throw PluginError(fmt::format("{}: registers augmentation '{}', which is built in",

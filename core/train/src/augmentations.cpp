@@ -51,12 +51,12 @@ class PitchShift : public BatchAugmentor {
   explicit PitchShift(const Config& c) {
     c.check_known_keys("", {"probability", "sample_rate", "max_semitones", "audio_key",
                             "label_keys", "label_axis", "bins_per_semitone"});
-    sample_rate_ = c.get_double("sample_rate", sample_rate_);
+    sample_rate_ = c.get_double("sample_rate", sample_rate_, Range::above(0));
     max_semitones_ = c.get_int("max_semitones", max_semitones_);
     audio_key_ = c.get_string("audio_key", audio_key_);
     if (c.has("label_keys")) label_keys_ = c.get_strings("label_keys");
     label_axis_ = c.get_int("label_axis", label_axis_);
-    bins_per_semitone_ = c.get_int("bins_per_semitone", bins_per_semitone_);
+    bins_per_semitone_ = c.get_int("bins_per_semitone", bins_per_semitone_, Range::at_least(1));
     if (max_semitones_ < 1)
       throw ConfigError(
           fmt::format("config key 'augment.pitch_shift.max_semitones' ({}): "
@@ -92,11 +92,11 @@ class Equalizer : public BatchAugmentor {
   explicit Equalizer(const Config& c) {
     c.check_known_keys("", {"probability", "sample_rate", "bands", "min_freq", "max_freq",
                             "max_gain_db", "min_q", "max_q", "audio_key"});
-    sample_rate_ = c.get_double("sample_rate", sample_rate_);
+    sample_rate_ = c.get_double("sample_rate", sample_rate_, Range::above(0));
     bands_ = c.get_int("bands", bands_);
     min_freq_ = c.get_double("min_freq", min_freq_);
     max_freq_ = std::min(c.get_double("max_freq", max_freq_), 0.45 * sample_rate_);
-    max_gain_db_ = c.get_double("max_gain_db", max_gain_db_);
+    max_gain_db_ = c.get_double("max_gain_db", max_gain_db_, Range::at_least(0));
     min_q_ = c.get_double("min_q", min_q_);
     max_q_ = c.get_double("max_q", max_q_);
     audio_key_ = c.get_string("audio_key", audio_key_);
@@ -139,7 +139,7 @@ class Gain : public BatchAugmentor {
   explicit Gain(const Config& c) {
     c.check_known_keys("", {"probability", "sample_rate", "min_db", "max_db", "audio_key"});
     min_db_ = c.get_double("min_db", min_db_);
-    max_db_ = c.get_double("max_db", max_db_);
+    max_db_ = c.get_double("max_db", max_db_, Range::at_least(min_db_));
     audio_key_ = c.get_string("audio_key", audio_key_);
   }
   void apply(TensorMap& batch, int64_t index, AugmentRng& rng) const override {
@@ -158,7 +158,7 @@ class Noise : public BatchAugmentor {
   explicit Noise(const Config& c) {
     c.check_known_keys("", {"probability", "sample_rate", "min_snr_db", "max_snr_db", "audio_key"});
     min_snr_db_ = c.get_double("min_snr_db", min_snr_db_);
-    max_snr_db_ = c.get_double("max_snr_db", max_snr_db_);
+    max_snr_db_ = c.get_double("max_snr_db", max_snr_db_, Range::at_least(min_snr_db_));
     audio_key_ = c.get_string("audio_key", audio_key_);
   }
   void apply(TensorMap& batch, int64_t index, AugmentRng& rng) const override {
@@ -190,8 +190,8 @@ class Mask : public BatchAugmentor {
   Mask(const Config& c, const char* name, int64_t axis, int64_t max_width)
       : name_(name), axis_(axis), max_width_(max_width) {
     c.check_known_keys("", {"probability", "sample_rate", "max_width", "count", "key"});
-    max_width_ = c.get_int("max_width", max_width_);
-    count_ = c.get_int("count", count_);
+    max_width_ = c.get_int("max_width", max_width_, Range::at_least(0));
+    count_ = c.get_int("count", count_, Range::at_least(0));
     key_ = c.get_string("key", key_);
   }
   void apply(TensorMap& batch, int64_t index, AugmentRng& rng) const override {

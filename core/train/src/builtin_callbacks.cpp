@@ -34,9 +34,9 @@ std::string checked_mode(const Config& config, const std::string& section) {
 CheckpointCallback::CheckpointCallback(const Config& config)
     : monitor_(config.get_string("monitor", "val_loss")),
       mode_(checked_mode(config, "trainer.checkpoint")),
-      save_top_k_(config.get_int("save_top_k", 1)),
+      save_top_k_(config.get_int("save_top_k", 1, Range::at_least(0))),
       save_last_(config.get_bool("save_last", true)),
-      every_n_steps_(config.get_int("every_n_steps", 0)) {
+      every_n_steps_(config.get_int("every_n_steps", 0, Range::at_least(0))) {
   config.check_known_keys("", {"monitor", "mode", "save_top_k", "save_last", "every_n_steps"});
 }
 
@@ -107,8 +107,8 @@ void CheckpointCallback::load_state(const std::string& state) {
 EarlyStopping::EarlyStopping(const Config& config)
     : monitor_(config.get_string("monitor", "val_loss")),
       mode_(checked_mode(config, "trainer.early_stopping")),
-      patience_(config.get_int("patience", 3)),
-      min_delta_(config.get_double("min_delta", 0.0)) {
+      patience_(config.get_int("patience", 3, Range::at_least(1))),
+      min_delta_(config.get_double("min_delta", 0.0, Range::at_least(0))) {
   config.check_known_keys("", {"enabled", "monitor", "mode", "patience", "min_delta"});
 }
 

@@ -1,5 +1,5 @@
 // Trainer checkpoints: model, optimiser, step, loader position, RNG state, callback state, the
-// resolved config and its hash. Written to a temporary file and renamed.
+// resolved config and its hash. Written to a temporary file, synced and renamed.
 #include <torch/torch.h>
 
 #include "mlq/checkpoint.hpp"
@@ -115,8 +115,14 @@ void Trainer::save_checkpoint(const std::filesystem::path& path) {
   archive.write("config_hash", c10::IValue(config_hash(config_)));
   for (const auto& callback : callbacks_)
     archive.write("callback." + callback->name(), c10::IValue(callback->state()));
-  replace_file_atomic(
-      path, [&](const std::filesystem::path& temporary) { archive.save_to(temporary.string()); });
+  // Serialised into memory, then written by us: LibTorch's file writer reports a failed write
+  // (a full disk) by throwing from its destructor, which ends the process.
+  std::string bytes;
+  archive.save_to([&bytes](const void* data, size_t size) {
+    bytes.append(static_cast<const char*>(data), size);
+    return size;
+  });
+  write_file_atomic(path, bytes);
 }
 
 void Trainer::load_checkpoint(const std::filesystem::path& path) {

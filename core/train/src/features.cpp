@@ -66,7 +66,7 @@ FeatureOptions FeatureOptions::from(const Config& c) {
                           "n_mels", "mel_scale", "norm", "power", "log", "log_floor", "filterbank",
                           "first_midi", "bins_per_semitone", "semitone_bins"});
   FeatureOptions o;
-  o.sample_rate = c.get_double("sample_rate", o.sample_rate);
+  o.sample_rate = c.get_double("sample_rate", o.sample_rate, Range::above(0));
   o.n_fft = c.get_int("n_fft", o.n_fft);
   o.win_length = c.get_int("win_length", o.n_fft);
   o.hop_length = c.get_int("hop_length", o.hop_length);
@@ -77,7 +77,7 @@ FeatureOptions FeatureOptions::from(const Config& c) {
   o.norm = c.get_string("norm", o.norm);
   o.power = c.get_double("power", o.power);
   o.log = c.get_bool("log", o.log);
-  o.log_floor = c.get_double("log_floor", o.log_floor);
+  o.log_floor = c.get_double("log_floor", o.log_floor, Range::above(0));
   o.filterbank = c.get_string("filterbank", o.filterbank);
   o.first_midi = c.get_double("first_midi", o.first_midi);
   o.bins_per_semitone = c.get_int("bins_per_semitone", o.bins_per_semitone);

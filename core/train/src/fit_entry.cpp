@@ -35,11 +35,14 @@ void fit(const FitRequest& request) {
   torch::manual_seed(static_cast<uint64_t>(config.get_int("trainer.seed", 0)));
   install_stop_signal_handlers();
   task->setup(config, *request.registry);
-  Trainer trainer(config, *task, request.run, request.rank, request.world_size);
+  Trainer trainer(config, *task, nullptr, request.rank, request.world_size);
   trainer.add_default_callbacks();
+  trainer.setup();
+  const OpenedRun opened = request.open_run ? request.open_run() : OpenedRun{};
+  trainer.attach_run(opened.run);
   try {
-    trainer.fit(request.resume_checkpoint);
-    if (trainer.options().test_after_fit && task->dataset(Split::Test)) test(trainer, request.run);
+    trainer.fit(opened.resume_checkpoint);
+    if (trainer.options().test_after_fit && task->dataset(Split::Test)) test(trainer, opened.run);
   } catch (const Interrupted&) {
     throw;
   } catch (const std::exception&) {

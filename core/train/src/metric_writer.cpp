@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <fstream>
-#include <sstream>
 
 #include "mlq/error.hpp"
 #include "mlq/files.hpp"
@@ -44,10 +43,7 @@ void MetricWriter::flush() {
     lines += fmt::format("{},{},{:.9g},{:.3f}\n", point.step, point.key, point.value, point.time);
   // The manifest first: if it fails, the points stay pending and the CSV gets them only once.
   run_.manifest().log_metrics(run_.id(), pending_);
-  std::ofstream csv(run_.dir() / "metrics.csv", std::ios::app);
-  csv << lines;
-  csv.close();
-  if (!csv) throw UserError((run_.dir() / "metrics.csv").string() + ": cannot append metrics");
+  append_file(run_.dir() / "metrics.csv", lines);
   run_.manifest().heartbeat(run_.id());
   pending_.clear();
 }

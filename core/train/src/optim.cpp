@@ -10,8 +10,9 @@ namespace mlq {
 namespace {
 
 std::tuple<double, double> betas_of(const Config& config) {
-  std::vector<double> betas =
-      config.has("betas") ? config.get_doubles("betas") : std::vector<double>{0.9, 0.999};
+  std::vector<double> betas = config.has("betas")
+                                  ? config.get_doubles("betas", Range::from_below(0, 1))
+                                  : std::vector<double>{0.9, 0.999};
   if (betas.size() != 2)
     throw ConfigError("config key 'trainer.optimizer.betas': expected two numbers, got " +
                       std::to_string(betas.size()));
@@ -25,30 +26,31 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Config& config,
   config.check_known_keys(
       "", {"name", "lr", "weight_decay", "momentum", "nesterov", "betas", "eps", "amsgrad"});
   const std::string name = config.get_string("name", "adam");
-  const double lr = config.get_double("lr", 1e-3);
-  const double weight_decay = config.get_double("weight_decay", name == "adamw" ? 1e-2 : 0.0);
+  const double lr = config.get_double("lr", 1e-3, Range::above(0));
+  const double weight_decay =
+      config.get_double("weight_decay", name == "adamw" ? 1e-2 : 0.0, Range::at_least(0));
   if (name == "sgd") {
-    return std::make_unique<torch::optim::SGD>(parameters,
-                                               torch::optim::SGDOptions(lr)
-                                                   .momentum(config.get_double("momentum", 0.0))
-                                                   .nesterov(config.get_bool("nesterov", false))
-                                                   .weight_decay(weight_decay));
+    return std::make_unique<torch::optim::SGD>(
+        parameters, torch::optim::SGDOptions(lr)
+                        .momentum(config.get_double("momentum", 0.0, Range::from_below(0, 1)))
+                        .nesterov(config.get_bool("nesterov", false))
+                        .weight_decay(weight_decay));
   }
   if (name == "adam") {
-    return std::make_unique<torch::optim::Adam>(parameters,
-                                                torch::optim::AdamOptions(lr)
-                                                    .betas(betas_of(config))
-                                                    .eps(config.get_double("eps", 1e-8))
-                                                    .weight_decay(weight_decay)
-                                                    .amsgrad(config.get_bool("amsgrad", false)));
+    return std::make_unique<torch::optim::Adam>(
+        parameters, torch::optim::AdamOptions(lr)
+                        .betas(betas_of(config))
+                        .eps(config.get_double("eps", 1e-8, Range::above(0)))
+                        .weight_decay(weight_decay)
+                        .amsgrad(config.get_bool("amsgrad", false)));
   }
   if (name == "adamw") {
-    return std::make_unique<torch::optim::AdamW>(parameters,
-                                                 torch::optim::AdamWOptions(lr)
-                                                     .betas(betas_of(config))
-                                                     .eps(config.get_double("eps", 1e-8))
-                                                     .weight_decay(weight_decay)
-                                                     .amsgrad(config.get_bool("amsgrad", false)));
+    return std::make_unique<torch::optim::AdamW>(
+        parameters, torch::optim::AdamWOptions(lr)
+                        .betas(betas_of(config))
+                        .eps(config.get_double("eps", 1e-8, Range::above(0)))
+                        .weight_decay(weight_decay)
+                        .amsgrad(config.get_bool("amsgrad", false)));
   }
   std::string near = nearest(name, {"sgd", "adam", "adamw"});
   throw ConfigError("config key 'trainer.optimizer.name' (" + config.origin("name") +
@@ -59,19 +61,18 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Config& config,
 LrSchedule::LrSchedule(const Config& config, double base_lr, int64_t max_steps)
     : name_(config.get_string("name", "none")),
       base_lr_(base_lr),
-      warmup_steps_(config.get_int("warmup_steps", 0)),
-      step_size_(config.get_int("step_size", 1000)),
-      gamma_(config.get_double("gamma", name_ == "exponential" ? 0.999 : 0.1)),
-      min_lr_(config.get_double("min_lr", 0.0)),
-      total_steps_(config.get_int("total_steps", max_steps)) {
+      warmup_steps_(config.get_int("warmup_steps", 0, Range::at_least(0))),
+      step_size_(config.get_int("step_size", 1000, Range::at_least(1))),
+      gamma_(config.get_double("gamma", name_ == "exponential" ? 0.999 : 0.1,
+                               Range::above_up_to(0, 1))),
+      min_lr_(config.get_double("min_lr", 0.0, Range::at_least(0))),
+      total_steps_(config.get_int("total_steps", max_steps, Range::at_least(0))) {
   config.check_known_keys("",
                           {"name", "warmup_steps", "step_size", "gamma", "min_lr", "total_steps"});
   if (name_ != "none" && name_ != "step" && name_ != "exponential" && name_ != "cosine")
     throw ConfigError("config key 'trainer.scheduler.name' (" + config.origin("name") +
                       "): unknown schedule '" + name_ +
                       "', expected none, step, exponential or cosine");
-  if (step_size_ <= 0)
-    throw ConfigError("config key 'trainer.scheduler.step_size': expected a positive integer");
 }
 
 double LrSchedule::at(int64_t step) const {

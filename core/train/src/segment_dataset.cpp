@@ -47,6 +47,7 @@ TensorMap SegmentDataset::get(int64_t index) const {
   if (available > 0)
     std::memcpy(samples.data_ptr<float>(), audio.floats() + segment.start,
                 static_cast<size_t>(available) * sizeof(float));
+  audio.check_intact();  // a file cut short under the mapping read as zeros: an error instead
   TensorMap example{{"audio", samples}};
   if (label_hook_) {
     const double start = static_cast<double>(segment.start) / sample_rate_;

@@ -159,12 +159,16 @@ void Trainer::setup() {
   loader_->set_transform(task_.batch_transform(Split::Train));
   schedule_ = std::make_unique<LrSchedule>(config_.section("trainer.scheduler"),
                                            optimizer_config.get_double("lr", 1e-3), total_steps());
-  if (run_ && is_global_zero()) {
-    writer_ = std::make_unique<MetricWriter>(*run_, options_.tensorboard);
-    if (EventFileWriter* events = writer_->events())
-      events->add_hparams(hparams_from_config(config_), run_->checkpoints_dir().string());
-  }
   is_setup_ = true;
+  attach_run(run_);
+}
+
+void Trainer::attach_run(Run* run) {
+  run_ = run;
+  if (!is_setup_ || !run_ || !is_global_zero() || writer_) return;
+  writer_ = std::make_unique<MetricWriter>(*run_, options_.tensorboard);
+  if (EventFileWriter* events = writer_->events())
+    events->add_hparams(hparams_from_config(config_), run_->checkpoints_dir().string());
 }
 
 void Trainer::broadcast_state(bool parameters) {

@@ -5,13 +5,14 @@ namespace F = torch::nn::functional;
 
 CrnnOptions CrnnOptions::from(const Config& c) {
   CrnnOptions o;
-  if (c.has("conv_channels")) o.conv_channels = c.get_ints("conv_channels");
-  o.fc_units = c.get_int("fc_units", o.fc_units);
-  o.gru_units = c.get_int("gru_units", o.gru_units);
-  o.classes = c.get_int("classes", o.classes);
-  o.conv_dropout = c.get_double("conv_dropout", o.conv_dropout);
-  o.fc_dropout = c.get_double("fc_dropout", o.fc_dropout);
-  o.bn_momentum = c.get_double("bn_momentum", o.bn_momentum);
+  const Range units = Range::at_least(1), dropout = Range::from_below(0, 1);
+  if (c.has("conv_channels")) o.conv_channels = c.get_ints("conv_channels", units);
+  o.fc_units = c.get_int("fc_units", o.fc_units, units);
+  o.gru_units = c.get_int("gru_units", o.gru_units, units);
+  o.classes = c.get_int("classes", o.classes, units);
+  o.conv_dropout = c.get_double("conv_dropout", o.conv_dropout, dropout);
+  o.fc_dropout = c.get_double("fc_dropout", o.fc_dropout, dropout);
+  o.bn_momentum = c.get_double("bn_momentum", o.bn_momentum, Range::unit());
   if (o.conv_channels.empty())
     throw ConfigError("config key 'model.conv_channels' (" + c.origin("conv_channels") +
                       "): expected at least one width");

@@ -38,8 +38,8 @@ HarmonicCnnOptions HarmonicCnnOptions::from(const Config& c) {
   if (c.has("harmonics")) o.harmonics = c.get_ints("harmonics");
   if (c.has("subharmonics")) o.subharmonics = c.get_ints("subharmonics");
   o.input_mean = c.get_double("input_mean", o.input_mean);
-  o.input_std = c.get_double("input_std", o.input_std);
-  o.bn_momentum = c.get_double("bn_momentum", o.bn_momentum);
+  o.input_std = c.get_double("input_std", o.input_std, Range::above(0));
+  o.bn_momentum = c.get_double("bn_momentum", o.bn_momentum, Range::unit());
   for (const char* key : {"channels", "head_channels", "mix_channels"})
     require(c.get_int(key, 1) > 0, c, key, "a positive number of channels");
   auto positive = [](const std::vector<int64_t>& v) {

@@ -34,8 +34,8 @@ const torch::Tensor& logits(const TensorMap& outputs, const std::string& name) {
 
 LossFn weighted_bce(const Config& c) {
   c.check_known_keys("", {"name", "positive_weight", "velocity_weight"});
-  const double positive_weight = c.get_double("positive_weight", 5.0);
-  const double velocity_weight = c.get_double("velocity_weight", 0.5);
+  const double positive_weight = c.get_double("positive_weight", 5.0, Range::at_least(0));
+  const double velocity_weight = c.get_double("velocity_weight", 0.5, Range::at_least(0));
   if (positive_weight < 0 || velocity_weight < 0)
     throw ConfigError("config keys 'loss.positive_weight' and 'loss.velocity_weight' (" +
                       c.origin("positive_weight") + "): expected weights >= 0");

@@ -10,16 +10,14 @@ namespace mlq::transcription {
 PianoDataOptions PianoDataOptions::from(const Config& c) {
   PianoDataOptions o;
   o.root = c.get_string("root");
-  o.segment_seconds = c.get_double("segment_seconds", o.segment_seconds);
-  o.hop_seconds = c.get_double("hop_seconds", o.hop_seconds);
-  o.eval_segment_seconds = c.get_double("eval_segment_seconds", o.segment_seconds);
+  const Range seconds = Range::above(0);
+  o.segment_seconds = c.get_double("segment_seconds", o.segment_seconds, seconds);
+  o.hop_seconds = c.get_double("hop_seconds", o.hop_seconds, seconds);
+  o.eval_segment_seconds = c.get_double("eval_segment_seconds", o.segment_seconds, seconds);
   if (c.has("unseen_roots"))
     for (const std::string& root : c.get_strings("unseen_roots")) o.unseen_roots.push_back(root);
-  o.frames_per_second = static_cast<int>(c.get_int("frames_per_second", o.frames_per_second));
-  for (const char* key : {"segment_seconds", "hop_seconds", "eval_segment_seconds"})
-    if (c.get_double(key, 1) <= 0)
-      throw ConfigError(
-          fmt::format("config key 'data.{}' ({}): expected positive seconds", key, c.origin(key)));
+  o.frames_per_second = static_cast<int>(
+      c.get_int("frames_per_second", o.frames_per_second, Range::between(1, 10000)));
   return o;
 }
 

@@ -43,14 +43,14 @@ SynthOptions SynthOptions::from(const Config& c) {
   if (c.has("pieces")) o.pieces = c.get_ints("pieces");
   o.piece_seconds = c.get_double("piece_seconds", o.piece_seconds);
   o.seed = c.get_int("seed", o.seed);
-  o.sample_rate = c.get_double("sample_rate", o.sample_rate);
-  o.max_polyphony = c.get_int("max_polyphony", o.max_polyphony);
-  o.pedal_probability = c.get_double("pedal_probability", o.pedal_probability);
+  o.sample_rate = c.get_double("sample_rate", o.sample_rate, Range::above(0));
+  o.max_polyphony = c.get_int("max_polyphony", o.max_polyphony, Range::at_least(1));
+  o.pedal_probability = c.get_double("pedal_probability", o.pedal_probability, Range::unit());
   o.soundfonts = c.has("soundfonts") ? c.get_strings("soundfonts")
                                      : std::vector<std::string>{kDefaultSoundfont};
   if (c.has("eval_soundfonts")) o.eval_soundfonts = c.get_strings("eval_soundfonts");
   o.metadata = c.get_string("metadata", o.metadata);
-  o.workers = std::max<int64_t>(1, c.get_int("workers", o.workers));
+  o.workers = c.get_int("workers", o.workers, Range::at_least(1));
   auto bad = [&](const char* key, const std::string& expected) {
     return ConfigError(
         fmt::format("config key 'data.synth.{}' ({}): expected {}", key, c.origin(key), expected));

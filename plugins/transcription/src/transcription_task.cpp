@@ -24,10 +24,12 @@ PostprocessOptions postprocess_options(const Config& config) {
   PostprocessOptions o;
   const Config post = config.section("postprocess");
   post.check_known_keys("", {"onset_threshold", "offset_threshold", "frame_threshold"});
-  o.onset_threshold = post.get_double("onset_threshold", o.onset_threshold);
-  o.offset_threshold = post.get_double("offset_threshold", o.offset_threshold);
-  o.frame_threshold = post.get_double("frame_threshold", o.frame_threshold);
-  o.frames_per_second = static_cast<int>(config.get_int("data.frames_per_second", 100));
+  const Range probability = Range::above_up_to(0, 1);
+  o.onset_threshold = post.get_double("onset_threshold", o.onset_threshold, probability);
+  o.offset_threshold = post.get_double("offset_threshold", o.offset_threshold, probability);
+  o.frame_threshold = post.get_double("frame_threshold", o.frame_threshold, probability);
+  o.frames_per_second =
+      static_cast<int>(config.get_int("data.frames_per_second", 100, Range::between(1, 10000)));
   return o;
 }
 

@@ -25,21 +25,22 @@ class LinearData : public mlq::Dataset {
   LinearData(const mlq::Config& c, mlq::Split split) {
     c.check_known_keys("", {"name", "input_dim", "noise", "seed", "num_train", "num_validation",
                             "num_test", "corrupt_every", "load_delay_ms"});
-    load_delay_ =
-        std::chrono::microseconds(static_cast<int64_t>(1000 * c.get_double("load_delay_ms", 0.0)));
-    const int64_t dim = c.get_int("input_dim", 8);
+    load_delay_ = std::chrono::microseconds(
+        static_cast<int64_t>(1000 * c.get_double("load_delay_ms", 0.0, mlq::Range::at_least(0))));
+    const int64_t dim = c.get_int("input_dim", 8, mlq::Range::at_least(1));
     const int64_t seed = c.get_int("seed", 0);
     const char* count_key = split == mlq::Split::Train        ? "num_train"
                             : split == mlq::Split::Validation ? "num_validation"
                                                               : "num_test";
-    const int64_t n = c.get_int(count_key, 64);
+    const int64_t n = c.get_int(count_key, 64, mlq::Range::at_least(0));
     auto weights_generator = at::detail::createCPUGenerator(static_cast<uint64_t>(seed));
     torch::Tensor w = at::randn({dim, 1}, weights_generator);
     auto generator = at::detail::createCPUGenerator(static_cast<uint64_t>(seed) * 31 +
                                                     static_cast<uint64_t>(split) + 1);
     inputs_ = at::randn({n, dim}, generator);
-    targets_ = inputs_.matmul(w) + 0.5 + c.get_double("noise", 0.05) * at::randn({n, 1}, generator);
-    const int64_t corrupt_every = c.get_int("corrupt_every", 0);
+    targets_ = inputs_.matmul(w) + 0.5 +
+               c.get_double("noise", 0.05, mlq::Range::at_least(0)) * at::randn({n, 1}, generator);
+    const int64_t corrupt_every = c.get_int("corrupt_every", 0, mlq::Range::at_least(0));
     if (split == mlq::Split::Train && corrupt_every > 0)
       for (int64_t i = corrupt_every - 1; i < n; i += corrupt_every) targets_[i] = NAN;
   }
@@ -59,8 +60,8 @@ class Mlp : public mlq::Model {
   explicit Mlp(const mlq::Config& c) {
     c.check_known_keys("", {"name", "input_dim", "hidden", "dropout"});
     int64_t width = c.get_int("input_dim", 8);
-    const double dropout = c.get_double("dropout", 0.0);
-    for (int64_t hidden : c.get_ints("hidden")) {
+    const double dropout = c.get_double("dropout", 0.0, mlq::Range::from_below(0, 1));
+    for (int64_t hidden : c.get_ints("hidden", mlq::Range::at_least(1))) {
       layers_->push_back(torch::nn::Linear(width, hidden));
       layers_->push_back(torch::nn::ReLU());
       if (dropout > 0) layers_->push_back(torch::nn::Dropout(dropout));

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,6 +14,28 @@
 #include "mlq/error.hpp"
 
 namespace mlq {
+
+// The values a numeric config key accepts, for range-checked getters and their messages.
+struct Range {
+  double low = -std::numeric_limits<double>::infinity();
+  double high = std::numeric_limits<double>::infinity();
+  bool low_open = false;   // low itself is excluded
+  bool high_open = false;  // high itself is excluded
+
+  static Range at_least(double low) { return {low, Range().high, false, false}; }
+  static Range above(double low) { return {low, Range().high, true, false}; }
+  static Range between(double low, double high) { return {low, high, false, false}; }
+  // [0, 1]: probabilities and fractions.
+  static Range unit() { return between(0, 1); }
+  // [low, high)
+  static Range from_below(double low, double high) { return {low, high, false, true}; }
+  // (low, high]
+  static Range above_up_to(double low, double high) { return {low, high, true, false}; }
+
+  bool contains(double value) const;
+  // ">= 0", "> 0", "in [0, 1]", "in (0, 1]": what a message says is expected.
+  std::string describe() const;
+};
 
 // A resolved configuration: a TOML table plus, for every leaf key, where its value came from
 // (a file path, "override 'a.b=1'", or "default"). Keys are dotted paths ("trainer.lr").
@@ -39,6 +62,16 @@ class Config {
   double get_double(std::string_view key, double fallback) const;
   bool get_bool(std::string_view key, bool fallback) const;
   std::string get_string(std::string_view key, std::string_view fallback) const;
+
+  // The same, also requiring the value to lie in `range`: otherwise a ConfigError such as
+  // "config key 'trainer.num_workers' = -1 (override ...): expected an integer >= 0".
+  int64_t get_int(std::string_view key, int64_t fallback, const Range& range) const;
+  double get_double(std::string_view key, double fallback, const Range& range) const;
+  std::vector<double> get_doubles(std::string_view key, const Range& range) const;
+  std::vector<int64_t> get_ints(std::string_view key, const Range& range) const;
+  // Throws the same error for a value read or derived elsewhere (`integer` picks the wording).
+  void check_range(std::string_view key, double value, const Range& range,
+                   bool integer = false) const;
 
   // A sub-table as a Config of its own; keys become relative, origins are kept, and error
   // messages still print the full dotted key. Missing section -> empty Config.

@@ -18,6 +18,13 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
 // The same for writers that need a path: `write` fills the temporary file it is given.
 void replace_file_atomic(const std::filesystem::path& path,
                          const std::function<void(const std::filesystem::path&)>& write);
+// Appends `bytes` to the file open as `fd` (`path` names it in messages) whole or not at all: a
+// failed write (a full disk, a file-size limit) cuts the file back to its old end and throws
+// UserError "<path>: cannot write: <reason>", so readers never see half a record.
+void append_whole(int fd, const std::filesystem::path& path, std::string_view bytes);
+// The same on a file opened for the call (created if absent).
+void append_file(const std::filesystem::path& path, std::string_view bytes);
+
 // Flushes everything written to the filesystem holding `path` to disk (syncfs): one call makes a
 // batch of files written without their own fsync durable. UserError naming `path` on failure.
 void sync_filesystem(const std::filesystem::path& path);

@@ -3,6 +3,7 @@
 // makes, and the page cache, not the process, holds them.
 #include <cstddef>
 #include <filesystem>
+#include <string>
 
 namespace mlq {
 
@@ -18,6 +19,12 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
 
   bool mapped() const { return data_ != nullptr; }
+  // Whether a read found the file shorter than when it was mapped (another process truncated
+  // it). Such a read gets zeros instead of the process's death by SIGBUS; readers call
+  // check_intact() after reading to turn that into an error.
+  bool truncated() const;
+  // UserError "<path>: the file shrank while it was being read ..." once truncated().
+  void check_intact() const;
   // Why a non-empty file is not mapped (mmap's errno), else 0.
   int map_error() const { return map_error_; }
   const unsigned char* data() const { return data_; }
@@ -31,8 +38,10 @@ class MappedFile {
   void release_before(size_t offset);
 
  private:
+  std::filesystem::path path_;
   unsigned char* data_ = nullptr;
   size_t size_ = 0;
+  int guard_ = -1;  // slot in the SIGBUS guard's table, or -1
   size_t released_ = 0;
   int map_error_ = 0;
 };

@@ -29,13 +29,18 @@ class PluginLoader {
   static std::vector<std::filesystem::path> search_path(
       const std::vector<std::filesystem::path>& extra_dirs);
 
-  // Loads every *.so in the folders, in order. Any failure (not a shared library, missing
-  // symbol, API or LibTorch version mismatch, duplicate name) throws PluginError naming the file.
-  void load_all(const std::vector<std::filesystem::path>& dirs, Registry& registry);
-  // Loads one file.
+  // Loads every *.so in the folders, in order. A file that fails (not a shared library, missing
+  // symbol, API or LibTorch version mismatch, duplicate name, a registration that throws) is
+  // refused: its one-line reason goes to refused() (and, with `warn`, to the log as a warning),
+  // nothing it registered stays, and the other files still load.
+  void load_all(const std::vector<std::filesystem::path>& dirs, Registry& registry,
+                bool warn = true);
+  // Loads one file; any failure throws PluginError naming the file.
   const LoadedPlugin& load(const std::filesystem::path& file, Registry& registry);
 
   const std::vector<LoadedPlugin>& plugins() const { return plugins_; }
+  // load_all's refused files: one line each, "<file>: <why>".
+  const std::vector<std::string>& refused() const { return refused_; }
   // {"plugin": "version", ...} for the manifest.
   std::string versions_json() const;
 
@@ -43,6 +48,7 @@ class PluginLoader {
   struct Libraries;
   std::unique_ptr<Libraries> libraries_;
   std::vector<LoadedPlugin> plugins_;
+  std::vector<std::string> refused_;
 };
 
 // libmlq_core.so (LibTorch), loaded on first use: from ../lib next to the executable, else from

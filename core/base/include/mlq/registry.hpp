@@ -50,6 +50,14 @@ class Registry {
     return *f;
   }
 
+  // Drops every entry a file registered (a plugin refused halfway through its registration).
+  void remove_file(const std::string& file);
+  // A plugin file that was refused ("<file>: <why>"): a failed lookup names it as a possible
+  // cause.
+  void add_refused(std::string line) { refused_.push_back(std::move(line)); }
+  // "; refused plugin files, one of which may provide it: ..." when any were refused, else "".
+  std::string refused_note() const;
+
   std::vector<const Entry*> entries(std::string_view kind) const;
   std::vector<const Entry*> entries_of(std::string_view plugin) const;
   std::vector<std::string> names(std::string_view kind) const;
@@ -58,6 +66,7 @@ class Registry {
   std::map<std::string, std::map<std::string, Entry>, std::less<>> kinds_;
   std::string plugin_;
   std::string file_;
+  std::vector<std::string> refused_;
 };
 
 }  // namespace mlq

@@ -67,7 +67,7 @@ class EventFileWriter {
   void write_event(const std::string& event);
 
   std::filesystem::path path_;
-  std::FILE* file_ = nullptr;
+  int fd_ = -1;
 };
 
 }  // namespace mlq

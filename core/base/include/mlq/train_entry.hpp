@@ -2,6 +2,7 @@
 // The boundary between the runner (no LibTorch) and libmlq_core (LibTorch), which the runner
 // loads only when a command needs a model. libmlq_core exports `mlq_core_fit` (a Boost.DLL alias).
 #include <filesystem>
+#include <functional>
 
 #include "mlq/config.hpp"
 #include "mlq/registry.hpp"
@@ -9,11 +10,18 @@
 
 namespace mlq {
 
+// The run a fit writes into and the checkpoint it resumes from (empty: start fresh).
+struct OpenedRun {
+  Run* run = nullptr;
+  std::filesystem::path resume_checkpoint;
+};
+
 struct FitRequest {
   const Config* config = nullptr;
   const Registry* registry = nullptr;
-  Run* run = nullptr;
-  std::filesystem::path resume_checkpoint;  // empty: start fresh
+  // Called once the task, model, optimiser and loaders are built, so that a bad value fails
+  // before a run exists; unset: train without a run (nothing written).
+  std::function<OpenedRun()> open_run;
   int rank = 0;
   int world_size = 1;
 };

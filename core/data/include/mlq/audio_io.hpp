@@ -33,6 +33,21 @@ void decode_audio(const std::filesystem::path& path, double sample_rate,
 // The same, collected into one vector.
 std::vector<float> load_audio(const std::filesystem::path& path, double sample_rate);
 
+// The file extensions (".wav", ".flac", ...) of every format the installed libsox handlers read
+// that carries its own header: headerless raw encodings and devices are left out.
+std::vector<std::string> readable_audio_extensions();
+
+// One audio file of a batch, and where its outputs go below the output folder.
+struct AudioInput {
+  std::filesystem::path file;
+  std::filesystem::path relative;  // the file name, or its path below the folder that was given
+};
+
+// Files and folders as a user names them: a folder stands for every file below it (recursively,
+// sorted) whose extension is in readable_audio_extensions(); a file, or a path that does not
+// exist, stands for itself (decoding it reports what is wrong, and the batch goes on).
+std::vector<AudioInput> expand_audio_inputs(const std::vector<std::string>& inputs);
+
 // Writes mono `samples` (clipped to [-1, 1]) as 16-bit audio in the format the extension names
 // (.wav, .flac, ...), atomically: a temporary file renamed over `path`.
 void write_audio(const std::filesystem::path& path, const std::vector<float>& samples,

@@ -72,6 +72,9 @@ class NpyFile {
   // The values, checked against the file's dtype.
   const float* floats() const;
   const int16_t* int16s() const;
+  // Throws a UserError naming the file if it shrank since it was opened, so that values read
+  // from it were zeros (see MappedFile::check_intact).
+  void check_intact() const { file_.check_intact(); }
 
  private:
   std::filesystem::path path_;

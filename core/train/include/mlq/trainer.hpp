@@ -34,6 +34,13 @@ class Trainer {
   // In the order their hooks run (the checkpoint callback always last).
   std::vector<std::string> callback_names() const;
 
+  // Builds the model, optimiser, schedule and loaders (checking every value they read); fit,
+  // validate and test call it when needed. Call it early to reject a bad config before a run
+  // exists.
+  void setup();
+  // Gives a trainer built without a run its run (after setup(): metrics, TensorBoard, media).
+  void attach_run(Run* run);
+
   // Trains to max_steps/max_epochs or until a callback stops it; resumes from a checkpoint.
   void fit(const std::filesystem::path& resume_from = {});
   // Evaluates on a split (limit_val_batches applies to validation); logs val_*/test_* metrics.
@@ -71,7 +78,6 @@ class Trainer {
  private:
   // Test media into the run's examples/ folder (they become artifacts when the run finishes).
   void write_examples(const EvaluationMedia& media) const;
-  void setup();
   void train_one_step();
   // Data-parallel helpers (no-ops with one process): rank 0's parameters and buffers, or
   // buffers only, to every rank; whether any rank received a stop signal; the mean over ranks.
