@@ -1,4 +1,5 @@
 // runner: the ML-Quickstart command line. Thin: parses, dispatches, prints.
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -84,6 +85,8 @@ int dispatch(const std::vector<std::string>& all_args) {
 
 int main(int argc, char** argv) {
   mlq::tune_allocator_for_training();
+  // A file-size limit (ulimit -f) is a write error naming the file, not a core dump.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     return dispatch(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const mlq::UserError& e) {

@@ -10,6 +10,7 @@
 #include "mlq/png.hpp"
 #include "mlq/tensorboard.hpp"
 #include "mlq/wav.hpp"
+#include "support/small_filesystem.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tfevents.hpp"
 
@@ -247,4 +248,23 @@ TEST_CASE("png and wav: sizes and clipping") {
   CHECK(static_cast<uint8_t>(wav[44]) == (16384 & 0xFF));  // lround(0.5 * 32767) = 16384
   CHECK(static_cast<uint8_t>(wav[48]) == 0xFF);            // 32767, clipped
   CHECK(static_cast<uint8_t>(wav[49]) == 0x7F);
+}
+
+TEST_CASE("an event file on a full disk: a named error, and only whole records stay") {
+  mlq::test::SmallFilesystem disk(64 << 10);
+  if (!disk.mounted()) {
+    MESSAGE(disk.skip_reason());
+    return;
+  }
+  EventFileWriter writer(disk / "tb");
+  std::string error;
+  try {
+    for (int step = 0; step < 100000; ++step) writer.add_scalar("loss", 1.0 / (step + 1), step);
+  } catch (const mlq::UserError& e) {
+    error = e.what();
+  }
+  CHECK(error == writer.path().string() + ": cannot write: No space left on device");
+  // The file still decodes to its end (CRCs, framing): the failed record was cut off whole.
+  const nlohmann::json decoded = decode_tfevents(writer.path());
+  CHECK(decoded["events"].size() > 100);
 }

@@ -5,8 +5,11 @@
 #include <cerrno>
 #include <string>
 
+#include "mlq/error.hpp"
+#include "mlq/files.hpp"
 #include "mlq/write_behind.hpp"
 #include "support/page_cache.hpp"
+#include "support/small_filesystem.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -61,4 +64,23 @@ TEST_CASE("write-behind takes files without a page cache as they are and reports
   mlq::WriteBehind no_file(-1);
   CHECK(no_file.written(0, 3) == EBADF);
   CHECK(no_file.finish() == EBADF);
+}
+
+TEST_CASE("appends on a full disk are whole or absent, with the file and the reason named") {
+  mlq::test::SmallFilesystem disk(32 << 10);
+  if (!disk.mounted()) {
+    MESSAGE(disk.skip_reason());
+    return;
+  }
+  const std::filesystem::path csv = disk / "metrics.csv";
+  const std::string line = "12,val_loss,0.25,1700000000.000\n";
+  std::string error;
+  size_t lines = 0;
+  try {
+    for (; lines < 100000; ++lines) mlq::append_file(csv, line + line + line);
+  } catch (const mlq::UserError& e) {
+    error = e.what();
+  }
+  CHECK(error == csv.string() + ": cannot write: No space left on device");
+  CHECK(std::filesystem::file_size(csv) == lines * 3 * line.size());  // no torn record
 }

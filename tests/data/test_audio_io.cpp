@@ -13,6 +13,7 @@
 #include "mlq/files.hpp"
 #include "support/proc_self.hpp"
 #include "support/process.hpp"
+#include "support/small_filesystem.hpp"
 #include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -284,4 +285,23 @@ TEST_CASE("a WAV truncated while it is decoded from its mapping gives an error, 
   }
   CHECK(blocks >= 1);
   CHECK_MESSAGE(error.find(wav.string() + ": the file shrank while it was being read") == 0, error);
+}
+
+TEST_CASE("audio written to a full disk is a named error and leaves nothing behind") {
+  SmallFilesystem disk(256 << 10);
+  if (!disk.mounted()) {
+    MESSAGE(disk.skip_reason());
+    return;
+  }
+  const std::vector<float> ten_seconds(160000, 0.25f);  // 320 kB as 16-bit WAV
+  std::string error;
+  try {
+    mlq::write_audio(disk / "synth.wav", ten_seconds, 16000);
+  } catch (const mlq::UserError& e) {
+    error = e.what();
+  }
+  CHECK(error == (disk / "synth.wav").string() + ": cannot write audio (No space left on device)");
+  CHECK(fs::is_empty(disk.path()));
+  mlq::write_audio(disk / "short.wav", std::vector<float>(16000, 0.25f), 16000);  // 32 kB fits
+  CHECK(mlq::load_audio(disk / "short.wav", 16000).size() == 16000);
 }

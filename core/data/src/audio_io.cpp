@@ -241,6 +241,12 @@ void read_mapped_pcm16(MappedFile& pcm, size_t data_start, size_t frames, size_t
   }
 }
 
+// Why a libsox write failed: its message, else the stream's errno.
+std::string write_failure(sox_format_t* file) {
+  if (!last_sox_message.empty()) return last_sox_message;
+  return std::strerror(file->sox_errno ? file->sox_errno : errno);
+}
+
 }  // namespace
 
 AudioInfo audio_info(const fs::path& path) {
@@ -432,9 +438,16 @@ void write_audio(const fs::path& path, const std::vector<float>& samples, double
         block[i] = SOX_FLOAT_32BIT_TO_SAMPLE(clipped, file->clips);
       }
       if (sox_write(file.get(), block.data(), n) != n)
-        fail(path, "cannot write audio (" + last_sox_message + ")");
+        fail(path, "cannot write audio (" + write_failure(file.get()) + ")");
       done += n;
     }
+    // libsox buffers through stdio and ignores a failed flush when it closes: flush here, where
+    // a full disk is still seen.
+    auto* stream = static_cast<std::FILE*>(file->fp);
+    if (stream && (std::fflush(stream) != 0 || std::ferror(stream)))
+      fail(path, std::string("cannot write audio (") + std::strerror(errno) + ")");
+    if (sox_close(file.release()) != SOX_SUCCESS)
+      fail(path, "cannot write audio (" + last_sox_message + ")");
   });
 }
 
