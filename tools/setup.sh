@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config git clang-format
+  build-essential cmake pkg-config git clang-format clang libclang-rt-14-dev
   libtorch-dev libopenblas0-openmp
   # c10d's Gloo process group headers (data-parallel training on CPU).
   libgloo-dev

@@ -196,18 +196,25 @@ class Compiler {
   }
 
   SqlFragment parse_not() {
-    if (keyword("not")) {
-      next();
+    const bool negation = keyword("not");
+    if (!negation && !symbol("(")) return parse_comparison();
+    // Each level of nesting is a level of recursion here: bound it, so that a pathological
+    // expression is an error rather than a stack overflow.
+    if (depth_ == kMaxDepth)
+      fail(peek().column, fmt::format("expression nested more than {} levels deep", kMaxDepth));
+    ++depth_;
+    next();
+    SqlFragment out;
+    if (negation) {
       SqlFragment inner = parse_not();
-      return {"(NOT " + inner.sql + ")", std::move(inner.bindings), {}};
-    }
-    if (symbol("(")) {
-      next();
+      out = {"(NOT " + inner.sql + ")", std::move(inner.bindings), {}};
+    } else {
       SqlFragment inner = parse_or();
       expect_symbol(")");
-      return {"(" + inner.sql + ")", std::move(inner.bindings), {}};
+      out = {"(" + inner.sql + ")", std::move(inner.bindings), {}};
     }
-    return parse_comparison();
+    --depth_;
+    return out;
   }
 
   static void join(SqlFragment& left, const char* op, SqlFragment right) {
@@ -463,6 +470,8 @@ class Compiler {
   size_t position_ = 0;
   std::vector<std::string> join_keys_;  // "table\nkey" of each join, in alias order
   std::vector<SqlFragment> joins_;
+  static constexpr int kMaxDepth = 100;  // nested "not" and "(": far more than anyone writes
+  int depth_ = 0;
 };
 
 }  // namespace

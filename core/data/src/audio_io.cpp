@@ -27,6 +27,8 @@ namespace {
 
 // Frames read from libsox per block: small enough to stay in cache, large enough to amortise calls.
 constexpr size_t kDecodeFrames = 8192;
+// The most samples (all channels) a block of libsox's decoding holds: 8192 stereo frames.
+constexpr size_t kDecodeSamples = 2 * kDecodeFrames;
 
 // The mean of each frame's channels, scaled from integers whose full scale is `full_scale` to
 // [-1, 1]. Mono and stereo have loops of their own that the compiler vectorises.
@@ -290,7 +292,10 @@ void decode_audio(const fs::path& path, double sample_rate,
         [&](const int16_t* interleaved, size_t frames) { deliver(interleaved, frames, 32768.0f); });
   } else {
     if (checksum) *checksum = file_checksum(path);
-    std::vector<sox_sample_t> interleaved(channels * kDecodeFrames);
+    // Fewer frames a block for many channels: the header's channel count (up to 65535 in a WAV)
+    // must not decide how much memory a block takes.
+    const size_t block_frames = std::clamp<size_t>(kDecodeSamples / channels, 1, kDecodeFrames);
+    std::vector<sox_sample_t> interleaved(channels * block_frames);
     while (const size_t frames =
                sox_read(file.get(), interleaved.data(), interleaved.size()) / channels)
       deliver(interleaved.data(), frames, 2147483648.0f);

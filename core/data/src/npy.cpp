@@ -4,8 +4,11 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <cstdint>
 #include <cstring>
 
 #include "mlq/error.hpp"
@@ -250,20 +253,37 @@ NpyFile::NpyFile(const fs::path& path) : path_(path), file_(path) {
   for (size_t i = 1; i < shape.size();) {
     const size_t digit = shape.find_first_of("0123456789", i);
     if (digit == std::string::npos) break;
-    size_t end = digit;
-    shape_.push_back(std::stoll(shape.substr(digit), &end));
-    i = digit + end;
+    int64_t dimension = 0;
+    const auto [end, error] =
+        std::from_chars(shape.data() + digit, shape.data() + shape.size(), dimension);
+    if (error != std::errc()) fail(path, "not a valid .npy header (shape " + shape + ")");
+    shape_.push_back(dimension);
+    i = end - shape.data();
   }
   data_offset_ = prefix + header_size;
-  const size_t needed = data_offset_ + static_cast<size_t>(size()) * dtype_size(dtype_);
-  if (needed > file_.size())
-    fail(path, fmt::format("truncated: the header promises {} values, the file holds {}", size(),
-                           (file_.size() - data_offset_) / dtype_size(dtype_)));
+  // The values are read in place from the mapping (page-aligned): they must be aligned in the
+  // file, as NumPy's padding of the header makes them (to 64 bytes).
+  if (data_offset_ % dtype_size(dtype_) != 0)
+    fail(path, fmt::format("not a valid .npy header (its {} bytes leave the {} values unaligned)",
+                           data_offset_, dtype_name(dtype_)));
+  // The values the header promises, counted without overflow (a count beyond 64 bits is shown
+  // as the shape).
+  const uint64_t available = (file_.size() - data_offset_) / dtype_size(dtype_);
+  uint64_t count = std::find(shape_.begin(), shape_.end(), 0) != shape_.end() ? 0 : 1;
+  bool beyond = false;
+  for (int64_t d : shape_)
+    beyond |= __builtin_mul_overflow(count, static_cast<uint64_t>(d), &count);
+  if (beyond || count > available)
+    fail(path,
+         fmt::format("truncated: the header promises {} values, the file holds {}",
+                     beyond ? fmt::format("{}", fmt::join(shape_, " x ")) : std::to_string(count),
+                     available));
 }
 
 int64_t NpyFile::size() const {
+  if (std::find(shape_.begin(), shape_.end(), 0) != shape_.end()) return 0;
   int64_t n = 1;
-  for (int64_t d : shape_) n *= d;
+  for (int64_t d : shape_) n *= d;  // checked against the file's length when it was opened
   return n;
 }
 

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "mlq/checkpoint.hpp"
+#include "mlq/checkpoint_header.hpp"
 #include "mlq/files.hpp"
 #include "mlq/trainer.hpp"
 
@@ -13,6 +14,7 @@ constexpr int64_t kCheckpointFormat = 1;
 
 torch::serialize::InputArchive open_archive(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path)) throw UserError(path.string() + ": checkpoint not found");
+  check_checkpoint_header(path);  // a torn or foreign file is named before LibTorch parses it
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path.string());

@@ -1,0 +1,11 @@
+// Checkpoint files: the ZIP structure check on the bytes.
+#include "fuzz_target.hpp"
+#include "mlq/checkpoint_header.hpp"
+#include "mlq/error.hpp"
+
+MLQ_FUZZ_TARGET(checkpoint) {
+  try {
+    mlq::check_checkpoint_bytes(mlq::fuzz::bytes(data, size), "fuzz.pt");
+  } catch (const mlq::UserError&) {
+  }
+}
