@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -114,6 +115,42 @@ TEST_CASE("a manifest whose disk fills while the run trains ends the run with on
   CHECK(status == 1);
   CHECK(contains(out, db.string() + ": cannot run 'COMMIT': database or disk is full"));
   CHECK_FALSE(contains(out, "terminate called"));
+}
+
+TEST_CASE(
+    "a run folder whose disk fills while the run trains: FAILED with one line naming the file") {
+  SmallFilesystem disk(1 << 20);
+  if (!disk.mounted()) {
+    MESSAGE(disk.skip_reason());
+    return;
+  }
+  TempDir cwd;
+  const fs::path db = cwd / "runs.sqlite";
+  const pid_t pid = mlq::test::start_process(
+      {MLQ_RUNNER, kConfig, "+output_dir=" + disk.path().string(), "trainer.max_steps=400",
+       "++data.load_delay_ms=1", "trainer.log_every_n_steps=1", "trainer.threads=1",
+       "trainer.progress_bar=false", "trainer.checkpoint.save_top_k=0"},
+      cwd / "run.out", {{"MLQ_DB", db.string()}, {"MLQ_PLUGIN_PATH", ""}}, cwd.path());
+  const fs::path outputs = disk / "regression";
+  for (int waited = 0; waited < 3000 && !fs::exists(outputs); ++waited)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // training, logging metrics
+  fill(disk.path());
+  const int status = mlq::test::wait_process(pid);
+  const std::string out = mlq::test::read_file(cwd / "run.out");
+  INFO("runner output:\n" << out);
+  CHECK(status == 1);
+  // metrics.csv or the TensorBoard event file, whichever wrote next.
+  CHECK(std::regex_search(out, std::regex(R"(error: run [0-9a-f]+ failed: \S+/(metrics\.csv|tb/)"
+                                          R"(events\.out\.tfevents\.\S+): cannot write: No space)"
+                                          R"( left on device\n)")));
+  CHECK_FALSE(contains(out, "terminate called"));
+  mlq::Manifest manifest(db);
+  const auto runs = manifest.list_runs();
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].status == "FAILED");
+  CHECK(contains(runs[0].error, "No space left on device"));
+  CHECK(temporaries(disk.path()).empty());
 }
 
 TEST_CASE("a report that does not fit is one line and leaves no partial page") {
