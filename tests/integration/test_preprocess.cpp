@@ -271,3 +271,28 @@ TEST_CASE("a preprocess killed mid-run leaves an index of whole files and resume
         std::string::npos);
   CHECK(mlq::read_index(index_path).size() == size_t(kFiles));
 }
+
+TEST_CASE("a source truncated under a running preprocess is a named error, not SIGBUS") {
+  Fixture f;
+  f.add("2004", "first", "train", 60.0);
+  // One 60 s WAV under 200 names (hard links): truncating it hits whichever file is being read.
+  for (int i = 1; i < 200; ++i) {
+    const std::string name = "link-" + std::to_string(i);
+    fs::create_hard_link(f.source / "2004" / "first.wav", f.source / "2004" / (name + ".wav"));
+    fs::create_hard_link(f.source / "2004" / "first.midi", f.source / "2004" / (name + ".midi"));
+  }
+  const fs::path config = f.config("");
+  const pid_t pid = start_process(
+      {MLQ_RUNNER, "preprocess", "--config=" + config.string(), "data.preprocess.workers=2"},
+      f.dir / "run.log", {}, f.dir.path());
+  for (int waited = 0; waited < 2000 && !fs::exists(f.destination / "index.csv"); ++waited)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  fs::resize_file(f.source / "2004" / "first.wav", 4096);
+  const int status = wait_process(pid);
+  const std::string out = read_file(f.dir / "run.log");
+  INFO("preprocess output:\n" << out);
+  CHECK(status == 1);  // some files failed; the process was not killed by SIGBUS
+  CHECK(out.find("the file shrank while it was being read") != std::string::npos);
+  for (const auto& entry : fs::recursive_directory_iterator(f.destination))
+    CHECK(entry.path().filename().string().find(".tmp") == std::string::npos);
+}
