@@ -133,6 +133,7 @@ int train_one(CoreFitFn& fit, const Registry& registry, const PluginLoader& plug
     log::info("run {} ({}): {}", run->id(), config.get_string("task"), run->dir().string());
     return OpenedRun{&*run, checkpoint};
   };
+  log::hold_until_file();  // set-up's lines (data synthesis, say) open the run's run.log
   int status = 0;
   // The status reaches the manifest first; a summary that cannot be written (a full disk) is
   // one more error line, and the run still ends with its own error.
@@ -150,6 +151,7 @@ int train_one(CoreFitFn& fit, const Registry& registry, const PluginLoader& plug
     if (status == 0) log::info("run {} finished", run->id());
   } catch (const Interrupted& e) {
     if (!run) {
+      log::to_file({});
       log::error("{}", e.what());
       return 130;
     }
@@ -157,7 +159,11 @@ int train_one(CoreFitFn& fit, const Registry& registry, const PluginLoader& plug
     log::error("run {} {}; resume with trainer.resume=auto", run->id(), e.what());
     finish(kKilled, e.what());
   } catch (const std::exception& e) {
-    if (!run) throw;  // nothing was created: main prints the one-line error
+    if (!run) {  // nothing was created; a sweep goes on with its next combination
+      log::to_file({});
+      log::error("{}", e.what());
+      return dynamic_cast<const UserError*>(&e) ? 2 : 1;
+    }
     status = dynamic_cast<const ConfigError*>(&e) ? 2 : 1;  // bad input, or a run that failed
     log::error("run {} failed: {}", run->id(), e.what());
     finish(kFailed, e.what());

@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,17 +83,34 @@ TEST_CASE("a mapped file that shrinks under its reader reads as zeros and report
   CHECK_FALSE(other.truncated());
 }
 
-TEST_CASE("a SIGBUS outside any guarded mapping still ends the process") {
-  mlq::test::TempDir dir;
-  mlq::test::write_file(dir / "some.bin", std::string(4096, 'x'));
-  mlq::MappedFile file(dir / "some.bin");  // installs the guard
+// The exit of a child process running `body`: its signal number if a signal ended it, else 0.
+template <class Body>
+int child_signal(Body&& body) {
   const pid_t child = fork();
   if (child == 0) {
-    raise(SIGBUS);
+    body();
     _exit(0);
   }
   int status = 0;
   waitpid(child, &status, 0);
-  CHECK(WIFSIGNALED(status));
-  CHECK(WTERMSIG(status) == SIGBUS);
+  return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+TEST_CASE("a SIGBUS outside any guarded mapping still ends the process") {
+  mlq::test::TempDir dir;
+  mlq::test::write_file(dir / "guarded.bin", std::string(4096, 'x'));
+  mlq::test::write_file(dir / "raw.bin", std::string(size_t{64} << 10, 'y'));
+  mlq::MappedFile guarded(dir / "guarded.bin");  // installs the guard
+  SUBCASE("a fault in a mapping of someone else's") {
+    CHECK(child_signal([&] {
+            const int fd = open((dir / "raw.bin").c_str(), O_RDONLY);
+            auto* raw = static_cast<volatile const char*>(
+                mmap(nullptr, size_t{64} << 10, PROT_READ, MAP_PRIVATE, fd, 0));
+            if (ftruncate(open((dir / "raw.bin").c_str(), O_WRONLY), 0) != 0) _exit(3);
+            (void)raw[40000];
+          }) == SIGBUS);
+  }
+  SUBCASE("a SIGBUS sent by another process") {
+    CHECK(child_signal([] { kill(getpid(), SIGBUS); }) == SIGBUS);
+  }
 }

@@ -288,20 +288,29 @@ TEST_CASE("a WAV truncated while it is decoded from its mapping gives an error, 
 }
 
 TEST_CASE("audio written to a full disk is a named error and leaves nothing behind") {
-  SmallFilesystem disk(256 << 10);
+  SmallFilesystem disk(64 << 10);
   if (!disk.mounted()) {
     MESSAGE(disk.skip_reason());
     return;
   }
-  const std::vector<float> ten_seconds(160000, 0.25f);  // 320 kB as 16-bit WAV
-  std::string error;
-  try {
-    mlq::write_audio(disk / "synth.wav", ten_seconds, 16000);
-  } catch (const mlq::UserError& e) {
-    error = e.what();
+  std::vector<float> noise(160000);  // 10 s at 16 kHz: about 320 kB as WAV, 280 kB as FLAC
+  uint64_t state = 1;
+  for (float& sample : noise) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    sample = static_cast<float>(static_cast<int64_t>(state >> 33) % 20000) / 20000.0f - 0.5f;
   }
-  CHECK(error == (disk / "synth.wav").string() + ": cannot write audio (No space left on device)");
-  CHECK(fs::is_empty(disk.path()));
-  mlq::write_audio(disk / "short.wav", std::vector<float>(16000, 0.25f), 16000);  // 32 kB fits
-  CHECK(mlq::load_audio(disk / "short.wav", 16000).size() == 16000);
+  for (const std::string name : {"synth.wav", "synth.flac"}) {
+    CAPTURE(name);
+    std::string error;
+    try {
+      mlq::write_audio(disk / name, noise, 16000);
+    } catch (const mlq::UserError& e) {
+      error = e.what();
+    }
+    CHECK(error == (disk / name).string() + ": cannot write: No space left on device");
+    CHECK(fs::is_empty(disk.path()));
+  }
+  const std::vector<float> short_clip(noise.begin(), noise.begin() + 8000);  // 16 kB fits
+  mlq::write_audio(disk / "short.flac", short_clip, 16000);
+  CHECK(mlq::load_audio(disk / "short.flac", 16000).size() == 8000);
 }

@@ -286,11 +286,11 @@ TEST_CASE("config errors: one line, exit 2, naming the key and where it came fro
          "expected an integer >= 1"},
         {"trainer.optimizer.lr=-1",
          "'trainer.optimizer.lr' = -1 (override "
-         "'trainer.optimizer.lr=-1'): expected a number > 0"},
+         "'trainer.optimizer.lr=-1'): expected a number >= 0"},
         {"++trainer.optimizer.betas=[0.9,1.5]", "'trainer.optimizer.betas' = 1.5"},
         {"++trainer.scheduler.gamma=0", "'trainer.scheduler.gamma' = 0"},
         {"++trainer.checkpoint.save_top_k=-2", "'trainer.checkpoint.save_top_k' = -2"},
-        {"++trainer.early_stopping.patience=0", "'trainer.early_stopping.patience' = 0"},
+        {"++trainer.early_stopping.patience=-1", "'trainer.early_stopping.patience' = -1"},
         {"data.num_train=-5", "'data.num_train' = -5"},
     };
     for (const auto& [override_text, expected] : cases) {
@@ -588,6 +588,20 @@ TEST_CASE("MLQ_DB puts the manifest elsewhere") {
   INFO("runner output:\n" << list.out);
   CHECK(list.exit_code == 0);
   CHECK(contains(list.out, runs[0].id));
+}
+
+TEST_CASE("--multirun goes on past a combination with a bad value, which leaves no run") {
+  Cli cli;
+  const auto result =
+      cli.run(concat({"--multirun", kConfig, "trainer.optimizer.lr=1e-3,-1,1e-2"}, tiny()));
+  INFO("runner output:\n" << result.out);
+  CHECK(result.exit_code == 2);
+  CHECK(contains(result.out, "error: config key 'trainer.optimizer.lr' = -1"));
+  CHECK(contains(result.out, "multirun 3/3"));
+  Manifest manifest(cli.db());
+  const auto runs = manifest.list_runs();
+  REQUIRE(runs.size() == 2);
+  for (const auto& run : runs) CHECK(run.status == "FINISHED");
 }
 
 TEST_CASE("--multirun makes one run per value") {

@@ -238,6 +238,8 @@ TEST_CASE("training the transcription task makes its data, trains, and tests on 
   REQUIRE(
       run_process({"sox", flac.string(), (folder / "day 2" / "two.ogg").string(), "trim", "0", "1"})
           .exit_code == 0);
+  REQUIRE(run_process({"sox", flac.string(), (folder / "one.flac").string(), "trim", "0", "1"})
+              .exit_code == 0);  // one.mid again: refused, never overwritten
   write_file(folder / "notes.txt", "not audio: not picked up from a folder");
   auto batch = runner_in(
       dir, {"predict", "--checkpoint=" + checkpoint.string(), (dir / "noise.wav").string(),
@@ -246,7 +248,10 @@ TEST_CASE("training the transcription task makes its data, trains, and tests on 
   CHECK(batch.exit_code == 1);
   CHECK(batch.out.find("error: " + (dir / "noise.wav").string() + ": ") != std::string::npos);
   CHECK(batch.out.find("transcribed 3 files (") != std::string::npos);
-  CHECK(batch.out.find(", 1 failed: " + (dir / "noise.wav").string() + ": ") != std::string::npos);
+  CHECK(batch.out.find(", 2 failed: " + (dir / "noise.wav").string() + ": ") != std::string::npos);
+  CHECK(batch.out.find((folder / "one.wav").string() + ": would overwrite " +
+                       (dir / "batch" / "one.mid").string() + ", transcribed from " +
+                       (folder / "one.flac").string()) != std::string::npos);
   CHECK(fs::exists(dir / "batch" / "long piece.mid"));
   CHECK(fs::exists(dir / "batch" / "one.mid"));
   CHECK(fs::exists(dir / "batch" / "day 2" / "two.mid"));

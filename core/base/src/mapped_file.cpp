@@ -10,9 +10,11 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <string>
 
 #include "mlq/error.hpp"
+#include "mlq/log.hpp"
 
 namespace mlq {
 namespace {
@@ -25,42 +27,53 @@ constexpr size_t kReleaseStep = size_t{4} << 20;
 // them, marks that mapping truncated, and returns, so the read goes on and its reader reports the
 // file (MappedFile::check_intact). A fault anywhere else still ends the process as before.
 struct GuardSlot {
-  std::atomic<uintptr_t> begin{0};  // 0: free
+  std::atomic<uintptr_t> begin{0};  // 0: free; 1: being claimed
   std::atomic<size_t> length{0};
   std::atomic<bool> truncated{false};
 };
-// Mappings beyond this many at once go unguarded (as every mapping was before).
-constexpr int kGuardSlots = 4096;
+// Mappings beyond this many at once go unguarded (as every mapping was before), with a warning.
+constexpr size_t kGuardSlots = 65536;
 GuardSlot guard_slots[kGuardSlots];
+std::atomic<size_t> next_slot{0};  // where the search for a free slot starts
 struct sigaction previous_sigbus;
+uintptr_t page_size = 4096;  // read once, before the handler is installed
 
 extern "C" void on_sigbus(int signal_number, siginfo_t* info, void* context) {
-  const auto address = reinterpret_cast<uintptr_t>(info->si_addr);
-  for (GuardSlot& slot : guard_slots) {
-    const uintptr_t begin = slot.begin.load(std::memory_order_acquire);
-    if (begin == 0 || address < begin || address >= begin + slot.length.load()) continue;
-    const auto page_size = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-    void* page = reinterpret_cast<void*>(address / page_size * page_size);
-    if (mmap(page, page_size, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0) !=
-        MAP_FAILED) {
+  // BUS_ADRERR: a page past the end of a mapped file. Other causes (an I/O error under the
+  // mapping, misalignment, a signal sent by kill) are not ours.
+  if (info->si_code == BUS_ADRERR) {
+    const auto address = reinterpret_cast<uintptr_t>(info->si_addr);
+    for (GuardSlot& slot : guard_slots) {
+      const uintptr_t begin = slot.begin.load(std::memory_order_acquire);
+      if (begin <= 1 || address < begin || address >= begin + slot.length.load()) continue;
+      void* page = reinterpret_cast<void*>(address / page_size * page_size);
+      if (mmap(page, page_size, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0) ==
+          MAP_FAILED)
+        break;
       slot.truncated.store(true);
-      return;
+      return;  // the read runs again and finds zeros
     }
-    break;
   }
-  // Not ours: whatever handled SIGBUS before (by default, the end of the process).
-  if (previous_sigbus.sa_flags & SA_SIGINFO) {
+  if ((previous_sigbus.sa_flags & SA_SIGINFO) && previous_sigbus.sa_sigaction) {
     previous_sigbus.sa_sigaction(signal_number, info, context);
-  } else if (previous_sigbus.sa_handler != SIG_IGN && previous_sigbus.sa_handler != SIG_DFL) {
-    previous_sigbus.sa_handler(signal_number);
-  } else {
-    signal(SIGBUS, SIG_DFL);
-    raise(SIGBUS);
+    return;
   }
+  if (!(previous_sigbus.sa_flags & SA_SIGINFO) && previous_sigbus.sa_handler != SIG_IGN &&
+      previous_sigbus.sa_handler != SIG_DFL) {
+    previous_sigbus.sa_handler(signal_number);
+    return;
+  }
+  // The default action: a fault happens again when the handler returns and ends the process
+  // with its own details; a signal that was sent is sent again.
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  sigaction(SIGBUS, &default_action, nullptr);
+  if (info->si_code <= 0) raise(SIGBUS);
 }
 
 int guard(const void* data, size_t length) {
   static const bool installed = [] {
+    page_size = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
     struct sigaction action {};
     action.sa_sigaction = on_sigbus;
     action.sa_flags = SA_SIGINFO | SA_NODEFER;
@@ -68,20 +81,31 @@ int guard(const void* data, size_t length) {
     return sigaction(SIGBUS, &action, &previous_sigbus) == 0;
   }();
   if (!installed) return -1;
-  for (int i = 0; i < kGuardSlots; ++i) {
+  const size_t start = next_slot.load(std::memory_order_relaxed);
+  for (size_t n = 0; n < kGuardSlots; ++n) {
+    const size_t i = (start + n) % kGuardSlots;
     uintptr_t free = 0;
     GuardSlot& slot = guard_slots[i];
-    if (!slot.begin.compare_exchange_strong(free, 1)) continue;  // 1: claimed, not yet valid
+    if (!slot.begin.compare_exchange_strong(free, 1)) continue;
     slot.truncated.store(false);
     slot.length.store(length);
     slot.begin.store(reinterpret_cast<uintptr_t>(data), std::memory_order_release);
-    return i;
+    next_slot.store(i + 1, std::memory_order_relaxed);
+    return static_cast<int>(i);
   }
+  static std::once_flag warned;
+  std::call_once(warned, [] {
+    log::warn("more than {} files are mapped at once: the others are read without the guard "
+              "against files shrinking under their reader",
+              kGuardSlots);
+  });
   return -1;
 }
 
 void unguard(int slot) {
-  if (slot >= 0) guard_slots[slot].begin.store(0, std::memory_order_release);
+  if (slot < 0) return;
+  guard_slots[slot].length.store(0);
+  guard_slots[slot].begin.store(0, std::memory_order_release);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 
 #include "mlq/error.hpp"
 #include "mlq/files.hpp"
+#include "mlq/log.hpp"
 #include "mlq/mapped_file.hpp"
 #include "mlq/text.hpp"
 #include "resampler.hpp"
@@ -243,11 +244,6 @@ void read_mapped_pcm16(MappedFile& pcm, size_t data_start, size_t frames, size_t
   }
 }
 
-// Why a libsox write failed: its message, else the stream's errno.
-std::string write_failure(sox_format_t* file) {
-  if (!last_sox_message.empty()) return last_sox_message;
-  return std::strerror(file->sox_errno ? file->sox_errno : errno);
-}
 
 }  // namespace
 
@@ -345,13 +341,15 @@ std::vector<AudioInput> expand_audio_inputs(const std::vector<std::string>& inpu
     }
     if (extensions.empty()) extensions = readable_audio_extensions();
     std::vector<fs::path> files;
-    for (fs::recursive_directory_iterator it(path, error), end; !error && it != end;
+    // A subfolder that cannot be read is passed over; one that breaks the walk ends it there.
+    const auto options = fs::directory_options::skip_permission_denied;
+    for (fs::recursive_directory_iterator it(path, options, error), end; !error && it != end;
          it.increment(error))
       if (it->is_regular_file(error) &&
           std::binary_search(extensions.begin(), extensions.end(),
                              to_lower(it->path().extension().string())))
         files.push_back(it->path());
-    if (error) throw UserError(path.string() + ": cannot list the folder: " + error.message());
+    if (error) log::warn("{}: cannot list all of the folder: {}", path.string(), error.message());
     std::sort(files.begin(), files.end());
     for (const fs::path& file : files) expanded.push_back({file, file.lexically_relative(path)});
   }
@@ -421,18 +419,23 @@ void write_audio(const fs::path& path, const std::vector<float>& samples, double
   init_sox();
   const std::string type = path.extension().string().substr(path.has_extension() ? 1 : 0);
   if (type.empty()) throw UserError(path.string() + ": no extension to tell the audio format");
-  replace_file_atomic(path, [&](const fs::path& temporary) {
-    sox_signalinfo_t signal{};
-    signal.rate = sample_rate;
-    signal.channels = 1;
-    signal.precision = 16;
-    signal.length = samples.size();
-    sox_encodinginfo_t encoding{};
-    encoding.encoding = SOX_ENCODING_SIGN2;
-    encoding.bits_per_sample = 16;
+  sox_signalinfo_t signal{};
+  signal.rate = sample_rate;
+  signal.channels = 1;
+  signal.precision = 16;
+  signal.length = samples.size();
+  sox_encodinginfo_t encoding{};
+  encoding.encoding = SOX_ENCODING_SIGN2;
+  encoding.bits_per_sample = 16;
+  // Encoded into memory, then written by write_file_atomic: libsox ignores a failed write of what
+  // an encoder (FLAC, say) still holds when the file closes, so a full disk would go unseen.
+  char* encoded = nullptr;
+  size_t encoded_size = 0;
+  std::unique_ptr<char, decltype(&free)> owned(nullptr, &free);
+  {
     last_sox_message.clear();
-    SoxFile file(
-        sox_open_write(temporary.c_str(), &signal, &encoding, type.c_str(), nullptr, nullptr));
+    SoxFile file(sox_open_memstream_write(&encoded, &encoded_size, &signal, &encoding,
+                                          type.c_str(), nullptr));
     if (!file) fail(path, "cannot write audio (" + last_sox_message + ")");
     std::vector<sox_sample_t> block(std::min<size_t>(samples.size(), 65536));
     for (size_t done = 0; done < samples.size();) {
@@ -442,18 +445,18 @@ void write_audio(const fs::path& path, const std::vector<float>& samples, double
         const float clipped = std::clamp(samples[done + i], -1.f, 1.f);
         block[i] = SOX_FLOAT_32BIT_TO_SAMPLE(clipped, file->clips);
       }
-      if (sox_write(file.get(), block.data(), n) != n)
-        fail(path, "cannot write audio (" + write_failure(file.get()) + ")");
+      if (sox_write(file.get(), block.data(), n) != n) {
+        sox_close(file.release());
+        owned.reset(encoded);
+        fail(path, "cannot encode audio (" + last_sox_message + ")");
+      }
       done += n;
     }
-    // libsox buffers through stdio and ignores a failed flush when it closes: flush here, where
-    // a full disk is still seen.
-    auto* stream = static_cast<std::FILE*>(file->fp);
-    if (stream && (std::fflush(stream) != 0 || std::ferror(stream)))
-      fail(path, std::string("cannot write audio (") + std::strerror(errno) + ")");
-    if (sox_close(file.release()) != SOX_SUCCESS)
-      fail(path, "cannot write audio (" + last_sox_message + ")");
-  });
+    const int closed = sox_close(file.release());
+    owned.reset(encoded);  // complete once the stream is closed
+    if (closed != SOX_SUCCESS) fail(path, "cannot encode audio (" + last_sox_message + ")");
+  }
+  write_file_atomic(path, std::string_view(encoded, encoded_size));
 }
 
 }  // namespace mlq

@@ -108,15 +108,16 @@ void assign_random_splits(std::vector<Item>& items, const PreprocessOptions& o) 
 const char* const kAudioExtensions[] = {".wav",  ".flac", ".mp3", ".ogg", ".opus",
                                         ".aiff", ".aif",  ".m4a", ".wv"};
 
-// The file a metadata row means: as listed, else with `preferred_ext`, else with any of
-// `others`; nullopt when none exists.
+// The file a metadata row means: with `preferred_ext` (the config's), else as listed, else with
+// any of `others`; nullopt when none exists.
 std::optional<fs::path> existing_variant(const fs::path& listed, const std::string& preferred_ext,
                                          const std::vector<std::string>& others) {
   std::error_code error;
+  fs::path preferred = listed;
+  preferred.replace_extension("." + preferred_ext);
+  if (fs::is_regular_file(preferred, error)) return preferred;
   if (fs::is_regular_file(listed, error)) return listed;
-  std::vector<std::string> extensions{"." + preferred_ext};
-  extensions.insert(extensions.end(), others.begin(), others.end());
-  for (const std::string& extension : extensions) {
+  for (const std::string& extension : others) {
     fs::path candidate = listed;
     candidate.replace_extension(extension);
     if (fs::is_regular_file(candidate, error)) return candidate;
@@ -124,8 +125,8 @@ std::optional<fs::path> existing_variant(const fs::path& listed, const std::stri
   return std::nullopt;
 }
 
-// The metadata names each pair and its split. A listed file missing on disk is found under
-// audio_ext or another audio extension (label_ext for labels).
+// The metadata names each pair and its split. Its files are taken with audio_ext (label_ext for
+// labels) where that file exists, else as listed, else under another audio extension.
 std::vector<Item> items_from_metadata(const PreprocessOptions& o, const MetadataParser& parser) {
   std::vector<Item> items;
   const fs::path metadata = o.source_path / o.metadata;

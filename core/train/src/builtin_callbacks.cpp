@@ -107,7 +107,7 @@ void CheckpointCallback::load_state(const std::string& state) {
 EarlyStopping::EarlyStopping(const Config& config)
     : monitor_(config.get_string("monitor", "val_loss")),
       mode_(checked_mode(config, "trainer.early_stopping")),
-      patience_(config.get_int("patience", 3, Range::at_least(1))),
+      patience_(config.get_int("patience", 3, Range::at_least(0))),
       min_delta_(config.get_double("min_delta", 0.0, Range::at_least(0))) {
   config.check_known_keys("", {"enabled", "monitor", "mode", "patience", "min_delta"});
 }

@@ -1,6 +1,11 @@
 // Trainer checkpoints: model, optimiser, step, loader position, RNG state, callback state, the
 // resolved config and its hash. Written to a temporary file, synced and renamed.
+#include <fcntl.h>
 #include <torch/torch.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "mlq/checkpoint.hpp"
 #include "mlq/checkpoint_header.hpp"
@@ -117,14 +122,33 @@ void Trainer::save_checkpoint(const std::filesystem::path& path) {
   archive.write("config_hash", c10::IValue(config_hash(config_)));
   for (const auto& callback : callbacks_)
     archive.write("callback." + callback->name(), c10::IValue(callback->state()));
-  // Serialised into memory, then written by us: LibTorch's file writer reports a failed write
-  // (a full disk) by throwing from its destructor, which ends the process.
-  std::string bytes;
-  archive.save_to([&bytes](const void* data, size_t size) {
-    bytes.append(static_cast<const char*>(data), size);
-    return size;
+  // Written by us, through a callback that never reports a failure to LibTorch: its writer throws
+  // from its destructor when a write fails (a full disk), which ends the process. The first
+  // error is kept, later writes are skipped, and it is reported once the archive is complete.
+  replace_file_atomic(path, [&](const std::filesystem::path& temporary) {
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw UserError(path.string() + ": cannot write: " + std::strerror(errno));
+    int error = 0;
+    try {
+      archive.save_to([&](const void* data, size_t size) {
+        const char* bytes = static_cast<const char*>(data);
+        for (size_t done = 0; error == 0 && done < size;) {
+          const ssize_t wrote = ::write(fd, bytes + done, size - done);
+          if (wrote < 0 && errno == EINTR) continue;
+          if (wrote <= 0)
+            error = wrote < 0 ? errno : ENOSPC;
+          else
+            done += static_cast<size_t>(wrote);
+        }
+        return size;
+      });
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    if (::close(fd) != 0 && error == 0) error = errno;
+    if (error != 0) throw UserError(path.string() + ": cannot write: " + std::strerror(error));
   });
-  write_file_atomic(path, bytes);
 }
 
 void Trainer::load_checkpoint(const std::filesystem::path& path) {

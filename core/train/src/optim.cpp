@@ -26,7 +26,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Config& config,
   config.check_known_keys(
       "", {"name", "lr", "weight_decay", "momentum", "nesterov", "betas", "eps", "amsgrad"});
   const std::string name = config.get_string("name", "adam");
-  const double lr = config.get_double("lr", 1e-3, Range::above(0));
+  const double lr = config.get_double("lr", 1e-3, Range::at_least(0));
   const double weight_decay =
       config.get_double("weight_decay", name == "adamw" ? 1e-2 : 0.0, Range::at_least(0));
   if (name == "sgd") {
@@ -63,8 +63,7 @@ LrSchedule::LrSchedule(const Config& config, double base_lr, int64_t max_steps)
       base_lr_(base_lr),
       warmup_steps_(config.get_int("warmup_steps", 0, Range::at_least(0))),
       step_size_(config.get_int("step_size", 1000, Range::at_least(1))),
-      gamma_(config.get_double("gamma", name_ == "exponential" ? 0.999 : 0.1,
-                               Range::above_up_to(0, 1))),
+      gamma_(config.get_double("gamma", name_ == "exponential" ? 0.999 : 0.1, Range::above(0))),
       min_lr_(config.get_double("min_lr", 0.0, Range::at_least(0))),
       total_steps_(config.get_int("total_steps", max_steps, Range::at_least(0))) {
   config.check_known_keys("",

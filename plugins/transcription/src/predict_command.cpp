@@ -2,6 +2,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <map>
 #include <cstdio>
 
 #include "commands.hpp"
@@ -66,11 +67,17 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
   if (inputs.empty()) throw UserError("no audio files in the folders given");
   // One bad file is one line; the others are still transcribed, and the exit status says so.
   std::vector<std::string> failed;
+  std::map<std::filesystem::path, std::string> written;  // output -> the input it came from
   double audio_total = 0, wall_total = 0;
   for (const AudioInput& input : inputs) {
     const auto start = std::chrono::steady_clock::now();
     const std::string file = input.file.string();
     try {
+      const std::filesystem::path midi =
+          output / std::filesystem::path(input.relative).replace_extension(".mid");
+      if (auto [earlier, added] = written.emplace(midi, file); !added)
+        throw UserError(fmt::format("{}: would overwrite {}, transcribed from {}", file,
+                                    midi.string(), earlier->second));
       const std::vector<float> audio = load_audio(input.file, features.sample_rate);
       ProgressLine progress;
       const std::string name = input.file.filename().string();
@@ -82,8 +89,6 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
       performance.notes = transcription.notes;
       performance.pedals = transcription.pedals;
       performance.duration = static_cast<double>(audio.size()) / features.sample_rate;
-      const std::filesystem::path midi =
-          output / std::filesystem::path(input.relative).replace_extension(".mid");
       std::filesystem::create_directories(midi.parent_path());
       write_midi(midi, performance);
       const double wall =

@@ -8,6 +8,9 @@ namespace mlq::log {
 
 // Messages go to stderr and, once a run has started, to its run.log (with a timestamp).
 void to_file(const std::filesystem::path& path);  // empty path: stop writing to a file
+// Keeps the lines logged from now until the next to_file (a run's set-up, before the run and its
+// folder exist), so that they open its run.log too. At most a few thousand lines are kept.
+void hold_until_file();
 void write(std::string_view level, std::string_view message);
 
 template <class... Args>
