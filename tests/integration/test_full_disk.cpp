@@ -56,14 +56,41 @@ void fill(const fs::path& dir) {
   }
 }
 
+// Trains the regression task with `overrides` (slowed down), waits for `started` to appear and for
+// half a second of training, fills the disk at `disk`, and returns how the runner ended.
+ProcessResult fill_while_training(const TempDir& cwd, const fs::path& db, const fs::path& disk,
+                                  const fs::path& started,
+                                  const std::vector<std::string>& overrides) {
+  std::vector<std::string> argv{MLQ_RUNNER,
+                                kConfig,
+                                "trainer.max_steps=400",
+                                "++data.load_delay_ms=1",
+                                "trainer.log_every_n_steps=1",
+                                "trainer.threads=1",
+                                "trainer.progress_bar=false"};
+  argv.insert(argv.end(), overrides.begin(), overrides.end());
+  const pid_t pid = mlq::test::start_process(
+      argv, cwd / "run.out", {{"MLQ_DB", db.string()}, {"MLQ_PLUGIN_PATH", ""}}, cwd.path());
+  for (int waited = 0; waited < 3000 && !fs::exists(started); ++waited)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // training, logging metrics
+  fill(disk);
+  const int status = mlq::test::wait_process(pid);
+  return {status, mlq::test::read_file(cwd / "run.out")};
+}
+
 }  // namespace
+
+// Mounting needs root: elsewhere the test says so (ctest reports it skipped) and stops.
+#define REQUIRE_MOUNTED(disk)      \
+  if (!(disk).mounted()) {         \
+    MESSAGE((disk).skip_reason()); \
+    return;                        \
+  }
 
 TEST_CASE("a checkpoint that does not fit fails the run with one line, the last one intact") {
   SmallFilesystem disk(5 << 20);
-  if (!disk.mounted()) {
-    MESSAGE(disk.skip_reason());
-    return;
-  }
+  REQUIRE_MOUNTED(disk);
   TempDir cwd;
   const fs::path db = cwd / "runs.sqlite";
   // A 3.2 MB checkpoint (weights and Adam's two moments): the first fits in 5 MB, the second
@@ -95,22 +122,11 @@ TEST_CASE("a checkpoint that does not fit fails the run with one line, the last 
 
 TEST_CASE("a manifest whose disk fills while the run trains ends the run with one line, no crash") {
   SmallFilesystem disk(2 << 20);
-  if (!disk.mounted()) {
-    MESSAGE(disk.skip_reason());
-    return;
-  }
+  REQUIRE_MOUNTED(disk);
   TempDir cwd;
   const fs::path db = disk / "runs.sqlite";
-  const pid_t pid = mlq::test::start_process(
-      {MLQ_RUNNER, kConfig, "trainer.max_steps=400", "++data.load_delay_ms=1",
-       "trainer.log_every_n_steps=1", "trainer.threads=1", "trainer.progress_bar=false"},
-      cwd / "run.out", {{"MLQ_DB", db.string()}, {"MLQ_PLUGIN_PATH", ""}}, cwd.path());
-  for (int waited = 0; waited < 3000 && !fs::exists(fs::path(db.string() + "-wal")); ++waited)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // training, logging metrics
-  fill(disk.path());
-  const int status = mlq::test::wait_process(pid);
-  const std::string out = mlq::test::read_file(cwd / "run.out");
+  const auto [status, out] =
+      fill_while_training(cwd, db, disk.path(), fs::path(db.string() + "-wal"), {});
   INFO("runner output:\n" << out);
   CHECK(status == 1);
   CHECK(contains(out, db.string() + ": cannot run 'COMMIT': database or disk is full"));
@@ -120,24 +136,12 @@ TEST_CASE("a manifest whose disk fills while the run trains ends the run with on
 TEST_CASE(
     "a run folder whose disk fills while the run trains: FAILED with one line naming the file") {
   SmallFilesystem disk(1 << 20);
-  if (!disk.mounted()) {
-    MESSAGE(disk.skip_reason());
-    return;
-  }
+  REQUIRE_MOUNTED(disk);
   TempDir cwd;
   const fs::path db = cwd / "runs.sqlite";
-  const pid_t pid = mlq::test::start_process(
-      {MLQ_RUNNER, kConfig, "+output_dir=" + disk.path().string(), "trainer.max_steps=400",
-       "++data.load_delay_ms=1", "trainer.log_every_n_steps=1", "trainer.threads=1",
-       "trainer.progress_bar=false", "trainer.checkpoint.save_top_k=0"},
-      cwd / "run.out", {{"MLQ_DB", db.string()}, {"MLQ_PLUGIN_PATH", ""}}, cwd.path());
-  const fs::path outputs = disk / "regression";
-  for (int waited = 0; waited < 3000 && !fs::exists(outputs); ++waited)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // training, logging metrics
-  fill(disk.path());
-  const int status = mlq::test::wait_process(pid);
-  const std::string out = mlq::test::read_file(cwd / "run.out");
+  const auto [status, out] = fill_while_training(
+      cwd, db, disk.path(), disk / "regression",
+      {"+output_dir=" + disk.path().string(), "trainer.checkpoint.save_top_k=0"});
   INFO("runner output:\n" << out);
   CHECK(status == 1);
   // metrics.csv or the TensorBoard event file, whichever wrote next.
@@ -163,10 +167,7 @@ TEST_CASE("a report that does not fit is one line and leaves no partial page") {
       cwd.path(), env);
   REQUIRE_MESSAGE(trained.exit_code == 0, trained.out);
   SmallFilesystem disk(64 << 10);
-  if (!disk.mounted()) {
-    MESSAGE(disk.skip_reason());
-    return;
-  }
+  REQUIRE_MOUNTED(disk);
   fill(disk.path());
   const fs::path page = disk / "report.html";
   const auto report =
