@@ -590,6 +590,35 @@ TEST_CASE("MLQ_DB puts the manifest elsewhere") {
   CHECK(contains(list.out, runs[0].id));
 }
 
+TEST_CASE("a plugin's callback turned on by [callbacks] gets every hook in order and can stop training") {
+  Cli cli;
+  const fs::path hooks = cli.dir / "hooks.txt";
+  const auto result = cli.run(concat(
+      concat({kConfig}, tiny()),
+      {"+callbacks.names=[\"hook_log\"]", "+callbacks.hook_log.path=" + hooks.string(),
+       "+callbacks.hook_log.stop_at_step=3", "trainer.val_every_n_steps=2",
+       "trainer.max_steps=10"}));
+  INFO("runner output:\n" << result.out);
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.out, "stopped at step 3: hook_log: stop_at_step = 3"));
+  // 64 examples in batches of 32: an epoch ends every 2 steps.
+  CHECK(read_file(hooks) ==
+        "train_start 0\n"
+        "train_batch_end 1\n"
+        "train_batch_end 2\n"
+        "validation_end 2\n"
+        "train_epoch_end 2\n"
+        "train_batch_end 3\n"
+        "train_end 3\n"
+        "test_end 3\n");
+
+  Cli fresh;
+  const std::string unknown = one_line_error(
+      fresh, fresh.run(concat({kConfig, "+callbacks.names=[\"hook_lag\"]"}, tiny())));
+  CHECK(contains(unknown, "no plugin registers a callback 'hook_lag' (registered: hook_log)"));
+  CHECK(contains(unknown, "did you mean 'hook_log'?"));
+}
+
 TEST_CASE("--multirun goes on past a combination with a bad value, which leaves no run") {
   Cli cli;
   const auto result =

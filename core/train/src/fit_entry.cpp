@@ -37,6 +37,7 @@ void fit(const FitRequest& request) {
   task->setup(config, *request.registry);
   Trainer trainer(config, *task, nullptr, request.rank, request.world_size);
   trainer.add_default_callbacks();
+  trainer.add_configured_callbacks(*request.registry);
   trainer.setup();
   const OpenedRun opened = request.open_run ? request.open_run() : OpenedRun{};
   trainer.attach_run(opened.run);

@@ -13,6 +13,7 @@
 #include "gradient_reducer.hpp"
 #include "metric_writer.hpp"
 #include "mlq/builtin_callbacks.hpp"
+#include "mlq/components.hpp"
 #include "mlq/distributed_env.hpp"
 #include "mlq/files.hpp"
 #include "mlq/log.hpp"
@@ -82,6 +83,28 @@ void Trainer::add_default_callbacks() {
   if (early.get_bool("enabled", false)) add_callback(std::make_shared<EarlyStopping>(early));
   add_callback(std::make_shared<LrMonitor>());
   if (options_.progress_bar) add_callback(std::make_shared<ProgressBar>());
+}
+
+void Trainer::add_configured_callbacks(const Registry& registry) {
+  const Config section = config_.section("callbacks");
+  if (section.keys().empty()) return;
+  const std::vector<std::string> names = section.get_strings("names");
+  std::vector<std::string> known{"names"};
+  known.insert(known.end(), names.begin(), names.end());
+  section.check_known_keys("", known);
+  for (const std::string& name : names) {
+    if (!registry.contains("callbacks", name)) {
+      const std::vector<std::string> registered = registry.names("callbacks");
+      const std::string near = nearest(name, registered);
+      throw ConfigError(fmt::format(
+          "config key 'callbacks.names' ({}): no plugin registers a callback '{}' (registered: "
+          "{}){}{}",
+          section.origin("names"), name,
+          registered.empty() ? "none" : fmt::format("{}", fmt::join(registered, ", ")),
+          near.empty() ? "" : "; did you mean '" + near + "'?", registry.refused_note()));
+    }
+    add_callback(registry.factory<CallbackFactory>("callbacks", name)(section.section(name)));
+  }
 }
 
 std::vector<std::string> Trainer::callback_names() const {

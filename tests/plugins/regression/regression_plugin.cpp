@@ -12,6 +12,7 @@
 #include "mlq/metadata.hpp"
 #include "mlq/plugin_api.hpp"
 #include "mlq/supervised_task.hpp"
+#include "mlq/trainer.hpp"
 
 MLQ_PLUGIN("regression", "0.1.0", "regression")
 
@@ -98,6 +99,39 @@ class RegressionMetrics : public mlq::Metric {
   std::vector<torch::Tensor> errors_, targets_;
 };
 
+// An example callback, turned on by `[callbacks] names = ["hook_log"]`: appends "<hook> <step>"
+// to the file [callbacks.hook_log] path for every hook it receives (rank 0), and with
+// stop_at_step = N asks the trainer to stop after step N.
+class HookLog : public mlq::Callback {
+ public:
+  explicit HookLog(const mlq::Config& c)
+      : path_(c.get_string("path")),
+        stop_at_step_(c.get_int("stop_at_step", 0, mlq::Range::at_least(0))) {
+    c.check_known_keys("", {"path", "stop_at_step"});
+  }
+  std::string name() const override { return "hook_log"; }
+  void on_train_start(mlq::Trainer& t) override { log(t, "train_start"); }
+  void on_train_batch_end(mlq::Trainer& t, const mlq::StepInfo& info) override {
+    log(t, "train_batch_end");
+    if (stop_at_step_ > 0 && info.step >= stop_at_step_)
+      t.request_stop("hook_log: stop_at_step = " + std::to_string(stop_at_step_));
+  }
+  void on_train_epoch_end(mlq::Trainer& t) override { log(t, "train_epoch_end"); }
+  void on_validation_end(mlq::Trainer& t, const mlq::Scalars&) override {
+    log(t, "validation_end");
+  }
+  void on_test_end(mlq::Trainer& t, const mlq::Scalars&) override { log(t, "test_end"); }
+  void on_train_end(mlq::Trainer& t) override { log(t, "train_end"); }
+
+ private:
+  void log(mlq::Trainer& trainer, const char* hook) const {
+    if (!trainer.is_global_zero()) return;
+    std::ofstream(path_, std::ios::app) << hook << ' ' << trainer.step() << '\n';
+  }
+  std::string path_;
+  int64_t stop_at_step_;
+};
+
 }  // namespace
 
 namespace {
@@ -138,4 +172,6 @@ void mlq_register(mlq::Registry& registry) {
   mlq::register_metric(registry, "regression",
                        [](const mlq::Config&) { return std::make_unique<RegressionMetrics>(); });
   mlq::register_metadata_parser(registry, "split_list", read_split_list);
+  mlq::register_callback(registry, "hook_log",
+                         [](const mlq::Config& c) { return std::make_shared<HookLog>(c); });
 }

@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 
+#include "mlq/callback.hpp"
 #include "mlq/task.hpp"
 
 namespace mlq {
@@ -15,6 +16,8 @@ using DatasetFactory =
     std::function<std::shared_ptr<Dataset>(const Config& data_config, Split split)>;
 using LossFactory = std::function<LossFn(const Config& loss_config)>;
 using MetricFactory = std::function<std::unique_ptr<Metric>(const Config& metric_config)>;
+// Built for each name in the config's [callbacks] names, from its table [callbacks.<name>].
+using CallbackFactory = std::function<std::shared_ptr<Callback>(const Config& callback_config)>;
 
 inline void register_task(Registry& r, std::string name, TaskFactory f) {
   r.add("tasks", std::move(name), std::move(f));
@@ -30,6 +33,9 @@ inline void register_loss(Registry& r, std::string name, LossFactory f) {
 }
 inline void register_metric(Registry& r, std::string name, MetricFactory f) {
   r.add("metrics", std::move(name), std::move(f));
+}
+inline void register_callback(Registry& r, std::string name, CallbackFactory f) {
+  r.add("callbacks", std::move(name), std::move(f));
 }
 
 }  // namespace mlq

@@ -31,6 +31,10 @@ class Trainer {
   void add_callback(std::shared_ptr<Callback> callback);
   // The built-in callbacks per config: checkpoint, early stopping, lr monitor, progress bar.
   void add_default_callbacks();
+  // The registered callbacks the config turns on: `[callbacks] names = ["a", "b"]`, each built
+  // from its table [callbacks.a] by the factory a plugin registered under that name, in order,
+  // before the checkpoint callback. An unknown name is a ConfigError naming the registered ones.
+  void add_configured_callbacks(const Registry& registry);
   // In the order their hooks run (the checkpoint callback always last).
   std::vector<std::string> callback_names() const;
 
