@@ -21,8 +21,10 @@ packages=(
   libfluidsynth-dev fluidsynth
   # Soundfonts: two to train on, one kept for evaluation only.
   timgm6mb-soundfont fluidr3mono-gm-soundfont musescore-general-soundfont-small
-  # The Python peers of tests and benchmarks.
-  python3-numpy python3-torchaudio python3-mido python3-mir-eval python3-soundfile
+  # PNG compression (report and TensorBoard images).
+  zlib1g-dev
+  # The Python peers of tests and benchmarks; PIL decodes our PNG files in a test.
+  python3-numpy python3-torchaudio python3-mido python3-mir-eval python3-soundfile python3-pil
   # The HTML report's test loads the page in a headless browser.
   chromium
 )

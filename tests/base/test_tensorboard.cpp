@@ -268,3 +268,34 @@ TEST_CASE("an event file on a full disk: a named error, and only whole records s
   const nlohmann::json decoded = decode_tfevents(writer.path());
   CHECK(decoded["events"].size() > 100);
 }
+
+TEST_CASE("PNG images are deflated and decode in PIL pixel for pixel") {
+  TempDir dir;
+  const int width = 300, height = 88;  // a piano roll's shape: mostly one colour
+  std::vector<uint8_t> rgb(static_cast<size_t>(width * height * 3), 255);
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x)
+      if ((x / 7 + y) % 13 == 0) {
+        uint8_t* pixel = &rgb[static_cast<size_t>((y * width + x) * 3)];
+        pixel[0] = static_cast<uint8_t>(x % 256), pixel[1] = static_cast<uint8_t>(y * 2),
+        pixel[2] = 40;
+      }
+  const std::string png = mlq::encode_png_rgb(rgb.data(), width, height);
+  CHECK(png.size() < rgb.size() / 10);  // stored blocks were larger than the pixels
+  write_file(dir / "roll.png", png);
+  const auto decoded =
+      run_process({"/usr/bin/python3", "-c",
+                   "import sys, hashlib; from PIL import Image; im = Image.open(sys.argv[1]); "
+                   "print(im.format, im.mode, im.size[0], im.size[1], "
+                   "hashlib.sha256(im.tobytes()).hexdigest())",
+                   (dir / "roll.png").string()});
+  REQUIRE_MESSAGE(decoded.exit_code == 0, decoded.out);
+  write_file(dir / "pixels.raw",
+             std::string(reinterpret_cast<const char*>(rgb.data()), rgb.size()));
+  const auto expected = run_process({"/usr/bin/python3", "-c",
+                                     "import sys, hashlib; "
+                                     "print(hashlib.sha256(open(sys.argv[1], 'rb').read())"
+                                     ".hexdigest())",
+                                     (dir / "pixels.raw").string()});
+  CHECK(decoded.out == "PNG RGB 300 88 " + expected.out);
+}

@@ -2,49 +2,35 @@
 
 #include <algorithm>
 #include <array>
+#include <new>
 #include <stdexcept>
 
+#include <zlib.h>
+
 #include "byte_order.hpp"
-#include "reflected_crc.hpp"
 
 namespace mlq {
 namespace {
 
-// CRC-32 of PNG chunks, over bytes[begin, end).
-uint32_t crc32(const std::string& bytes, size_t begin) {
-  return reflected_crc32<0xEDB88320u>(reinterpret_cast<const uint8_t*>(bytes.data()) + begin,
-                                      bytes.size() - begin);
-}
-
-// Appends a chunk: length, type, data, CRC of type and data.
+// Appends a chunk: length, type, data, CRC-32 of type and data.
 void append_chunk(std::string& png, const char* type, const std::string& data) {
   append_be32(png, static_cast<uint32_t>(data.size()));
   const size_t start = png.size();
   png.append(type, 4);
   png += data;
-  append_be32(png, crc32(png, start));
+  const auto* typed = reinterpret_cast<const Bytef*>(png.data() + start);
+  append_be32(png, static_cast<uint32_t>(crc32(0, typed, static_cast<uInt>(png.size() - start))));
 }
 
-// A zlib stream (RFC 1950) of stored deflate blocks (RFC 1951) holding `raw`.
-std::string zlib_stored(const std::string& raw) {
-  std::string out = "\x78\x01";  // deflate, 32 KiB window, no dictionary, fastest
-  constexpr size_t kBlock = 65535;
-  size_t offset = 0;
-  do {
-    const size_t length = std::min(kBlock, raw.size() - offset);
-    const bool final = offset + length == raw.size();
-    out += static_cast<char>(final ? 1 : 0);  // BFINAL, BTYPE = 00 (stored)
-    append_le16(out, static_cast<uint16_t>(length));
-    append_le16(out, static_cast<uint16_t>(~length));
-    out.append(raw, offset, length);
-    offset += length;
-  } while (offset < raw.size());
-  uint32_t a = 1, b = 0;  // Adler-32
-  for (unsigned char byte : raw) {
-    a = (a + byte) % 65521;
-    b = (b + a) % 65521;
-  }
-  append_be32(out, (b << 16) | a);
+// `raw` as a zlib stream (RFC 1950), deflated at zlib's default level.
+std::string zlib_deflated(const std::string& raw) {
+  uLongf size = compressBound(static_cast<uLong>(raw.size()));
+  std::string out(size, '\0');
+  if (compress2(reinterpret_cast<Bytef*>(out.data()), &size,
+                reinterpret_cast<const Bytef*>(raw.data()), static_cast<uLong>(raw.size()),
+                Z_DEFAULT_COMPRESSION) != Z_OK)
+    throw std::bad_alloc();  // zlib fails here only when it cannot allocate
+  out.resize(size);
   return out;
 }
 
@@ -68,7 +54,7 @@ std::string encode_png_rgb(const uint8_t* rgb, int width, int height) {
   header.append(3, '\0');  // deflate, adaptive filtering, no interlace
   std::string png = "\x89PNG\r\n\x1a\n";
   append_chunk(png, "IHDR", header);
-  append_chunk(png, "IDAT", zlib_stored(raw));
+  append_chunk(png, "IDAT", zlib_deflated(raw));
   append_chunk(png, "IEND", "");
   return png;
 }
