@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
+tools/check-format.sh
 tools/build.sh
 (cd build && ctest --output-on-failure -j 2 --timeout 600)
 tools/regress.sh

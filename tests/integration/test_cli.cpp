@@ -590,14 +590,15 @@ TEST_CASE("MLQ_DB puts the manifest elsewhere") {
   CHECK(contains(list.out, runs[0].id));
 }
 
-TEST_CASE("a plugin's callback turned on by [callbacks] gets every hook in order and can stop training") {
+TEST_CASE(
+    "a plugin's callback turned on by [callbacks] gets every hook in order and can stop training") {
   Cli cli;
   const fs::path hooks = cli.dir / "hooks.txt";
-  const auto result = cli.run(concat(
-      concat({kConfig}, tiny()),
-      {"+callbacks.names=[\"hook_log\"]", "+callbacks.hook_log.path=" + hooks.string(),
-       "+callbacks.hook_log.stop_at_step=3", "trainer.val_every_n_steps=2",
-       "trainer.max_steps=10"}));
+  const auto result = cli.run(
+      concat(concat({kConfig}, tiny()),
+             {"+callbacks.names=[\"hook_log\"]", "+callbacks.hook_log.path=" + hooks.string(),
+              "+callbacks.hook_log.stop_at_step=3", "trainer.val_every_n_steps=2",
+              "trainer.max_steps=10"}));
   INFO("runner output:\n" << result.out);
   REQUIRE(result.exit_code == 0);
   CHECK(contains(result.out, "stopped at step 3: hook_log: stop_at_step = 3"));

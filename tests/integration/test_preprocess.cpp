@@ -137,7 +137,8 @@ TEST_CASE(
                        (f.source / "2004" / "b.flac").string()})
               .exit_code == 0);
   fs::remove_all(f.destination);
-  auto flac = f.run({"data.preprocess.metadata=maestro-v3.0.0.csv", "data.preprocess.audio_ext=flac"});
+  auto flac =
+      f.run({"data.preprocess.metadata=maestro-v3.0.0.csv", "data.preprocess.audio_ext=flac"});
   REQUIRE_MESSAGE(flac.exit_code == 0, flac.out);
   CHECK(mlq::read_index(f.destination / "index.csv")[1].source_audio == "2004/b.flac");
 

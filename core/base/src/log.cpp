@@ -56,7 +56,8 @@ void write(std::string_view level, std::string_view message) {
     std::cerr << message << '\n';
   else
     std::cerr << (level == "WARN" ? "warning: " : "error: ") << message << '\n';
-  const std::string line = '[' + timestamp() + "] " + std::string(level) + ' ' + std::string(message);
+  const std::string line =
+      '[' + timestamp() + "] " + std::string(level) + ' ' + std::string(message);
   if (!file.is_open()) {
     if (holding && held.size() < kHeldLines) held.push_back(line);
     return;
@@ -66,8 +67,8 @@ void write(std::string_view level, std::string_view message) {
   if (!file) {  // a full disk: said once, then the log goes on to standard error alone
     const int error = errno;
     file.close();
-    std::cerr << "warning: " << file_path.string() << ": cannot write: "
-              << (error ? std::strerror(error) : "write failed")
+    std::cerr << "warning: " << file_path.string()
+              << ": cannot write: " << (error ? std::strerror(error) : "write failed")
               << "; logging to standard error only\n";
   }
 }

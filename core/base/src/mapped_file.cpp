@@ -95,9 +95,10 @@ int guard(const void* data, size_t length) {
   }
   static std::once_flag warned;
   std::call_once(warned, [] {
-    log::warn("more than {} files are mapped at once: the others are read without the guard "
-              "against files shrinking under their reader",
-              kGuardSlots);
+    log::warn(
+        "more than {} files are mapped at once: the others are read without the guard "
+        "against files shrinking under their reader",
+        kGuardSlots);
   });
   return -1;
 }

@@ -244,7 +244,6 @@ void read_mapped_pcm16(MappedFile& pcm, size_t data_start, size_t frames, size_t
   }
 }
 
-
 }  // namespace
 
 AudioInfo audio_info(const fs::path& path) {
@@ -434,8 +433,8 @@ void write_audio(const fs::path& path, const std::vector<float>& samples, double
   std::unique_ptr<char, decltype(&free)> owned(nullptr, &free);
   {
     last_sox_message.clear();
-    SoxFile file(sox_open_memstream_write(&encoded, &encoded_size, &signal, &encoding,
-                                          type.c_str(), nullptr));
+    SoxFile file(sox_open_memstream_write(&encoded, &encoded_size, &signal, &encoding, type.c_str(),
+                                          nullptr));
     if (!file) fail(path, "cannot write audio (" + last_sox_message + ")");
     std::vector<sox_sample_t> block(std::min<size_t>(samples.size(), 65536));
     for (size_t done = 0; done < samples.size();) {

@@ -2,8 +2,8 @@
 #include <torch/torch.h>
 
 #include <chrono>
-#include <map>
 #include <cstdio>
+#include <map>
 
 #include "commands.hpp"
 #include "inference.hpp"
