@@ -3,7 +3,8 @@
 # each for SECONDS (default 600) on a scratch copy of its seed corpus. Exits 1 if a fuzzer found a
 # crash; the crashing input is left in build-fuzz/artifacts/. Installs nothing: run tools/setup.sh
 # first (it installs clang and libclang-rt-14-dev).
-#   tools/fuzz.sh [SECONDS]          MLQ_JOBS=N for the build, MLQ_FUZZERS="midi npy" for a subset
+#   tools/fuzz.sh [SECONDS]          MLQ_JOBS=N for the build, MLQ_FUZZERS="midi npy" for a subset,
+#                                    MLQ_FUZZ_SEED=N for libFuzzer's seed (CI fixes it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +43,7 @@ for name in $fuzzers; do
   set +e
   build-fuzz/fuzz_"$name" "$corpus" -max_total_time="$seconds" -rss_limit_mb=2048 \
     -max_len=65536 -artifact_prefix=build-fuzz/artifacts/"$name"- -print_final_stats=1 \
+    ${MLQ_FUZZ_SEED:+-seed="$MLQ_FUZZ_SEED"} \
     >"$log" 2>&1
   status=$?
   set -e
