@@ -145,7 +145,8 @@ TEST_CASE("the regression plugin loads from the build's plugin folder") {
   CHECK(registry.names("metrics") == std::vector<std::string>{"regression"});
   CHECK(registry.get("models", "mlp").file == regression_plugin().string());
   CHECK(registry.names("metadata_parsers") == std::vector<std::string>{"split_list"});
-  CHECK(registry.entries_of("regression").size() == 6);
+  CHECK(registry.names("callbacks") == std::vector<std::string>{"hook_log"});
+  CHECK(registry.entries_of("regression").size() == 7);
 }
 
 TEST_CASE("load_all of the search path finds the regression plugin") {
