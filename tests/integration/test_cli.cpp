@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cli.hpp"
 #include "mlq/manifest.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -24,82 +25,7 @@ using mlq::test::read_file;
 using mlq::test::TempDir;
 using mlq::test::write_file;
 
-namespace {
-
-const std::string kConfigFile = std::string(MLQ_SOURCE_DIR) + "/configs/regression.toml";
-const std::string kConfig = "--config=" + kConfigFile;
-
-fs::path fake_dir(const std::string& name) {
-  return fs::path(MLQ_BUILD_DIR) / "tests" / "fake_plugins" / name;
-}
-fs::path regression_plugin() {
-  return fs::path(MLQ_BUILD_DIR) / "plugins" / "libmlq_regression.so";
-}
-
-// Overrides that make a training run take about a second.
-std::vector<std::string> tiny() {
-  return {"trainer.max_steps=5",        "data.num_train=64",           "data.num_validation=32",
-          "data.num_test=32",           "trainer.val_every_n_steps=5", "trainer.threads=1",
-          "trainer.log_every_n_steps=1"};
-}
-
-std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-size_t count_lines(const std::string& text) {
-  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
-}
-
-// A scratch working directory for the runner, with the manifest inside it and no plugin folders
-// from the test's own environment.
-struct Cli {
-  TempDir dir;
-  fs::path db() const { return dir / "runs.sqlite"; }
-  ProcessResult run(const std::vector<std::string>& args,
-                    std::map<std::string, std::string> env = {}) const {
-    env.emplace("MLQ_DB", db().string());
-    env.emplace("MLQ_PLUGIN_PATH", "");
-    return mlq::test::run_runner(args, dir.path(), env);
-  }
-  bool has_outputs() const { return fs::exists(dir / "outputs"); }
-};
-
-// The run folders under <cwd>/outputs/<task>/<date>/, sorted.
-std::vector<fs::path> run_dirs(const fs::path& cwd, const std::string& task = "regression") {
-  std::vector<fs::path> out;
-  const fs::path root = cwd / "outputs" / task;
-  if (!fs::is_directory(root)) return out;
-  for (const auto& date : fs::directory_iterator(root))
-    if (date.is_directory())
-      for (const auto& run : fs::directory_iterator(date.path()))
-        if (run.is_directory()) out.push_back(run.path());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// The id at the end of a run folder name (<HH-MM-SS>-<id>).
-std::string id_of(const fs::path& run_dir) {
-  const std::string name = run_dir.filename().string();
-  return name.substr(name.rfind('-') + 1);
-}
-
-// A config error: exit 2, nothing but one "error: ..." line, and no run created.
-std::string one_line_error(const Cli& cli, const ProcessResult& result) {
-  CHECK(result.exit_code == 2);
-  CHECK(result.out.rfind("error: ", 0) == 0);
-  CHECK(count_lines(result.out) == 1);
-  CHECK_FALSE(cli.has_outputs());
-  CHECK_FALSE(fs::exists(cli.db()));
-  return result.out;
-}
-
-}  // namespace
+using namespace mlq::test::cli;
 
 TEST_CASE("runner --help prints the usage and exits 0") {
   Cli cli;
@@ -340,98 +266,6 @@ TEST_CASE("an unknown task suggests the registered one") {
   CHECK_FALSE(fs::exists(cli.db()));
 }
 
-TEST_CASE("runner plugins lists the regression plugin and what it registers") {
-  Cli cli;
-  const auto result = cli.run({"plugins"});
-  INFO("runner output:\n" << result.out);
-  REQUIRE(result.exit_code == 0);
-  CHECK(contains(result.out, "regression 0.1.0  " + regression_plugin().string() + "\n"));
-  CHECK(contains(result.out, "  tasks:            regression\n"));
-  CHECK(contains(result.out, "  models:           mlp\n"));
-  CHECK(contains(result.out, "  datasets:         linear\n"));
-  CHECK(contains(result.out, "  losses:           mse\n"));
-  CHECK(contains(result.out, "  metrics:          regression\n"));
-  CHECK_FALSE(contains(result.out, "fake_good"));
-  CHECK_FALSE(cli.has_outputs());
-}
-
-TEST_CASE("runner plugins --plugin-dir adds a folder") {
-  Cli cli;
-  const auto good = fake_dir("good") / "libmlq_good.so";
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"plugins", "--plugin-dir", fake_dir("good").string()},
-        std::vector<std::string>{"plugins", "--plugin-dir=" + fake_dir("good").string()}}) {
-    const auto result = cli.run(args);
-    INFO("runner output:\n" << result.out);
-    REQUIRE(result.exit_code == 0);
-    CHECK(contains(result.out, "regression 0.1.0  "));
-    CHECK(contains(result.out, "fake_good 1.2.3  " + good.string() + "\n"));
-    CHECK(contains(result.out, "  tasks:            fake_task\n"));
-    CHECK(contains(result.out, "  models:           fake_model\n"));
-    CHECK(contains(result.out, "  metrics:          fake_metric\n"));
-    // The build folder comes first.
-    CHECK(result.out.find("regression 0.1.0") < result.out.find("fake_good 1.2.3"));
-  }
-}
-
-TEST_CASE("a broken plugin is refused on its own line, the good ones load and commands go on") {
-  Cli cli;
-  TempDir plugins;
-  fs::copy_file(fake_dir("good") / "libmlq_good.so", plugins / "libmlq_good.so");
-  fs::copy_file(fake_dir("api_mismatch") / "libmlq_api_mismatch.so", plugins / "libmlq_api.so");
-  write_file(plugins / "libmlq_corrupt.so", std::string("\x7f"
-                                                        "ELF",
-                                                        4) +
-                                                std::string(600, '\0'));
-  const std::string api = (plugins / "libmlq_api.so").string();
-  const std::string corrupt = (plugins / "libmlq_corrupt.so").string();
-
-  const auto listed = cli.run({"plugins", "--plugin-dir", plugins.path().string()});
-  INFO("runner plugins:\n" << listed.out);
-  CHECK(listed.exit_code == 1);
-  CHECK(contains(listed.out, "regression 0.1.0  "));
-  CHECK(contains(listed.out, "fake_good 1.2.3  " + (plugins / "libmlq_good.so").string()));
-  CHECK(contains(listed.out,
-                 "refused: " + api + ": plugin 'fake_api' was built for plugin API version 999"));
-  CHECK(contains(listed.out, "refused: " + corrupt + ": not a loadable shared library"));
-
-  // Training a task that loaded: one warning line per refused file, and the run goes on.
-  const auto trained = cli.run(concat({kConfig, "--plugin-dir", plugins.path().string()}, tiny()));
-  INFO("training:\n" << trained.out);
-  CHECK(trained.exit_code == 0);
-  CHECK(contains(trained.out, "warning: " + api));
-  CHECK(contains(trained.out, "warning: " + corrupt));
-
-  // A task that no plugin provides: the refused files are named as a possible cause.
-  write_file(plugins / "fake_api.toml", "task = \"fake_api\"\n");
-  const auto missing = cli.run({"--config=" + (plugins / "fake_api.toml").string(), "--plugin-dir",
-                                plugins.path().string()});
-  INFO("missing task:\n" << missing.out);
-  CHECK(missing.exit_code == 2);
-  CHECK(contains(missing.out, "refused plugin files, one of which may provide it: " + api));
-}
-
-TEST_CASE("runner plugins finds plugins through MLQ_PLUGIN_PATH") {
-  Cli cli;
-  const auto result = cli.run({"plugins"}, {{"MLQ_PLUGIN_PATH", fake_dir("good").string()}});
-  INFO("runner output:\n" << result.out);
-  REQUIRE(result.exit_code == 0);
-  CHECK(contains(result.out,
-                 "fake_good 1.2.3  " + (fake_dir("good") / "libmlq_good.so").string() + "\n"));
-  CHECK(contains(result.out, "regression 0.1.0  "));
-}
-
-TEST_CASE("a plugin folder given both ways is loaded once") {
-  Cli cli;
-  const auto result = cli.run({"plugins", "--plugin-dir", fake_dir("good").string()},
-                              {{"MLQ_PLUGIN_PATH", fake_dir("good").string()}});
-  INFO("runner output:\n" << result.out);
-  REQUIRE(result.exit_code == 0);
-  const size_t first = result.out.find("fake_good 1.2.3");
-  REQUIRE(first != std::string::npos);
-  CHECK(result.out.find("fake_good 1.2.3", first + 1) == std::string::npos);
-}
-
 TEST_CASE("runner runs list without a manifest") {
   Cli cli;
   const auto result = cli.run({"runs", "list"});
@@ -590,36 +424,6 @@ TEST_CASE("MLQ_DB puts the manifest elsewhere") {
   CHECK(contains(list.out, runs[0].id));
 }
 
-TEST_CASE(
-    "a plugin's callback turned on by [callbacks] gets every hook in order and can stop training") {
-  Cli cli;
-  const fs::path hooks = cli.dir / "hooks.txt";
-  const auto result = cli.run(
-      concat(concat({kConfig}, tiny()),
-             {"+callbacks.names=[\"hook_log\"]", "+callbacks.hook_log.path=" + hooks.string(),
-              "+callbacks.hook_log.stop_at_step=3", "trainer.val_every_n_steps=2",
-              "trainer.max_steps=10"}));
-  INFO("runner output:\n" << result.out);
-  REQUIRE(result.exit_code == 0);
-  CHECK(contains(result.out, "stopped at step 3: hook_log: stop_at_step = 3"));
-  // 64 examples in batches of 32: an epoch ends every 2 steps.
-  CHECK(read_file(hooks) ==
-        "train_start 0\n"
-        "train_batch_end 1\n"
-        "train_batch_end 2\n"
-        "validation_end 2\n"
-        "train_epoch_end 2\n"
-        "train_batch_end 3\n"
-        "train_end 3\n"
-        "test_end 3\n");
-
-  Cli fresh;
-  const std::string unknown = one_line_error(
-      fresh, fresh.run(concat({kConfig, "+callbacks.names=[\"hook_lag\"]"}, tiny())));
-  CHECK(contains(unknown, "no plugin registers a callback 'hook_lag' (registered: hook_log)"));
-  CHECK(contains(unknown, "did you mean 'hook_log'?"));
-}
-
 TEST_CASE("--multirun goes on past a combination with a bad value, which leaves no run") {
   Cli cli;
   const auto result =
@@ -678,33 +482,6 @@ TEST_CASE("a config error found while the trainer is built leaves no run behind"
   CHECK(contains(out, "override 'trainer.optimizer.name=adamm'"));
 }
 
-TEST_CASE("a run that fails while training is recorded as FAILED with its error") {
-  Cli cli;
-  const auto result =
-      cli.run(concat({kConfig, "++data.corrupt_every=3", "trainer.nonfinite_loss=stop"}, tiny()));
-  INFO("runner output:\n" << result.out);
-  CHECK(result.exit_code == 1);
-  const auto dirs = run_dirs(cli.dir.path());
-  REQUIRE(dirs.size() == 1);
-  Manifest manifest(cli.db());
-  const auto runs = manifest.list_runs();
-  REQUIRE(runs.size() == 1);
-  CHECK(runs[0].status == "FAILED");
-  CHECK(contains(runs[0].error, "non-finite training loss"));
-  CHECK(runs[0].end_time > 0);
-  const std::string json = read_file(dirs[0] / "manifest.json");
-  CHECK(contains(json, "\"status\": \"FAILED\""));
-  CHECK(contains(json, "non-finite training loss"));
-  CHECK(contains(read_file(dirs[0] / "run.log"), "non-finite training loss"));
-
-  const auto list = cli.run({"runs", "list", "--status", "failed"});
-  INFO("runner output:\n" << list.out);
-  CHECK(contains(list.out, runs[0].id));
-  const auto show = cli.run({"runs", "show", runs[0].id});
-  INFO("runner output:\n" << show.out);
-  CHECK(std::regex_search(show.out, std::regex(R"((^|\n)error +.*non-finite training loss)")));
-}
-
 TEST_CASE("non-finite loss with trainer.nonfinite_loss=stop fails the run") {
   Cli cli;
   const auto result =
@@ -722,6 +499,21 @@ TEST_CASE("non-finite loss with trainer.nonfinite_loss=stop fails the run") {
   const auto counted = manifest.metrics(runs[0].id, "nonfinite_batches");
   REQUIRE(counted.size() == 1);
   CHECK(counted[0].value == 1);
+
+  // The failure is recorded everywhere a user looks.
+  CHECK(runs[0].end_time > 0);
+  const auto dirs = run_dirs(cli.dir.path());
+  REQUIRE(dirs.size() == 1);
+  const std::string json = read_file(dirs[0] / "manifest.json");
+  CHECK(contains(json, "\"status\": \"FAILED\""));
+  CHECK(contains(json, "non-finite training loss"));
+  CHECK(contains(read_file(dirs[0] / "run.log"), "non-finite training loss"));
+  const auto list = cli.run({"runs", "list", "--status", "failed"});
+  INFO("runner output:\n" << list.out);
+  CHECK(contains(list.out, runs[0].id));
+  const auto show = cli.run({"runs", "show", runs[0].id});
+  INFO("runner output:\n" << show.out);
+  CHECK(std::regex_search(show.out, std::regex(R"((^|\n)error +.*non-finite training loss)")));
 }
 
 TEST_CASE("non-finite loss with trainer.nonfinite_loss=skip skips batches and finishes") {
