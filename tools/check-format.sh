@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t files < <(git ls-files '*.cpp' '*.hpp' '*.h')
 if ! clang-format --dry-run -Werror "${files[@]}" 2>/tmp/mlq-format.$$; then
-  grep -o '^[^:]*\.[ch]pp' /tmp/mlq-format.$$ | sort -u | sed 's/^/format: not clang-formatted: /'
+  grep -oE '^[^ :]+\.(cpp|hpp|h):[0-9]+:[0-9]+: (error|warning)' /tmp/mlq-format.$$ | cut -d: -f1 |
+    sort -u | sed 's/^/format: not clang-formatted: /'
   rm -f /tmp/mlq-format.$$
   echo "format: run: git ls-files '*.cpp' '*.hpp' | xargs clang-format -i" >&2
   exit 1
