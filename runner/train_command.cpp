@@ -116,7 +116,7 @@ int train_one(CoreFitFn& fit, const Registry& registry, const PluginLoader& plug
               const NotifySettings& notify, const DistributedEnv& dist) {
   if (dist.rank != 0) return train_worker(fit, registry, config, dist);
   // The manifest and the run exist only once the trainer has built everything from the config: a
-  // bad value fails with no run row and nothing written.
+  // bad value fails with no run row and no run folder.
   std::optional<Manifest> manifest;
   std::optional<Run> run;
   FitRequest request;
