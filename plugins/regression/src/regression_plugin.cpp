@@ -1,5 +1,7 @@
-// The test task: noisy linear regression on generated data, learned by a small MLP. Small enough
-// to train in a second, real enough to exercise the loader, the trainer and the manifest.
+// The example plugin (docs/plugins.md): noisy linear regression on generated data, learned by a
+// small MLP. Small enough to train in a second, real enough to exercise the loader, the trainer
+// and the manifest; CI trains it and compares it with a committed baseline (tools/regress.sh).
+// It registers one of every kind: task, model, dataset, loss, metric, metadata parser, callback.
 #include <torch/torch.h>
 
 #include <chrono>
