@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "mlq/duration.hpp"
 #include "mlq/text.hpp"
 #include "run_comparison.hpp"
 #include "run_format.hpp"
@@ -91,7 +92,7 @@ std::string summary_table(const std::vector<RunRecord>& runs) {
         "fill=\"{}\"/></svg></td><td><code>{}</code></td><td>{}</td>{}<td>{}</td><td>{}</td>"
         "<td><code>{}{}</code></td><td>{}</td><td>{}</td></tr>",
         series_color(i), html_escape(run.id), html_escape(run.task), status_cell(run),
-        local_time(run.start_time), short_duration(duration_seconds(run)),
+        local_time(run.start_time), format_duration(duration_seconds(run), DurationStyle::Compact),
         html_escape(run.git_commit.substr(0, 12)), run.git_dirty ? " (dirty)" : "",
         html_escape(run.host), html_escape(run.best_checkpoint));
   }

@@ -27,15 +27,6 @@ double duration_seconds(const RunRecord& run) {
   return std::max(0.0, end - run.start_time);
 }
 
-std::string short_duration(double seconds) {
-  if (seconds < 0) return "-";
-  auto s = static_cast<int64_t>(std::llround(seconds));
-  if (s < 60) return fmt::format("{}s", s);
-  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
-  if (s < 86400) return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
-  return fmt::format("{}d{:02}h", s / 86400, (s % 86400) / 3600);
-}
-
 std::string format_value(double value) {
   if (std::isnan(value)) return "nan";
   return fmt::format("{:.6g}", value);

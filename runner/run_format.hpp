@@ -11,8 +11,7 @@ namespace mlq {
 std::string local_time(double seconds);  // "2026-11-24 14:05:09", "-" when unset
 // Seconds the run took (or has taken so far while RUNNING); negative when unknown.
 double duration_seconds(const RunRecord& run);
-std::string short_duration(double seconds);  // "45s", "3m07s", "2h05m", "1d03h"; "-" if negative
-std::string format_value(double value);      // 6 significant digits; "nan"
+std::string format_value(double value);  // 6 significant digits; "nan"
 
 // The manifest at `db_path`; UserError naming `id` when there is none yet.
 std::unique_ptr<Manifest> existing_manifest(const std::filesystem::path& db_path,

@@ -16,6 +16,7 @@
 #include <variant>
 
 #include "mlq/csv.hpp"
+#include "mlq/duration.hpp"
 #include "mlq/error.hpp"
 #include "mlq/manifest.hpp"
 #include "mlq/run_query.hpp"
@@ -293,8 +294,9 @@ int list_runs(const std::vector<std::string>& args, const std::filesystem::path&
   table.push_back(header);
   for (size_t r = 0; r < rows.size(); ++r) {
     const RunRecord& run = rows[r].run;
-    std::vector<std::string> line = {run.id, run.task, run.status, local_time(run.start_time),
-                                     short_duration(duration_seconds(run))};
+    std::vector<std::string> line = {
+        run.id, run.task, run.status, local_time(run.start_time),
+        format_duration(duration_seconds(run), DurationStyle::Compact)};
     for (size_t c = 0; c < shown; ++c) line.push_back(extra_value(r, c, "-"));
     table.push_back(std::move(line));
   }
@@ -317,7 +319,7 @@ int show_run(const std::vector<std::string>& args, const std::filesystem::path& 
       {"status", run.status},
       {"start", local_time(run.start_time)},
       {"end", run.end_time > 0 ? local_time(run.end_time) : "-"},
-      {"duration", short_duration(duration_seconds(run))},
+      {"duration", format_duration(duration_seconds(run), DurationStyle::Compact)},
       {"heartbeat", local_time(run.heartbeat)},
       {"host", run.host},
       {"pid", std::to_string(run.pid)},
@@ -378,7 +380,7 @@ int compare_runs(const std::vector<std::string>& args, const std::filesystem::pa
     rows[0].push_back(run.id);
     rows[1].push_back(run.task);
     rows[2].push_back(run.status);
-    rows[3].push_back(short_duration(duration_seconds(run)));
+    rows[3].push_back(format_duration(duration_seconds(run), DurationStyle::Compact));
   }
   print_table(out, rows);
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "mlq/config.hpp"
+#include "mlq/duration.hpp"
 #include "mlq/notify_message.hpp"
 #include "mlq/notify_settings.hpp"
 #include "support/config_helpers.hpp"
@@ -343,10 +344,16 @@ TEST_CASE("notify: the webhook payload is a JSON object with the run's fields") 
 }
 
 TEST_CASE("notify: durations and addresses") {
-  CHECK(mlq::duration_text(0.25) == "250 ms");
-  CHECK(mlq::duration_text(42.4) == "42 s");
-  CHECK(mlq::duration_text(185) == "3 min 05 s");
-  CHECK(mlq::duration_text(7385) == "2 h 03 min");
+  using mlq::DurationStyle;
+  CHECK(mlq::format_duration(0.25, DurationStyle::Words) == "250 ms");
+  CHECK(mlq::format_duration(42.4, DurationStyle::Words) == "42 s");
+  CHECK(mlq::format_duration(185, DurationStyle::Words) == "3 min 05 s");
+  CHECK(mlq::format_duration(7385, DurationStyle::Words) == "2 h 03 min");
+  CHECK(mlq::format_duration(65, DurationStyle::Clock) == "1:05");
+  CHECK(mlq::format_duration(7384.6, DurationStyle::Clock) == "2:03:05");
+  CHECK(mlq::format_duration(187, DurationStyle::Compact) == "3m07s");
+  CHECK(mlq::format_duration(97200, DurationStyle::Compact) == "1d03h");
+  CHECK(mlq::format_duration(-1, DurationStyle::Compact) == "-");
   CHECK(mlq::envelope_address("a@example.com") == "a@example.com");
   CHECK(mlq::envelope_address("Bob Smith <b@example.org>") == "b@example.org");
   for (const char* bad : {"", "nobody", "@x.org", "a@", "a@b@c", "a b@c.org", "Bob <a@b.org",

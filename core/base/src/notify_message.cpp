@@ -1,4 +1,5 @@
 #include "mlq/notify_message.hpp"
+#include "mlq/duration.hpp"
 
 #include <fmt/format.h>
 #include <algorithm>
@@ -81,15 +82,6 @@ RunSummary summarize_run(const Manifest& manifest, std::string_view run_id) {
   return run;
 }
 
-std::string duration_text(double seconds) {
-  if (!(seconds >= 0)) seconds = 0;
-  if (seconds < 1) return fmt::format("{} ms", static_cast<int64_t>(std::lround(seconds * 1000)));
-  const int64_t whole = static_cast<int64_t>(std::llround(seconds));
-  if (whole < 60) return fmt::format("{} s", whole);
-  if (whole < 3600) return fmt::format("{} min {:02d} s", whole / 60, whole % 60);
-  return fmt::format("{} h {:02d} min", whole / 3600, whole % 3600 / 60);
-}
-
 std::string envelope_address(std::string_view address) {
   std::string_view bare = address;
   if (const size_t open = address.rfind('<'); open != std::string_view::npos) {
@@ -110,8 +102,9 @@ std::string envelope_address(std::string_view address) {
 }
 
 std::string notification_title(const RunSummary& run) {
-  return header_value(fmt::format("[mlq] {} run {} {} after {}", run.task, run.id, run.status,
-                                  duration_text(run.end_time - run.start_time)));
+  return header_value(
+      fmt::format("[mlq] {} run {} {} after {}", run.task, run.id, run.status,
+                  format_duration(run.end_time - run.start_time, DurationStyle::Words)));
 }
 
 std::string email_message(const EmailSettings& email, const RunSummary& run, double now) {
@@ -133,7 +126,7 @@ std::string email_message(const EmailSettings& email, const RunSummary& run, dou
   // Every value on one line: a stray line break could end the message early.
   const std::string id = header_value(run.id), task = header_value(run.task),
                     status = header_value(run.status);
-  const std::string duration = duration_text(run.end_time - run.start_time);
+  const std::string duration = format_duration(run.end_time - run.start_time, DurationStyle::Words);
   std::string body =
       fmt::format("Run {} of task {} ended {} after {}.\n\n", id, task, status, duration);
   body += fmt::format("run id:    {}\n", id);

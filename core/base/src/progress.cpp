@@ -6,16 +6,11 @@
 #include <cstdio>
 #include <mutex>
 
+#include "mlq/duration.hpp"
+
 namespace mlq {
 namespace {
 std::mutex print_mutex;
-}
-
-std::string format_duration(double seconds) {
-  const auto total = static_cast<int64_t>(seconds + 0.5);
-  if (total >= 3600)
-    return fmt::format("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60);
-  return fmt::format("{}:{:02}", total / 60, total % 60);
 }
 
 ProgressLine::ProgressLine(int64_t plain_every)
@@ -36,8 +31,9 @@ void ProgressLine::update(const std::string& label, int64_t done, int64_t total,
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
   const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0.0;
-  const std::string line = fmt::format("{} {}/{} | {:.1f} {}/s | eta {}{}", label, done, total,
-                                       rate, unit, format_duration(eta), suffix);
+  const std::string line =
+      fmt::format("{} {}/{} | {:.1f} {}/s | eta {}{}", label, done, total, rate, unit,
+                  format_duration(eta, DurationStyle::Clock), suffix);
   std::printf(terminal_ ? "\r\033[K%s" : "%s\n", line.c_str());
   open_line_ = terminal_;
   std::fflush(stdout);

@@ -1,4 +1,5 @@
 #include "mlq/builtin_callbacks.hpp"
+#include "mlq/duration.hpp"
 
 #include <unistd.h>
 
@@ -177,7 +178,8 @@ void ProgressBar::on_train_batch_end(Trainer& trainer, const StepInfo& info) {
   const std::string line = fmt::format(
       "step {}/{} | epoch {} | loss {:.4g} | lr {:.3g} | {:.1f} samples/s | eta {}", info.step,
       total, trainer.epoch(), info.loss, info.lr, seconds > 0 ? samples / seconds : 0.0,
-      format_duration(step_seconds * static_cast<double>(std::max<int64_t>(0, total - info.step))));
+      format_duration(step_seconds * static_cast<double>(std::max<int64_t>(0, total - info.step)),
+                      DurationStyle::Clock));
   if (terminal_)
     std::printf("\r\033[K%s", line.c_str());
   else

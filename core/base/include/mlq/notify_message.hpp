@@ -33,7 +33,6 @@ std::string email_message(const EmailSettings& email, const RunSummary& run, dou
 std::string webhook_payload(const RunSummary& run);
 
 // "950 ms", "42 s", "3 min 05 s", "2 h 03 min".
-std::string duration_text(double seconds);
 // The bare address of "a@b" or "Name <a@b>"; "" when it is not an email address.
 std::string envelope_address(std::string_view address);
 

@@ -24,6 +24,4 @@ class ProgressLine {
   bool open_line_ = false;
 };
 
-std::string format_duration(double seconds);  // "1:05", "2:03:04"
-
 }  // namespace mlq
