@@ -31,10 +31,7 @@ std::string stderr_of(const std::filesystem::path& capture, Body&& body) {
 
 TEST_CASE("a run log on a full disk says so once, and logging goes on to standard error") {
   mlq::test::SmallFilesystem disk(16 << 10);
-  if (!disk.mounted()) {
-    MESSAGE(disk.skip_reason());
-    return;
-  }
+  MLQ_REQUIRE_MOUNTED(disk);
   mlq::test::TempDir scratch;
   const std::filesystem::path log_file = disk / "run.log";
   mlq::log::to_file(log_file);

@@ -252,10 +252,7 @@ TEST_CASE("png and wav: sizes and clipping") {
 
 TEST_CASE("an event file on a full disk: a named error, and only whole records stay") {
   mlq::test::SmallFilesystem disk(64 << 10);
-  if (!disk.mounted()) {
-    MESSAGE(disk.skip_reason());
-    return;
-  }
+  MLQ_REQUIRE_MOUNTED(disk);
   EventFileWriter writer(disk / "tb");
   std::string error;
   try {

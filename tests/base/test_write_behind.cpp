@@ -68,10 +68,7 @@ TEST_CASE("write-behind takes files without a page cache as they are and reports
 
 TEST_CASE("appends on a full disk are whole or absent, with the file and the reason named") {
   mlq::test::SmallFilesystem disk(32 << 10);
-  if (!disk.mounted()) {
-    MESSAGE(disk.skip_reason());
-    return;
-  }
+  MLQ_REQUIRE_MOUNTED(disk);
   const std::filesystem::path csv = disk / "metrics.csv";
   const std::string line = "12,val_loss,0.25,1700000000.000\n";
   std::string error;

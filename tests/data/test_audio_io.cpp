@@ -289,10 +289,7 @@ TEST_CASE("a WAV truncated while it is decoded from its mapping gives an error, 
 
 TEST_CASE("audio written to a full disk is a named error and leaves nothing behind") {
   SmallFilesystem disk(64 << 10);
-  if (!disk.mounted()) {
-    MESSAGE(disk.skip_reason());
-    return;
-  }
+  MLQ_REQUIRE_MOUNTED(disk);
   std::vector<float> noise(160000);  // 10 s at 16 kHz: about 320 kB as WAV, 280 kB as FLAC
   uint64_t state = 1;
   for (float& sample : noise) {

@@ -81,16 +81,9 @@ ProcessResult fill_while_training(const TempDir& cwd, const fs::path& db, const 
 
 }  // namespace
 
-// Mounting needs root: elsewhere the test says so (ctest reports it skipped) and stops.
-#define REQUIRE_MOUNTED(disk)      \
-  if (!(disk).mounted()) {         \
-    MESSAGE((disk).skip_reason()); \
-    return;                        \
-  }
-
 TEST_CASE("a checkpoint that does not fit fails the run with one line, the last one intact") {
   SmallFilesystem disk(5 << 20);
-  REQUIRE_MOUNTED(disk);
+  MLQ_REQUIRE_MOUNTED(disk);
   TempDir cwd;
   const fs::path db = cwd / "runs.sqlite";
   // A 3.2 MB checkpoint (weights and Adam's two moments): the first fits in 5 MB, the second
@@ -122,7 +115,7 @@ TEST_CASE("a checkpoint that does not fit fails the run with one line, the last 
 
 TEST_CASE("a manifest whose disk fills while the run trains ends the run with one line, no crash") {
   SmallFilesystem disk(2 << 20);
-  REQUIRE_MOUNTED(disk);
+  MLQ_REQUIRE_MOUNTED(disk);
   TempDir cwd;
   const fs::path db = disk / "runs.sqlite";
   const auto [status, out] =
@@ -136,7 +129,7 @@ TEST_CASE("a manifest whose disk fills while the run trains ends the run with on
 TEST_CASE(
     "a run folder whose disk fills while the run trains: FAILED with one line naming the file") {
   SmallFilesystem disk(1 << 20);
-  REQUIRE_MOUNTED(disk);
+  MLQ_REQUIRE_MOUNTED(disk);
   TempDir cwd;
   const fs::path db = cwd / "runs.sqlite";
   const auto [status, out] = fill_while_training(
@@ -167,7 +160,7 @@ TEST_CASE("a report that does not fit is one line and leaves no partial page") {
       cwd.path(), env);
   REQUIRE_MESSAGE(trained.exit_code == 0, trained.out);
   SmallFilesystem disk(64 << 10);
-  REQUIRE_MOUNTED(disk);
+  MLQ_REQUIRE_MOUNTED(disk);
   fill(disk.path());
   const fs::path page = disk / "report.html";
   const auto report =

@@ -1,4 +1,6 @@
 #pragma once
+#include <doctest/doctest.h>
+
 #include <cstddef>
 #include <filesystem>
 #include <string>
@@ -31,3 +33,11 @@ class SmallFilesystem {
 };
 
 }  // namespace mlq::test
+
+// Ends a test that needs the small filesystem where it cannot be mounted: the test says why
+// (ctest reports it skipped) and stops.
+#define MLQ_REQUIRE_MOUNTED(disk)  \
+  if (!(disk).mounted()) {         \
+    MESSAGE((disk).skip_reason()); \
+    return;                        \
+  }

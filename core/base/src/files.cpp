@@ -77,20 +77,23 @@ void replace_file_atomic(const fs::path& path, const std::function<void(const fs
   }
 }
 
+int write_all(int fd, std::string_view bytes) {
+  for (size_t done = 0; done < bytes.size();) {
+    const ssize_t wrote = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote <= 0) return wrote < 0 ? errno : ENOSPC;
+    done += static_cast<size_t>(wrote);
+  }
+  return 0;
+}
+
 void append_whole(int fd, const fs::path& path, std::string_view bytes) {
   const off_t end = ::lseek(fd, 0, SEEK_END);
   if (end < 0) throw UserError(path.string() + ": cannot write: " + std::strerror(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t wrote = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (wrote < 0 && errno == EINTR) continue;
-    if (wrote <= 0) {
-      const int error = wrote < 0 ? errno : ENOSPC;
-      if (::ftruncate(fd, end) != 0) {  // the file keeps a torn tail; the error says why anyway
-      }
-      throw UserError(path.string() + ": cannot write: " + std::strerror(error));
+  if (const int error = write_all(fd, bytes)) {
+    if (::ftruncate(fd, end) != 0) {  // the file keeps a torn tail; the error says why anyway
     }
-    done += static_cast<size_t>(wrote);
+    throw UserError(path.string() + ": cannot write: " + std::strerror(error));
   }
 }
 

@@ -131,15 +131,7 @@ void Trainer::save_checkpoint(const std::filesystem::path& path) {
     int error = 0;
     try {
       archive.save_to([&](const void* data, size_t size) {
-        const char* bytes = static_cast<const char*>(data);
-        for (size_t done = 0; error == 0 && done < size;) {
-          const ssize_t wrote = ::write(fd, bytes + done, size - done);
-          if (wrote < 0 && errno == EINTR) continue;
-          if (wrote <= 0)
-            error = wrote < 0 ? errno : ENOSPC;
-          else
-            done += static_cast<size_t>(wrote);
-        }
+        if (error == 0) error = write_all(fd, {static_cast<const char*>(data), size});
         return size;
       });
     } catch (...) {

@@ -18,6 +18,10 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
 // The same for writers that need a path: `write` fills the temporary file it is given.
 void replace_file_atomic(const std::filesystem::path& path,
                          const std::function<void(const std::filesystem::path&)>& write);
+// Writes all of `bytes` to `fd` at its position, retrying short and interrupted writes. Returns 0,
+// or the errno of the write that failed (ENOSPC for a write that wrote nothing).
+int write_all(int fd, std::string_view bytes);
+
 // Appends `bytes` to the file open as `fd` (`path` names it in messages) whole or not at all: a
 // failed write (a full disk, a file-size limit) cuts the file back to its old end and throws
 // UserError "<path>: cannot write: <reason>", so readers never see half a record.
