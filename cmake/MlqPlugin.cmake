@@ -5,7 +5,7 @@ function(mlq_add_plugin name)
     set(P_OUTPUT_DIR ${MLQ_PLUGIN_OUTPUT_DIR})
   endif()
   add_library(mlq_${name} MODULE ${P_SOURCES})
-  target_link_libraries(mlq_${name} PRIVATE mlq::core)
+  target_link_libraries(mlq_${name} PRIVATE mlq::train)
   set_target_properties(mlq_${name} PROPERTIES
     PREFIX "lib" OUTPUT_NAME "mlq_${name}"
     LIBRARY_OUTPUT_DIRECTORY ${P_OUTPUT_DIR}

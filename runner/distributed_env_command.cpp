@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "commands.hpp"
-#include "mlq/cli.hpp"
-#include "mlq/distributed_env.hpp"
+#include "mlq/launch/distributed_env.hpp"
+#include "mlq/util/cli.hpp"
 
 namespace mlq {
 namespace {

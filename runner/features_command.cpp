@@ -2,10 +2,11 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "mlq/cli.hpp"
-#include "mlq/npy.hpp"
-#include "mlq/plugin_loader.hpp"
-#include "mlq/train_entry.hpp"
+#include "mlq/audio/npy.hpp"
+#include "mlq/config/compose.hpp"
+#include "mlq/launch/train_entry.hpp"
+#include "mlq/plugin/loader.hpp"
+#include "mlq/util/cli.hpp"
 
 namespace mlq {
 
@@ -35,9 +36,9 @@ int features_command(const std::vector<std::string>& args) {
   features.config = &config;
   features.audio = audio[0];
   features.output = result["output"].as<std::string>();
-  if (!core_library().has("mlq_core_features"))
-    throw UserError("libmlq_core.so: missing symbol 'mlq_core_features' (a stale build?)");
-  core_library().get_alias<CoreFeaturesFn>("mlq_core_features")(features);
+  if (!train_library().has("mlq_train_features"))
+    throw UserError("libmlq_train.so: missing symbol 'mlq_train_features' (a stale build?)");
+  train_library().get_alias<TrainFeaturesFn>("mlq_train_features")(features);
   const NpyFile written(features.output);
   std::printf("%s: %lld frames x %lld mel bands\n", features.output.c_str(),
               static_cast<long long>(written.shape()[0]),

@@ -8,8 +8,8 @@
 #include <set>
 #include <sstream>
 
-#include "mlq/duration.hpp"
-#include "mlq/text.hpp"
+#include "mlq/util/duration.hpp"
+#include "mlq/util/text.hpp"
 #include "run_comparison.hpp"
 #include "run_format.hpp"
 #include "svg_chart.hpp"

@@ -2,7 +2,7 @@
 #include <string>
 #include <vector>
 
-#include "mlq/manifest.hpp"
+#include "mlq/tracking/manifest.hpp"
 
 namespace mlq {
 

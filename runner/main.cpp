@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "mlq/allocator.hpp"
-#include "mlq/error.hpp"
-#include "mlq/local_launcher.hpp"
-#include "mlq/run.hpp"
+#include "mlq/launch/local_launcher.hpp"
+#include "mlq/tracking/run.hpp"
+#include "mlq/util/allocator.hpp"
+#include "mlq/util/error.hpp"
 #include "mlq/version.hpp"
 #include "runs_command.hpp"
 

@@ -1,7 +1,7 @@
 // runner <command> ...: a command a plugin registered (see mlq/plugin_command.hpp).
 #include "commands.hpp"
-#include "mlq/plugin_command.hpp"
-#include "mlq/plugin_loader.hpp"
+#include "mlq/plugin/command.hpp"
+#include "mlq/plugin/loader.hpp"
 
 namespace mlq {
 

@@ -1,11 +1,11 @@
 // runner plugins: every plugin found, its version and file, and what it registered.
 #include <fmt/format.h>
-#include "mlq/cli.hpp"
+#include "mlq/util/cli.hpp"
 
 #include <cstdio>
 
 #include "commands.hpp"
-#include "mlq/plugin_loader.hpp"
+#include "mlq/plugin/loader.hpp"
 
 namespace mlq {
 

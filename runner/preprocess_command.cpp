@@ -5,9 +5,10 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "mlq/cli.hpp"
-#include "mlq/plugin_loader.hpp"
-#include "mlq/preprocess.hpp"
+#include "mlq/audio/preprocess.hpp"
+#include "mlq/config/compose.hpp"
+#include "mlq/plugin/loader.hpp"
+#include "mlq/util/cli.hpp"
 
 namespace mlq {
 

@@ -8,10 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
-#include "mlq/cli.hpp"
-#include "mlq/files.hpp"
-#include "mlq/manifest.hpp"
-#include "mlq/run.hpp"
+#include "mlq/tracking/manifest.hpp"
+#include "mlq/tracking/run.hpp"
+#include "mlq/util/cli.hpp"
+#include "mlq/util/files.hpp"
 #include "run_format.hpp"
 
 namespace mlq {

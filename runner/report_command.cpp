@@ -5,9 +5,9 @@
 
 #include "commands.hpp"
 #include "html_report.hpp"
-#include "mlq/error.hpp"
-#include "mlq/files.hpp"
-#include "mlq/run.hpp"
+#include "mlq/tracking/run.hpp"
+#include "mlq/util/error.hpp"
+#include "mlq/util/files.hpp"
 #include "run_format.hpp"
 
 namespace mlq {

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <ctime>
 
-#include "mlq/error.hpp"
+#include "mlq/util/error.hpp"
 
 namespace mlq {
 

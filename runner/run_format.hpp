@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "mlq/manifest.hpp"
+#include "mlq/tracking/manifest.hpp"
 
 namespace mlq {
 

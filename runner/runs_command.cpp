@@ -15,12 +15,12 @@
 #include <string_view>
 #include <variant>
 
-#include "mlq/csv.hpp"
-#include "mlq/duration.hpp"
-#include "mlq/error.hpp"
-#include "mlq/manifest.hpp"
-#include "mlq/run_query.hpp"
-#include "mlq/text.hpp"
+#include "mlq/audio/csv.hpp"
+#include "mlq/tracking/manifest.hpp"
+#include "mlq/tracking/query.hpp"
+#include "mlq/util/duration.hpp"
+#include "mlq/util/error.hpp"
+#include "mlq/util/text.hpp"
 #include "run_comparison.hpp"
 #include "run_format.hpp"
 

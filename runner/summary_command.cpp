@@ -2,9 +2,10 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "mlq/cli.hpp"
-#include "mlq/plugin_loader.hpp"
-#include "mlq/train_entry.hpp"
+#include "mlq/config/compose.hpp"
+#include "mlq/launch/train_entry.hpp"
+#include "mlq/plugin/loader.hpp"
+#include "mlq/util/cli.hpp"
 
 namespace mlq {
 
@@ -21,10 +22,10 @@ int summary_command(const std::vector<std::string>& args) {
   Registry registry;
   PluginLoader plugins;
   plugins.load_all(PluginLoader::search_path(plugin_dirs(result)), registry);
-  if (!core_library().has("mlq_core_summary"))
-    throw UserError("libmlq_core.so: missing symbol 'mlq_core_summary' (a stale build?)");
+  if (!train_library().has("mlq_train_summary"))
+    throw UserError("libmlq_train.so: missing symbol 'mlq_train_summary' (a stale build?)");
   SummaryRequest request{&config, &registry};
-  core_library().get_alias<CoreSummaryFn>("mlq_core_summary")(request);
+  train_library().get_alias<TrainSummaryFn>("mlq_train_summary")(request);
   return 0;
 }
 

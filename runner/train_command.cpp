@@ -1,19 +1,21 @@
-// runner [--task=T] --config=F [overrides]: compose, load plugins and libmlq_core, train, record.
+// runner [--task=T] --config=F [overrides]: compose, load plugins and libmlq_train, train, record.
 #include <fmt/format.h>
 #include <boost/dll/shared_library.hpp>
-#include "mlq/cli.hpp"
+#include "mlq/util/cli.hpp"
 
 #include <cstdio>
 #include <filesystem>
 #include <optional>
 
 #include "commands.hpp"
-#include "mlq/distributed_env.hpp"
-#include "mlq/log.hpp"
-#include "mlq/notify.hpp"
-#include "mlq/plugin_loader.hpp"
-#include "mlq/train_entry.hpp"
-#include "mlq/trainer_options.hpp"
+#include "mlq/config/compose.hpp"
+#include "mlq/config/override.hpp"
+#include "mlq/launch/distributed_env.hpp"
+#include "mlq/launch/train_entry.hpp"
+#include "mlq/launch/trainer_options.hpp"
+#include "mlq/notify/dispatch.hpp"
+#include "mlq/plugin/loader.hpp"
+#include "mlq/util/log.hpp"
 
 namespace mlq {
 namespace fs = std::filesystem;
@@ -92,7 +94,7 @@ std::pair<Run, fs::path> open_run(Manifest& manifest, const Config& config,
 
 // A worker of rank > 0 in a data-parallel job: it trains, but only rank 0 owns the run (its
 // directory, manifest row, log file and notifications).
-int train_worker(CoreFitFn& fit, const Registry& registry, const Config& config,
+int train_worker(TrainFitFn& fit, const Registry& registry, const Config& config,
                  const DistributedEnv& dist) {
   FitRequest request;
   request.config = &config;
@@ -111,7 +113,7 @@ int train_worker(CoreFitFn& fit, const Registry& registry, const Config& config,
   return 0;
 }
 
-int train_one(CoreFitFn& fit, const Registry& registry, const PluginLoader& plugins,
+int train_one(TrainFitFn& fit, const Registry& registry, const PluginLoader& plugins,
               const Config& config, const std::vector<std::string>& overrides,
               const NotifySettings& notify, const DistributedEnv& dist) {
   if (dist.rank != 0) return train_worker(fit, registry, config, dist);
@@ -209,9 +211,9 @@ int train_command(const std::vector<std::string>& args) {
   PluginLoader plugins;
   plugins.load_all(PluginLoader::search_path(parsed->plugin_dirs), registry);
   for (const auto& config : configs) registry.get("tasks", config.get_string("task"));
-  if (!core_library().has("mlq_core_fit"))
-    throw UserError("libmlq_core.so: missing symbol 'mlq_core_fit' (a stale build?)");
-  CoreFitFn& fit = core_library().get_alias<CoreFitFn>("mlq_core_fit");
+  if (!train_library().has("mlq_train_fit"))
+    throw UserError("libmlq_train.so: missing symbol 'mlq_train_fit' (a stale build?)");
+  TrainFitFn& fit = train_library().get_alias<TrainFitFn>("mlq_train_fit");
 
   int worst = 0;
   for (size_t i = 0; i < configs.size(); ++i) {

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <string>
 
-#include "mlq/checkpoint_header.hpp"
-#include "mlq/error.hpp"
+#include "mlq/tracking/checkpoint_header.hpp"
+#include "mlq/util/error.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 

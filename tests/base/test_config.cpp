@@ -4,7 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "mlq/config.hpp"
+#include "mlq/config/compose.hpp"
+#include "mlq/config/tree.hpp"
+#include "mlq/util/text.hpp"
 #include "support/config_helpers.hpp"
 #include "support/temp_dir.hpp"
 

@@ -5,10 +5,10 @@
 #include <string>
 #include <vector>
 
-#include "mlq/distributed_env.hpp"
-#include "mlq/error.hpp"
-#include "mlq/local_launcher.hpp"
-#include "mlq/slurm_nodelist.hpp"
+#include "mlq/launch/distributed_env.hpp"
+#include "mlq/launch/local_launcher.hpp"
+#include "mlq/launch/slurm_nodelist.hpp"
+#include "mlq/util/error.hpp"
 
 using mlq::DistributedEnv;
 

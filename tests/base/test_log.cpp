@@ -5,7 +5,7 @@
 #include <fstream>
 #include <string>
 
-#include "mlq/log.hpp"
+#include "mlq/util/log.hpp"
 #include "support/small_filesystem.hpp"
 #include "support/temp_dir.hpp"
 

@@ -10,8 +10,8 @@
 #include <random>
 #include <sstream>
 
-#include "mlq/error.hpp"
-#include "mlq/manifest.hpp"
+#include "mlq/tracking/manifest.hpp"
+#include "mlq/util/error.hpp"
 #include "runs_command.hpp"
 #include "support/temp_dir.hpp"
 

@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <string>
 
-#include "mlq/error.hpp"
-#include "mlq/mapped_file.hpp"
+#include "mlq/util/error.hpp"
+#include "mlq/util/mapped_file.hpp"
 #include "support/proc_self.hpp"
 #include "support/temp_dir.hpp"
 

@@ -6,10 +6,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "mlq/config.hpp"
-#include "mlq/duration.hpp"
-#include "mlq/notify_message.hpp"
-#include "mlq/notify_settings.hpp"
+#include "mlq/config/tree.hpp"
+#include "mlq/notify/message.hpp"
+#include "mlq/notify/settings.hpp"
+#include "mlq/util/duration.hpp"
 #include "support/config_helpers.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"

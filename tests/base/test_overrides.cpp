@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "mlq/config.hpp"
+#include "mlq/config/compose.hpp"
+#include "mlq/config/override.hpp"
+#include "mlq/config/tree.hpp"
 #include "support/config_helpers.hpp"
 #include "support/temp_dir.hpp"
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "mlq/error.hpp"
-#include "mlq/plugin_loader.hpp"
-#include "mlq/registry.hpp"
+#include "mlq/plugin/loader.hpp"
+#include "mlq/plugin/registry.hpp"
+#include "mlq/util/error.hpp"
 #include "mlq/version.hpp"
 #include "support/temp_dir.hpp"
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "mlq/error.hpp"
-#include "mlq/registry.hpp"
+#include "mlq/plugin/registry.hpp"
+#include "mlq/util/error.hpp"
 
 using mlq::PluginError;
 using mlq::Registry;

@@ -10,9 +10,9 @@
 #include <random>
 #include <sstream>
 
-#include "mlq/error.hpp"
-#include "mlq/manifest.hpp"
-#include "mlq/run_query.hpp"
+#include "mlq/tracking/manifest.hpp"
+#include "mlq/tracking/query.hpp"
+#include "mlq/util/error.hpp"
 #include "runs_command.hpp"
 #include "support/temp_dir.hpp"
 

@@ -5,9 +5,9 @@
 #include <cerrno>
 #include <string>
 
-#include "mlq/error.hpp"
-#include "mlq/files.hpp"
-#include "mlq/write_behind.hpp"
+#include "mlq/util/error.hpp"
+#include "mlq/util/files.hpp"
+#include "mlq/util/write_behind.hpp"
 #include "support/page_cache.hpp"
 #include "support/small_filesystem.hpp"
 #include "support/temp_dir.hpp"

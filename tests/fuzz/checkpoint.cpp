@@ -1,7 +1,7 @@
 // Checkpoint files: the ZIP structure check on the bytes.
 #include "fuzz_target.hpp"
-#include "mlq/checkpoint_header.hpp"
-#include "mlq/error.hpp"
+#include "mlq/tracking/checkpoint_header.hpp"
+#include "mlq/util/error.hpp"
 
 MLQ_FUZZ_TARGET(checkpoint) {
   try {

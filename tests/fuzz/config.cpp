@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "fuzz_target.hpp"
-#include "mlq/config.hpp"
-#include "mlq/error.hpp"
+#include "mlq/config/compose.hpp"
+#include "mlq/config/override.hpp"
+#include "mlq/config/tree.hpp"
+#include "mlq/util/error.hpp"
 
 namespace {
 

@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "fuzz_target.hpp"
-#include "mlq/error.hpp"
-#include "mlq/maestro.hpp"
+#include "mlq/audio/maestro.hpp"
+#include "mlq/util/error.hpp"
 
 MLQ_FUZZ_TARGET(maestro) {
   const auto path = mlq::fuzz::write_temp_file(data, size, "maestro-v3.0.0.csv");

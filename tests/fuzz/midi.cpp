@@ -3,9 +3,9 @@
 #include <cstdlib>
 #include <string>
 
+#include "data/midi_file.hpp"
 #include "fuzz_target.hpp"
-#include "midi_file.hpp"
-#include "mlq/error.hpp"
+#include "mlq/util/error.hpp"
 
 MLQ_FUZZ_TARGET(midi) {
   using namespace mlq::transcription;

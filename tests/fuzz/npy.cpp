@@ -2,8 +2,8 @@
 #include <cstdint>
 
 #include "fuzz_target.hpp"
-#include "mlq/error.hpp"
-#include "mlq/npy.hpp"
+#include "mlq/audio/npy.hpp"
+#include "mlq/util/error.hpp"
 
 MLQ_FUZZ_TARGET(npy) {
   const auto path = mlq::fuzz::write_temp_file(data, size, "input.npy");

@@ -1,7 +1,7 @@
 // The runs query language: the bytes as a --where expression and as an --order-by field.
-#include "mlq/run_query.hpp"
 #include "fuzz_target.hpp"
-#include "mlq/error.hpp"
+#include "mlq/tracking/query.hpp"
+#include "mlq/util/error.hpp"
 
 MLQ_FUZZ_TARGET(run_query) {
   const auto text = mlq::fuzz::bytes(data, size);

@@ -4,8 +4,8 @@
 #include <cstdlib>
 
 #include "fuzz_target.hpp"
-#include "mlq/audio_io.hpp"
-#include "mlq/error.hpp"
+#include "mlq/audio/audio_io.hpp"
+#include "mlq/util/error.hpp"
 
 MLQ_FUZZ_TARGET(wav) {
   const auto path = mlq::fuzz::write_temp_file(data, size, "input.wav");

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "cli.hpp"
-#include "mlq/manifest.hpp"
+#include "mlq/tracking/manifest.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 

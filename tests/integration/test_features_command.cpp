@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "mlq/npy.hpp"
+#include "mlq/audio/npy.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 

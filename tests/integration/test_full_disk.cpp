@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "mlq/manifest.hpp"
+#include "mlq/tracking/manifest.hpp"
 #include "support/process.hpp"
 #include "support/small_filesystem.hpp"
 #include "support/temp_dir.hpp"

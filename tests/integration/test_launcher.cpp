@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "integration/run_args.hpp"
-#include "mlq/manifest.hpp"
+#include "mlq/tracking/manifest.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "mlq/manifest.hpp"
+#include "mlq/tracking/manifest.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 

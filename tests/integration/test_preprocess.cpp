@@ -5,10 +5,10 @@
 #include <chrono>
 #include <thread>
 
-#include "mlq/files.hpp"
-#include "mlq/maestro.hpp"
-#include "mlq/npy.hpp"
-#include "mlq/preprocess.hpp"
+#include "mlq/audio/maestro.hpp"
+#include "mlq/audio/npy.hpp"
+#include "mlq/audio/preprocess.hpp"
+#include "mlq/util/files.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 

@@ -1,7 +1,7 @@
 // runner regress on a real manifest: verdicts, tolerances, directions, the three baseline kinds.
 #include <doctest/doctest.h>
 
-#include "mlq/manifest.hpp"
+#include "mlq/tracking/manifest.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 

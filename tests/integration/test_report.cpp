@@ -4,9 +4,9 @@
 #include <cmath>
 #include <regex>
 
-#include "mlq/files.hpp"
-#include "mlq/manifest.hpp"
-#include "mlq/png.hpp"
+#include "mlq/media/png.hpp"
+#include "mlq/tracking/manifest.hpp"
+#include "mlq/util/files.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 

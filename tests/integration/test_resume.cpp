@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "integration/run_args.hpp"
-#include "mlq/manifest.hpp"
+#include "mlq/tracking/manifest.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 

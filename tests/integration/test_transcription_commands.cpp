@@ -7,12 +7,12 @@
 #include <utility>
 #include <vector>
 
-#include "midi_file.hpp"
-#include "mlq/audio_io.hpp"
-#include "mlq/files.hpp"
-#include "mlq/maestro.hpp"
-#include "mlq/manifest.hpp"
-#include "mlq/preprocess.hpp"
+#include "data/midi_file.hpp"
+#include "mlq/audio/audio_io.hpp"
+#include "mlq/audio/maestro.hpp"
+#include "mlq/audio/preprocess.hpp"
+#include "mlq/tracking/manifest.hpp"
+#include "mlq/util/files.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tfevents.hpp"

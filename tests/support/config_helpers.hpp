@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <string>
 
-#include "mlq/error.hpp"
+#include "mlq/util/error.hpp"
 
 namespace mlq::test {
 

@@ -8,8 +8,8 @@
 #include <cmath>
 #include <tuple>
 
-#include "mlq/augment.hpp"
-#include "mlq/data_loader.hpp"
+#include "mlq/train/augment.hpp"
+#include "mlq/train/data_loader.hpp"
 #include "support/config_helpers.hpp"
 #include "toy_task.hpp"
 

@@ -3,9 +3,9 @@
 
 #include <map>
 
-#include "mlq/builtin_callbacks.hpp"
-#include "mlq/files.hpp"
-#include "mlq/trainer.hpp"
+#include "mlq/train/callbacks.hpp"
+#include "mlq/train/trainer.hpp"
+#include "mlq/util/files.hpp"
 #include "support/temp_dir.hpp"
 #include "train/toy_task.hpp"
 

@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 #include <torch/torch.h>
 
-#include "mlq/features.hpp"
-#include "mlq/npy.hpp"
+#include "mlq/audio/npy.hpp"
+#include "mlq/train/features.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 #include "train/toy_task.hpp"

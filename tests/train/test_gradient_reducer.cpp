@@ -5,9 +5,9 @@
 #include <array>
 #include <future>
 
-#include "gradient_reducer.hpp"
-#include "mlq/local_launcher.hpp"
-#include "process_group.hpp"
+#include "mlq/launch/local_launcher.hpp"
+#include "strategy/gradient_reducer.hpp"
+#include "strategy/process_group.hpp"
 
 namespace {
 

@@ -1,9 +1,9 @@
 #include <doctest/doctest.h>
 #include <torch/torch.h>
 
-#include "mlq/data_loader.hpp"
-#include "mlq/error.hpp"
-#include "mlq/optim.hpp"
+#include "mlq/train/data_loader.hpp"
+#include "mlq/train/optim.hpp"
+#include "mlq/util/error.hpp"
 #include "train/toy_task.hpp"
 
 using mlq::test::config_from;

@@ -1,9 +1,9 @@
 #include <doctest/doctest.h>
 #include <torch/torch.h>
 
-#include "mlq/npy.hpp"
-#include "mlq/preprocess.hpp"
-#include "mlq/segment_dataset.hpp"
+#include "mlq/audio/npy.hpp"
+#include "mlq/audio/preprocess.hpp"
+#include "mlq/train/segment_dataset.hpp"
 #include "support/temp_dir.hpp"
 
 using mlq::test::TempDir;

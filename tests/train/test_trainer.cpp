@@ -1,9 +1,9 @@
 #include <doctest/doctest.h>
 #include <torch/torch.h>
 
-#include "mlq/builtin_callbacks.hpp"
-#include "mlq/trainer.hpp"
-#include "precision.hpp"
+#include "mlq/train/callbacks.hpp"
+#include "mlq/train/trainer.hpp"
+#include "strategy/precision.hpp"
 #include "train/toy_task.hpp"
 
 using mlq::test::config_from;

@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "mlq/components.hpp"
-#include "mlq/config.hpp"
+#include "mlq/config/tree.hpp"
+#include "mlq/train/components.hpp"
 
 namespace mlq::test {
 

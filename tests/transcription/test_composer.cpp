@@ -7,8 +7,8 @@
 #include <set>
 #include <vector>
 
-#include "composer.hpp"
-#include "mlq/error.hpp"
+#include "data/composer.hpp"
+#include "mlq/util/error.hpp"
 
 using mlq::transcription::compose_piece;
 using mlq::transcription::ComposerOptions;

@@ -4,9 +4,9 @@
 
 #include <doctest/doctest.h>
 
-#include "crnn.hpp"
-#include "inference.hpp"
-#include "mlq/tensor_utils.hpp"
+#include "eval/inference.hpp"
+#include "mlq/train/tensor_utils.hpp"
+#include "models/crnn.hpp"
 
 using namespace mlq::transcription;
 

@@ -6,9 +6,9 @@
 
 #include <cmath>
 
-#include "harmonic_cnn.hpp"
-#include "losses.hpp"
-#include "mlq/tensor_utils.hpp"
+#include "mlq/train/tensor_utils.hpp"
+#include "models/harmonic_cnn.hpp"
+#include "models/losses.hpp"
 
 using namespace mlq::transcription;
 

@@ -14,8 +14,8 @@
 #include <tuple>
 #include <vector>
 
-#include "midi_file.hpp"
-#include "mlq/error.hpp"
+#include "data/midi_file.hpp"
+#include "mlq/util/error.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 

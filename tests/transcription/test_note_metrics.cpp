@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "note_metrics.hpp"
+#include "eval/note_metrics.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 

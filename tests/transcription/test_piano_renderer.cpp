@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "composer.hpp"
-#include "mlq/error.hpp"
-#include "piano_renderer.hpp"
+#include "data/composer.hpp"
+#include "data/piano_renderer.hpp"
+#include "mlq/util/error.hpp"
 #include "support/temp_dir.hpp"
 
 using mlq::test::read_file;

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "piano_roll_image.hpp"
+#include "eval/piano_roll_image.hpp"
 
 using mlq::transcription::Note;
 using mlq::transcription::piano_roll_rgb;

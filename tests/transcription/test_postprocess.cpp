@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "mlq/random.hpp"
-#include "postprocess.hpp"
+#include "data/targets.hpp"
+#include "eval/postprocess.hpp"
+#include "mlq/util/random.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
-#include "targets.hpp"
 
 using mlq::test::run_process;
 using mlq::test::TempDir;

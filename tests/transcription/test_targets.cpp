@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "mlq/random.hpp"
+#include "data/targets.hpp"
+#include "mlq/util/random.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
-#include "targets.hpp"
 
 using mlq::test::run_process;
 using mlq::test::TempDir;

@@ -10,11 +10,11 @@
 #include <cstdio>
 #include <string>
 
-#include "mlq/allocator.hpp"
-#include "mlq/augment.hpp"
-#include "mlq/data_loader.hpp"
-#include "mlq/features.hpp"
-#include "mlq/segment_dataset.hpp"
+#include "mlq/train/augment.hpp"
+#include "mlq/train/data_loader.hpp"
+#include "mlq/train/features.hpp"
+#include "mlq/train/segment_dataset.hpp"
+#include "mlq/util/allocator.hpp"
 
 int main(int argc, char** argv) {
   if (argc < 2) {

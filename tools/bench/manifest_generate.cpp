@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "mlq/manifest.hpp"
-#include "mlq/progress.hpp"
+#include "mlq/tracking/manifest.hpp"
+#include "mlq/util/progress.hpp"
 
 namespace {
 

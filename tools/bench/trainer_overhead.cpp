@@ -11,8 +11,8 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "mlq/components.hpp"
-#include "mlq/trainer.hpp"
+#include "mlq/train/components.hpp"
+#include "mlq/train/trainer.hpp"
 
 namespace {
 

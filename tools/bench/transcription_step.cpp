@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "crnn.hpp"
-#include "harmonic_cnn.hpp"
-#include "losses.hpp"
-#include "mlq/allocator.hpp"
+#include "mlq/util/allocator.hpp"
+#include "models/crnn.hpp"
+#include "models/harmonic_cnn.hpp"
+#include "models/losses.hpp"
 
 namespace {
 

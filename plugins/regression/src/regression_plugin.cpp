@@ -10,11 +10,11 @@
 #include <sstream>
 #include <thread>
 
-#include "mlq/components.hpp"
-#include "mlq/metadata.hpp"
-#include "mlq/plugin_api.hpp"
-#include "mlq/supervised_task.hpp"
-#include "mlq/trainer.hpp"
+#include "mlq/audio/metadata.hpp"
+#include "mlq/plugin/api.hpp"
+#include "mlq/train/components.hpp"
+#include "mlq/train/supervised_task.hpp"
+#include "mlq/train/trainer.hpp"
 
 MLQ_PLUGIN("regression", "0.1.0", "regression")
 

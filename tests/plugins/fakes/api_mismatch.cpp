@@ -1,7 +1,7 @@
 // Claims a plugin API version the runner does not have.
 #include <boost/dll/alias.hpp>
 
-#include "mlq/plugin_info.hpp"
+#include "mlq/plugin/info.hpp"
 
 namespace {
 const mlq::PluginInfo* info() {

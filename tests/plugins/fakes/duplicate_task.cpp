@@ -1,5 +1,5 @@
 // Registers a task name the regression plugin already registers.
-#include "mlq/plugin_api.hpp"
+#include "mlq/plugin/api.hpp"
 
 MLQ_PLUGIN("fake_duplicate", "0.1.0", "regression")
 

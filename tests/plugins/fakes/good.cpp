@@ -1,5 +1,5 @@
 // A valid plugin without LibTorch code: registers placeholder factories.
-#include "mlq/plugin_api.hpp"
+#include "mlq/plugin/api.hpp"
 
 MLQ_PLUGIN("fake_good", "1.2.3", "fake_task")
 

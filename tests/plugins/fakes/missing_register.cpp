@@ -2,7 +2,7 @@
 #include <torch/version.h>
 #include <boost/dll/alias.hpp>
 
-#include "mlq/plugin_info.hpp"
+#include "mlq/plugin/info.hpp"
 #include "mlq/version.hpp"
 
 namespace {

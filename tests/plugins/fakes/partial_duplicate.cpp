@@ -1,5 +1,5 @@
 // Registers a task, then a model name the good fake already registers: fails halfway.
-#include "mlq/plugin_api.hpp"
+#include "mlq/plugin/api.hpp"
 
 MLQ_PLUGIN("fake_partial", "0.1.0", "fake_partial")
 

@@ -1,7 +1,7 @@
 // Claims to be built with another LibTorch.
 #include <boost/dll/alias.hpp>
 
-#include "mlq/plugin_info.hpp"
+#include "mlq/plugin/info.hpp"
 #include "mlq/version.hpp"
 
 namespace {

@@ -1,0 +1,50 @@
+#pragma once
+// The boundary between the runner (no LibTorch) and libmlq_train (LibTorch), which the runner
+// loads only when a command needs a model. libmlq_train exports `mlq_train_fit` (a Boost.DLL
+// alias).
+#include <filesystem>
+#include <functional>
+
+#include "mlq/config/tree.hpp"
+#include "mlq/plugin/registry.hpp"
+#include "mlq/tracking/run.hpp"
+
+namespace mlq {
+
+// The run a fit writes into and the checkpoint it resumes from (empty: start fresh).
+struct OpenedRun {
+  Run* run = nullptr;
+  std::filesystem::path resume_checkpoint;
+};
+
+struct FitRequest {
+  const Config* config = nullptr;
+  const Registry* registry = nullptr;
+  // Called once the task, model, optimiser and loaders are built, so that a bad value fails
+  // before a run exists; unset: train without a run (nothing written).
+  std::function<OpenedRun()> open_run;
+  int rank = 0;
+  int world_size = 1;
+};
+
+// Trains (and tests, when the task has test data). Throws on failure.
+using TrainFitFn = void(const FitRequest&);
+
+// `runner features`: the model-input features ([features] of the config) of one audio file,
+// written as a [frames, n_mels] float32 .npy. Exported as `mlq_train_features`.
+struct FeaturesRequest {
+  const Config* config = nullptr;
+  std::filesystem::path audio;
+  std::filesystem::path output;
+};
+using TrainFeaturesFn = void(const FeaturesRequest&);
+
+// `runner summary`: the task's model, its layers, trainable parameters and compute, printed.
+// Exported as `mlq_train_summary`.
+struct SummaryRequest {
+  const Config* config = nullptr;
+  const Registry* registry = nullptr;
+};
+using TrainSummaryFn = void(const SummaryRequest&);
+
+}  // namespace mlq

@@ -1,0 +1,472 @@
+#include "mlq/train/trainer.hpp"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <csignal>
+#include <limits>
+
+#include <unistd.h>
+
+#include "loggers/metric_writer.hpp"
+#include "mlq/launch/distributed_env.hpp"
+#include "mlq/train/callbacks.hpp"
+#include "mlq/train/components.hpp"
+#include "mlq/util/files.hpp"
+#include "mlq/util/log.hpp"
+#include "mlq/util/text.hpp"
+#include "strategy/gradient_reducer.hpp"
+#include "strategy/precision.hpp"
+#include "strategy/process_group.hpp"
+
+namespace mlq {
+namespace {
+
+std::atomic<bool> stop_signal{false};
+
+extern "C" void on_stop_signal(int signal_number) {
+  stop_signal = true;
+  std::signal(signal_number, SIG_DFL);  // a second signal ends the process at once
+}
+
+// trainer.device, whose form TrainerOptions checked: "cpu", "cuda" or "cuda:N".
+torch::Device parse_device(const std::string& name) {
+  if (name != "cpu" && !torch::cuda::is_available())
+    throw ConfigError("config key 'trainer.device' = \"" + name +
+                      "\": this LibTorch build has no usable CUDA device; use \"cpu\"");
+  return torch::Device(name);
+}
+
+TensorMap to_device(const TensorMap& batch, const torch::Device& device) {
+  if (device.is_cpu()) return batch;
+  TensorMap moved;
+  for (const auto& [key, tensor] : batch) moved[key] = tensor.to(device, /*non_blocking=*/true);
+  return moved;
+}
+
+int64_t batch_size_of(const TensorMap& batch) {
+  return batch.empty() ? 0 : batch.begin()->second.size(0);
+}
+
+}  // namespace
+
+void install_stop_signal_handlers() {
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+}
+bool stop_signal_received() {
+  return stop_signal;
+}
+
+Trainer::Trainer(const Config& config, Task& task, Run* run, int rank, int world_size)
+    : config_(config),
+      options_(TrainerOptions::from(config.section("trainer"))),
+      task_(task),
+      run_(run),
+      rank_(rank),
+      world_size_(world_size),
+      device_(parse_device(options_.device)) {}
+
+Trainer::~Trainer() = default;
+
+void Trainer::add_callback(std::shared_ptr<Callback> callback) {
+  // The checkpoint callback runs last, so last.pt holds every other callback's updated state.
+  auto position = std::find_if(callbacks_.begin(), callbacks_.end(),
+                               [](const auto& c) { return c->name() == "checkpoint"; });
+  callbacks_.insert(position, std::move(callback));
+}
+
+void Trainer::add_default_callbacks() {
+  callbacks_.push_back(std::make_shared<CheckpointCallback>(config_.section("trainer.checkpoint")));
+  const Config early = config_.section("trainer.early_stopping");
+  if (early.get_bool("enabled", false)) add_callback(std::make_shared<EarlyStopping>(early));
+  add_callback(std::make_shared<LrMonitor>());
+  if (options_.progress_bar) add_callback(std::make_shared<ProgressBar>());
+}
+
+void Trainer::add_configured_callbacks(const Registry& registry) {
+  const Config section = config_.section("callbacks");
+  if (section.keys().empty()) return;
+  const std::vector<std::string> names = section.get_strings("names");
+  std::vector<std::string> known{"names"};
+  known.insert(known.end(), names.begin(), names.end());
+  section.check_known_keys("", known);
+  for (const std::string& name : names) {
+    if (!registry.contains("callbacks", name)) {
+      const std::vector<std::string> registered = registry.names("callbacks");
+      const std::string near = nearest(name, registered);
+      throw ConfigError(fmt::format(
+          "config key 'callbacks.names' ({}): no plugin registers a callback '{}' (registered: "
+          "{}){}{}",
+          section.origin("names"), name,
+          registered.empty() ? "none" : fmt::format("{}", fmt::join(registered, ", ")),
+          near.empty() ? "" : "; did you mean '" + near + "'?", registry.refused_note()));
+    }
+    add_callback(registry.factory<CallbackFactory>("callbacks", name)(section.section(name)));
+  }
+}
+
+std::vector<std::string> Trainer::callback_names() const {
+  std::vector<std::string> names;
+  for (const auto& callback : callbacks_) names.push_back(callback->name());
+  return names;
+}
+
+template <class Hook>
+void Trainer::each_callback(Hook&& hook) {
+  for (auto& callback : callbacks_) hook(*callback);
+}
+
+double Trainer::lr() const {
+  return optimizer_ ? optimizer_->param_groups().front().options().get_lr() : 0.0;
+}
+
+int64_t Trainer::total_steps() const {
+  if (options_.max_steps > 0) return options_.max_steps;
+  const int64_t per_epoch = loader_ ? loader_->batches_per_epoch() : 0;
+  return options_.max_epochs * per_epoch / options_.accumulate_grad_batches;
+}
+
+void Trainer::request_stop(const std::string& reason) {
+  if (stop_reason_.empty()) stop_reason_ = reason;
+}
+
+void Trainer::log_metric(const std::string& key, double value) {
+  if (writer_) writer_->add(key, step_, value);
+}
+
+void Trainer::flush_metrics() {
+  if (writer_) writer_->flush();
+}
+
+void Trainer::log_run_end(bool success) {
+  if (writer_ && writer_->events())
+    writer_->events()->add_session_end(success ? SessionStatus::Success : SessionStatus::Failure);
+}
+
+void Trainer::setup() {
+  if (is_setup_) return;
+  if (options_.threads > 0) torch::set_num_threads(static_cast<int>(options_.threads));
+  torch::manual_seed(static_cast<uint64_t>(options_.seed));
+  if (options_.deterministic) at::globalContext().setDeterministicAlgorithms(true, false);
+  model_ = task_.model();
+  if (!model_) throw UserError("task '" + config_.get_string("task") + "' built no model");
+  const DistributedEnv env = world_size_ > 1 ? distributed_env() : DistributedEnv{};
+  if (world_size_ > 1 && device_.is_cuda() && !device_.has_index())
+    device_ = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank));
+  model_->to(device_);
+  if (world_size_ > 1) {
+    group_ = std::make_unique<ProcessGroup>(rank_, world_size_, env.master_addr, env.master_port,
+                                            device_);
+    log::info("rank {} of {}: process group ready ({} via {}:{}, pid {})", rank_, world_size_,
+              device_.is_cuda() ? "nccl" : "gloo", env.master_addr, env.master_port,
+              static_cast<long>(::getpid()));
+    broadcast_state(/*parameters=*/true);
+    std::vector<torch::Tensor> trained;
+    for (const auto& parameter : model_->parameters())
+      if (parameter.requires_grad()) trained.push_back(parameter);
+    reducer_ = std::make_unique<GradientReducer>(*group_, std::move(trained), kBucketBytes,
+                                                 options_.overlap_gradient_sync);
+    reseed_for_rank();
+  }
+  const Config optimizer_config = config_.section("trainer.optimizer");
+  optimizer_ = make_optimizer(optimizer_config, model_->parameters());
+  auto train_data = task_.dataset(Split::Train);
+  if (!train_data)
+    throw UserError("task '" + config_.get_string("task") + "' has no training data");
+  loader_ = std::make_unique<DataLoader>(train_data, options_.batch_size, /*shuffle=*/true,
+                                         static_cast<uint64_t>(options_.seed), /*drop_last=*/true,
+                                         options_.num_workers, options_.prefetch_batches);
+  if (group_) loader_->shard(rank_, world_size_);
+  loader_->set_transform(task_.batch_transform(Split::Train));
+  schedule_ = std::make_unique<LrSchedule>(config_.section("trainer.scheduler"),
+                                           optimizer_config.get_double("lr", 1e-3), total_steps());
+  is_setup_ = true;
+  attach_run(run_);
+}
+
+void Trainer::attach_run(Run* run) {
+  run_ = run;
+  if (!is_setup_ || !run_ || !is_global_zero() || writer_) return;
+  writer_ = std::make_unique<MetricWriter>(*run_, options_.tensorboard);
+  if (EventFileWriter* events = writer_->events())
+    events->add_hparams(hparams_from_config(config_), run_->checkpoints_dir().string());
+}
+
+void Trainer::broadcast_state(bool parameters) {
+  if (!group_) return;
+  std::vector<torch::Tensor> tensors;
+  if (parameters)
+    for (const auto& parameter : model_->parameters()) tensors.push_back(parameter);
+  for (const auto& buffer : model_->buffers()) tensors.push_back(buffer);
+  if (!tensors.empty()) group_->broadcast(tensors);
+}
+
+void Trainer::reseed_for_rank() {
+  // Ranks above 0 draw their own dropout masks and other random numbers.
+  if (rank_ > 0)
+    torch::manual_seed(static_cast<uint64_t>(options_.seed) + 0x9E3779B97F4A7C15ULL * rank_ +
+                       static_cast<uint64_t>(step_));
+}
+
+void Trainer::log_throughput() const {
+  if (timed_steps_ == 0 || train_seconds_ <= 0) return;
+  const double step_ms = 1000 * train_seconds_ / timed_steps_;
+  if (!group_) {
+    log::info("training: {:.2f} samples/s, {:.1f} ms per step over {} steps",
+              timed_samples_ / train_seconds_, step_ms, timed_steps_);
+    return;
+  }
+  const double wait_ms = 1000 * sync_wait_seconds_ / timed_steps_;
+  log::info(
+      "training: {:.2f} samples/s over {} ranks, {:.1f} ms per step; rank {} waited {:.1f} ms "
+      "per step ({:.1f} %) for gradient all-reduce ({})",
+      timed_samples_ / train_seconds_, world_size_, step_ms, rank_, wait_ms,
+      100 * wait_ms / step_ms,
+      options_.overlap_gradient_sync ? "overlapping backward" : "after backward");
+}
+
+bool Trainer::any_rank_signalled() {
+  if (!group_) return stop_signal_received();
+  torch::Tensor flag = torch::full({1}, stop_signal_received() ? 1.0 : 0.0, torch::kDouble);
+  group_->all_reduce_sum(flag);
+  return flag.item<double>() > 0;
+}
+
+void Trainer::average_over_ranks(Scalars& values) {
+  if (!group_ || values.empty()) return;
+  torch::Tensor sums = torch::empty({static_cast<int64_t>(values.size())}, torch::kDouble);
+  int64_t i = 0;
+  for (const auto& [key, value] : values) sums[i++] = value;
+  group_->all_reduce_sum(sums);
+  i = 0;
+  for (auto& [key, value] : values) value = sums[i++].item<double>() / world_size_;
+}
+
+std::string Trainer::share_from_global_zero(const std::string& key, const std::string& value) {
+  setup();
+  return group_ ? group_->share(key, value) : value;
+}
+
+void Trainer::fit(const std::filesystem::path& resume_from_rank0) {
+  setup();
+  // Every rank resumes from rank 0's checkpoint file (the same path: one machine or a shared
+  // file system).
+  const std::filesystem::path resume_from =
+      share_from_global_zero("mlq/resume", resume_from_rank0.string());
+  if (!resume_from.empty()) {
+    load_checkpoint(resume_from);
+    broadcast_state(/*parameters=*/true);
+    reseed_for_rank();  // the checkpoint holds rank 0's random state
+    if (writer_) writer_->truncate_after(step_);
+    log::info("resumed from {} at step {}", resume_from.string(), step_);
+  }
+  try {
+    each_callback([&](Callback& c) { c.on_train_start(*this); });
+    while (!stop_requested()) {
+      if (options_.max_steps > 0 && step_ >= options_.max_steps) break;
+      if (options_.max_epochs > 0 && epoch() >= options_.max_epochs) break;
+      if (any_rank_signalled()) {  // all ranks stop at the same step
+        interrupted_ = true;
+        request_stop("interrupted by a signal");
+        break;
+      }
+      train_one_step();
+    }
+    each_callback([&](Callback& c) { c.on_train_end(*this); });
+    flush_metrics();
+  } catch (const std::exception& e) {
+    each_callback([&](Callback& c) { c.on_exception(*this, e); });
+    flush_metrics();
+    throw;
+  }
+  log_throughput();
+  if (group_)
+    log::info("rank {} parameter checksum {:016x} at step {}", rank_,
+              tensor_checksum(model_->parameters()), step_);
+  if (interrupted_ || stop_signal_received())
+    throw Interrupted("interrupted at step " + std::to_string(step_));
+  if (stop_requested()) log::info("stopped at step {}: {}", step_, stop_reason_);
+}
+
+void Trainer::end_epoch() {
+  const int64_t finished_epoch = loader_->position().epoch;
+  loader_->start_next_epoch();
+  after_epoch(finished_epoch);
+}
+
+void Trainer::after_epoch(int64_t finished_epoch) {
+  each_callback([&](Callback& c) { c.on_train_epoch_end(*this); });
+  if (options_.val_every_n_steps == 0 && options_.val_every_n_epochs > 0 &&
+      (finished_epoch + 1) % options_.val_every_n_epochs == 0)
+    validate();
+}
+
+void Trainer::train_one_step() {
+  const auto start = std::chrono::steady_clock::now();
+  if (loader_->epoch_done()) {
+    end_epoch();
+    if (options_.max_epochs > 0 && epoch() >= options_.max_epochs) return;
+  }
+  model_->train();
+  broadcast_state(/*parameters=*/false);  // BatchNorm statistics: rank 0's, as DDP does
+  optimizer_->zero_grad();
+  double loss_sum = 0;
+  int64_t samples = 0;
+  Scalars logs;
+  int64_t ended_epoch = -1;
+  for (int64_t micro = 0; micro < options_.accumulate_grad_batches; ++micro) {
+    if (loader_->epoch_done()) {  // an epoch ending inside an accumulation rolls over
+      const int64_t finished = loader_->position().epoch;
+      if (options_.max_epochs > 0 && finished + 1 >= options_.max_epochs) break;
+      ended_epoch = finished;
+      loader_->start_next_epoch();
+    }
+    TensorMap batch = to_device(loader_->next(), device_);
+    torch::Tensor loss;
+    {
+      AutocastScope autocast(parse_precision(options_.precision), device_);
+      loss = task_.training_step(batch, logs);
+    }
+    double value = loss.item<double>();
+    if (group_) {  // the mean loss over ranks; a non-finite loss on any rank skips the batch
+      const bool finite = std::isfinite(value);
+      torch::Tensor agreed =
+          torch::tensor({finite ? value : 0.0, finite ? 0.0 : 1.0}, torch::kDouble);
+      group_->all_reduce_sum(agreed);
+      value = agreed[1].item<double>() > 0 ? std::numeric_limits<double>::quiet_NaN()
+                                           : agreed[0].item<double>() / world_size_;
+    }
+    if (!std::isfinite(value)) {
+      optimizer_->zero_grad();
+      ++nonfinite_count_;
+      log_metric("nonfinite_batches", static_cast<double>(nonfinite_count_));
+      const std::string what = "non-finite training loss (" + std::to_string(value) + ") at step " +
+                               std::to_string(step_ + 1);
+      if (options_.nonfinite_loss == "stop")
+        throw UserError(what +
+                        " (trainer.nonfinite_loss = \"stop\"); lower trainer.optimizer.lr "
+                        "or set trainer.gradient_clip_val");
+      if (nonfinite_count_ > options_.max_nonfinite)
+        throw UserError(what + ": more than trainer.max_nonfinite = " +
+                        std::to_string(options_.max_nonfinite) + " batches skipped");
+      log::warn("{}: batch skipped ({} so far)", what, nonfinite_count_);
+      return;
+    }
+    if (reducer_ && micro + 1 == options_.accumulate_grad_batches) reducer_->arm();
+    (options_.accumulate_grad_batches > 1
+         ? loss / static_cast<double>(options_.accumulate_grad_batches)
+         : loss)
+        .backward();
+    loss_sum += value;
+    samples += batch_size_of(batch);
+  }
+  if (group_) {
+    sync_wait_seconds_ += reducer_->finish();
+    logs["__samples"] = static_cast<double>(samples);
+    average_over_ranks(logs);
+    samples = static_cast<int64_t>(std::llround(logs["__samples"] * world_size_));
+    logs.erase("__samples");
+  }
+  if (options_.gradient_clip_val > 0) {
+    if (options_.gradient_clip_algorithm == "norm")
+      torch::nn::utils::clip_grad_norm_(model_->parameters(), options_.gradient_clip_val);
+    else
+      torch::nn::utils::clip_grad_value_(model_->parameters(), options_.gradient_clip_val);
+  }
+  const double lr = schedule_->at(step_);
+  set_learning_rate(*optimizer_, lr);
+  optimizer_->step();
+  ++step_;
+
+  StepInfo info;
+  info.step = step_;
+  info.loss = loss_sum / static_cast<double>(options_.accumulate_grad_batches);
+  info.lr = lr;
+  info.samples = samples;
+  info.logs = std::move(logs);
+  if (step_ % options_.log_every_n_steps == 0) {
+    log_metric("train_loss", info.loss);
+    for (const auto& [key, value] : info.logs) log_metric("train_" + key, value);
+  }
+  info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  train_seconds_ += info.seconds;
+  timed_samples_ += samples;
+  ++timed_steps_;
+  each_callback([&](Callback& c) { c.on_train_batch_end(*this, info); });
+  if (ended_epoch >= 0) after_epoch(ended_epoch);
+  if (options_.val_every_n_steps > 0 && step_ % options_.val_every_n_steps == 0) validate();
+}
+
+Scalars Trainer::validate(Split split) {
+  setup();
+  auto dataset = task_.dataset(split);
+  if (!dataset) return {};
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  DataLoader loader(dataset, options_.batch_size, /*shuffle=*/false, 0, /*drop_last=*/false,
+                    options_.num_workers, options_.prefetch_batches);
+  loader.set_transform(task_.batch_transform(split));
+  int64_t limit = loader.batches_per_epoch();
+  if (split == Split::Validation && options_.limit_val_batches > 0)
+    limit = std::min(limit, options_.limit_val_batches);
+  broadcast_state(/*parameters=*/false);
+  for (int64_t b = 0; b < limit; ++b) {
+    // Ranks evaluate together to the end (their collectives must pair up).
+    if (!group_ &&
+        stop_signal_received()) {  // abandon this evaluation; fit() writes last.pt and stops
+      model_->train();
+      return {};
+    }
+    if (writer_) writer_->heartbeat_if_due();  // long evaluations still show the run is alive
+    TensorMap batch = to_device(loader.next(), device_);
+    split == Split::Test ? task_.test_step(batch) : task_.validation_step(batch);
+  }
+  Scalars raw = split == Split::Test ? task_.test_epoch_end() : task_.validation_epoch_end();
+  average_over_ranks(raw);
+  const std::string prefix = split == Split::Test ? "test_" : "val_";
+  Scalars metrics;
+  for (const auto& [key, value] : raw) {
+    metrics[prefix + key] = value;
+    log_metric(prefix + key, value);
+  }
+  EventFileWriter* events = writer_ ? writer_->events() : nullptr;
+  if (events || (writer_ && split == Split::Test)) {
+    const EvaluationMedia media =
+        split == Split::Test ? task_.test_media() : task_.validation_media();
+    if (events) {
+      for (const auto& image : media.images)
+        events->add_image(prefix + image.tag, image.png, image.width, image.height, step_);
+      for (const auto& clip : media.audio)
+        events->add_audio(prefix + clip.tag, clip.wav, clip.sample_rate, clip.frames, step_);
+    }
+    if (split == Split::Test) write_examples(media);
+  }
+  flush_metrics();
+  model_->train();
+  if (split == Split::Test)
+    each_callback([&](Callback& c) { c.on_test_end(*this, metrics); });
+  else
+    each_callback([&](Callback& c) { c.on_validation_end(*this, metrics); });
+  return metrics;
+}
+
+void Trainer::write_examples(const EvaluationMedia& media) const {
+  if (media.images.empty() && media.audio.empty() && media.files.empty()) return;
+  const std::filesystem::path folder = run_->dir() / "examples";
+  std::filesystem::create_directories(folder);
+  for (const auto& image : media.images)
+    write_file_atomic(folder / (image.tag + ".png"), image.png);
+  for (const auto& clip : media.audio) write_file_atomic(folder / (clip.tag + ".wav"), clip.wav);
+  for (const auto& file : media.files) write_file_atomic(folder / file.name, file.bytes);
+}
+
+Scalars Trainer::test(const std::filesystem::path& weights) {
+  setup();
+  if (!weights.empty()) load_weights(weights);
+  return validate(Split::Test);
+}
+
+}  // namespace mlq

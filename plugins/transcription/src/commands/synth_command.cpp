@@ -1,0 +1,35 @@
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "commands/commands.hpp"
+#include "data/synth.hpp"
+#include "mlq/config/compose.hpp"
+#include "mlq/util/cli.hpp"
+
+namespace mlq::transcription {
+
+int synth_command(const std::vector<std::string>& args, const Registry&) {
+  cxxopts::Options options("runner synth",
+                           "Compose and render the synthetic piano data set of [data.synth]");
+  add_compose_options(options);
+  options.add_options()("h,help", "this help");
+  const cxxopts::ParseResult result = parse_options(options, args);
+  if (printed_help(options, result)) return 0;
+  const Config config = compose(compose_request(options, result));
+  const SynthOptions o = SynthOptions::from(config.section("data.synth"));
+  const SynthReport report = synthesize(o);
+  const std::string metadata = (o.destination_path / o.metadata).string();
+  if (report.rendered == 0)
+    std::printf("synth: %s is up to date\n", metadata.c_str());
+  else
+    std::printf("%s\n",
+                fmt::format("synth: rendered {} pieces ({:.1f} min of audio) in {:.1f} s "
+                            "({:.0f}x real time); metadata: {}",
+                            report.rendered, report.audio_seconds / 60, report.wall_seconds,
+                            report.audio_seconds / std::max(report.wall_seconds, 1e-9), metadata)
+                    .c_str());
+  return 0;
+}
+
+}  // namespace mlq::transcription

@@ -1,0 +1,182 @@
+#include "data/synth.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "data/composer.hpp"
+#include "data/midi_file.hpp"
+#include "data/piano_renderer.hpp"
+#include "mlq/audio/audio_io.hpp"
+#include "mlq/audio/maestro.hpp"
+#include "mlq/util/files.hpp"
+#include "mlq/util/progress.hpp"
+#include "mlq/util/text.hpp"
+
+namespace mlq::transcription {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr int kYear = 2026;
+const char* const kSplits[] = {"train", "validation", "test"};
+
+struct Job {
+  int64_t piece;
+  std::string split;
+  std::string soundfont;
+  std::string name;  // relative path without extension
+};
+
+}  // namespace
+
+SynthOptions SynthOptions::from(const Config& c) {
+  c.check_known_keys(
+      "", {"destination_path", "pieces", "piece_seconds", "seed", "sample_rate", "max_polyphony",
+           "pedal_probability", "soundfonts", "eval_soundfonts", "metadata", "workers"});
+  SynthOptions o;
+  o.destination_path = c.get_string("destination_path");
+  if (c.has("pieces")) o.pieces = c.get_ints("pieces");
+  o.piece_seconds = c.get_double("piece_seconds", o.piece_seconds);
+  o.seed = c.get_int("seed", o.seed);
+  o.sample_rate = c.get_double("sample_rate", o.sample_rate, Range::above(0));
+  o.max_polyphony = c.get_int("max_polyphony", o.max_polyphony, Range::at_least(1));
+  o.pedal_probability = c.get_double("pedal_probability", o.pedal_probability, Range::unit());
+  o.soundfonts = c.has("soundfonts") ? c.get_strings("soundfonts")
+                                     : std::vector<std::string>{kDefaultSoundfont};
+  if (c.has("eval_soundfonts")) o.eval_soundfonts = c.get_strings("eval_soundfonts");
+  o.metadata = c.get_string("metadata", o.metadata);
+  o.workers = c.get_int("workers", o.workers, Range::at_least(1));
+  auto bad = [&](const char* key, const std::string& expected) {
+    return ConfigError(
+        fmt::format("config key 'data.synth.{}' ({}): expected {}", key, c.origin(key), expected));
+  };
+  if (o.pieces.size() != 3 || o.pieces[0] < 1 || o.pieces[1] < 0 || o.pieces[2] < 0)
+    throw bad("pieces", "[train, validation, test] piece counts, at least one train piece");
+  if (o.piece_seconds < 2) throw bad("piece_seconds", "at least 2 seconds");
+  if (o.soundfonts.empty()) throw bad("soundfonts", "at least one soundfont path");
+  for (const auto& soundfont : o.soundfonts)
+    for (const auto& eval : o.eval_soundfonts)
+      if (fs::path(soundfont).filename() == fs::path(eval).filename())
+        throw bad("eval_soundfonts",
+                  "soundfonts the model does not train on, but " + eval + " is in soundfonts");
+  return o;
+}
+
+std::string SynthOptions::stamp() const {
+  return fmt::format(
+      "pieces = [{}]\npiece_seconds = {}\nseed = {}\nsample_rate = {}\nmax_polyphony = {}\n"
+      "pedal_probability = {}\nsoundfonts = [{}]\neval_soundfonts = [{}]\nmetadata = {}\n",
+      fmt::join(pieces, ", "), piece_seconds, seed, sample_rate, max_polyphony, pedal_probability,
+      fmt::join(soundfonts, ", "), fmt::join(eval_soundfonts, ", "), json_quote(metadata));
+}
+
+std::string SynthOptions::soundfont_name(const std::string& soundfont) {
+  return fs::path(soundfont).stem().string();
+}
+
+std::string SynthOptions::eval_metadata(const std::string& soundfont) const {
+  const fs::path file(metadata);
+  return (file.stem().string() + "-eval-" + SynthOptions::soundfont_name(soundfont) +
+          file.extension().string());
+}
+
+SynthReport synthesize(const SynthOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  const fs::path stamp_path = o.destination_path / "synth.toml";
+  std::error_code error;
+  bool up_to_date = fs::exists(o.destination_path / o.metadata, error) &&
+                    fs::exists(stamp_path, error) && read_file_bytes(stamp_path) == o.stamp();
+  for (const auto& eval : o.eval_soundfonts)
+    up_to_date = up_to_date && fs::exists(o.destination_path / o.eval_metadata(eval), error);
+  if (up_to_date) return {};
+  for (const auto& soundfont : o.soundfonts)
+    if (!fs::is_regular_file(soundfont, error))
+      throw UserError(soundfont + ": no such soundfont (data.synth.soundfonts)");
+  for (const auto& soundfont : o.eval_soundfonts)
+    if (!fs::is_regular_file(soundfont, error))
+      throw UserError(soundfont + ": no such soundfont (data.synth.eval_soundfonts)");
+
+  std::vector<Job> jobs;
+  std::vector<MaestroRecord> records;
+  std::map<std::string, std::vector<MaestroRecord>> eval_records;
+  int64_t piece = 0;
+  for (int split = 0; split < 3; ++split)
+    for (int64_t i = 0; i < o.pieces[split]; ++i, ++piece) {
+      const std::string soundfont = o.soundfonts[piece % o.soundfonts.size()];
+      jobs.push_back(
+          {piece, kSplits[split], soundfont, fmt::format("{}/piece-{:04d}", kYear, piece)});
+      if (split == 2)
+        for (const auto& eval : o.eval_soundfonts)
+          jobs.push_back(
+              {piece, kSplits[split], eval,
+               fmt::format("eval-{}/piece-{:04d}", SynthOptions::soundfont_name(eval), piece)});
+    }
+  const double seconds = o.piece_seconds + 1.0;  // the renderer's release tail
+  for (const Job& job : jobs) {
+    MaestroRecord record{
+        "ML-Quickstart synthesiser",
+        fmt::format("Piece {} ({})", job.piece, SynthOptions::soundfont_name(job.soundfont)),
+        job.split,
+        kYear,
+        job.name + ".midi",
+        job.name + ".wav",
+        seconds};
+    const bool eval = job.name.rfind("eval-", 0) == 0;
+    (eval ? eval_records[job.soundfont] : records).push_back(record);
+  }
+
+  ComposerOptions composer;
+  composer.duration_seconds = o.piece_seconds;
+  composer.max_polyphony = static_cast<int>(o.max_polyphony);
+  composer.pedal_probability = o.pedal_probability;
+  std::atomic<size_t> next{0};
+  std::atomic<int64_t> done{0};
+  std::mutex failure_mutex;
+  std::exception_ptr failure;
+  ProgressLine progress;
+  auto work = [&] {
+    std::map<std::string, std::unique_ptr<PianoRenderer>> renderers;  // one load per soundfont
+    try {
+      for (size_t j = next++; j < jobs.size() && !failure; j = next++) {
+        const Job& job = jobs[j];
+        const Performance performance =
+            compose_piece(piece_seed(static_cast<uint64_t>(o.seed), job.piece), composer);
+        auto& renderer = renderers[job.soundfont];
+        if (!renderer) renderer = std::make_unique<PianoRenderer>(job.soundfont, o.sample_rate);
+        std::vector<float> audio = renderer->render(performance, 1.0);
+        audio.resize(static_cast<size_t>(std::llround(seconds * o.sample_rate)), 0.f);
+        fs::create_directories((o.destination_path / job.name).parent_path());
+        write_midi(o.destination_path / (job.name + ".midi"), performance);
+        write_audio(o.destination_path / (job.name + ".wav"), audio, o.sample_rate);
+        progress.update("synth", ++done, static_cast<int64_t>(jobs.size()), "pieces");
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int64_t t = 0; t < std::min<int64_t>(o.workers, jobs.size()); ++t)
+    threads.emplace_back(work);
+  for (auto& thread : threads) thread.join();
+  progress.finish();
+  if (failure) std::rethrow_exception(failure);
+
+  write_maestro_csv(o.destination_path / o.metadata, records);
+  for (const auto& [soundfont, rows] : eval_records)
+    write_maestro_csv(o.destination_path / o.eval_metadata(soundfont), rows);
+  write_file_atomic(stamp_path, o.stamp());
+  SynthReport report;
+  report.rendered = static_cast<int64_t>(jobs.size());
+  report.audio_seconds = seconds * static_cast<double>(jobs.size());
+  report.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace mlq::transcription

@@ -1,0 +1,48 @@
+#pragma once
+// `runner synth`: the embedded default data set. Procedurally composed pieces rendered with
+// FluidSynth, written in the MAESTRO layout (<year>/<name>.wav + .midi and a MAESTRO-format CSV)
+// so they flow through the same metadata parser and `runner preprocess` as real MAESTRO.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "mlq/config/tree.hpp"
+
+namespace mlq::transcription {
+
+// [data.synth]
+struct SynthOptions {
+  std::filesystem::path destination_path;
+  std::vector<int64_t> pieces{100, 10, 10};  // train, validation, test
+  double piece_seconds = 30;
+  int64_t seed = 0;
+  double sample_rate = 16000;
+  int64_t max_polyphony = 10;
+  double pedal_probability = 0.5;
+  // Piece i is rendered with soundfonts[i % n]; the test pieces are rendered again with each
+  // evaluation soundfont (timbres the model never trained on) and listed in a CSV of their own.
+  std::vector<std::string> soundfonts;
+  std::vector<std::string> eval_soundfonts;
+  std::string metadata = "synth-piano.csv";
+  int64_t workers = 2;
+
+  static SynthOptions from(const Config& synth_config);
+  // The canonical text of every option that changes the output: a data set made with other
+  // options is made again.
+  std::string stamp() const;
+  // The metadata file listing the test pieces rendered with `soundfont`.
+  std::string eval_metadata(const std::string& soundfont) const;
+  // A soundfont's name in file and folder names: its file name without extension.
+  static std::string soundfont_name(const std::string& soundfont);
+};
+
+struct SynthReport {
+  int64_t rendered = 0;  // 0 when the data set was already up to date
+  double audio_seconds = 0;
+  double wall_seconds = 0;
+};
+
+SynthReport synthesize(const SynthOptions& options);
+
+}  // namespace mlq::transcription

@@ -1,0 +1,205 @@
+#include "task.hpp"
+
+#include <fmt/format.h>
+
+#include <optional>
+
+#include "data/piano_renderer.hpp"
+#include "data/synth.hpp"
+#include "eval/evaluation_media.hpp"
+#include "eval/note_metrics.hpp"
+#include "mlq/audio/preprocess.hpp"
+#include "mlq/train/tensor_utils.hpp"
+#include "mlq/util/log.hpp"
+
+namespace mlq::transcription {
+namespace {
+
+const char* const kOutputs[] = {"reg_onset_output", "reg_offset_output", "frame_output",
+                                "velocity_output"};
+
+}  // namespace
+
+PostprocessOptions postprocess_options(const Config& config) {
+  PostprocessOptions o;
+  const Config post = config.section("postprocess");
+  post.check_known_keys("", {"onset_threshold", "offset_threshold", "frame_threshold"});
+  const Range probability = Range::above_up_to(0, 1);
+  o.onset_threshold = post.get_double("onset_threshold", o.onset_threshold, probability);
+  o.offset_threshold = post.get_double("offset_threshold", o.offset_threshold, probability);
+  o.frame_threshold = post.get_double("frame_threshold", o.frame_threshold, probability);
+  o.frames_per_second =
+      static_cast<int>(config.get_int("data.frames_per_second", 100, Range::between(1, 10000)));
+  return o;
+}
+
+void TranscriptionTask::setup(const Config& config, const Registry& registry) {
+  config_ = config;
+  features_ = FeatureOptions::from(config.section("features"));
+  postprocess_ = postprocess_options(config);
+  // The model sees the features it is built for: [features] travels inside its config.
+  Config model_config = config.section("model");
+  if (const toml::node* features = config.table().get("features"))
+    model_config.set("features", *features, "[features]");
+  model_ = registry.factory<ModelFactory>("models", model_config.get_string("name"))(model_config);
+  const Config loss_config = config.section("loss");
+  loss_ = registry.factory<LossFactory>("losses", loss_config.get_string("name"))(loss_config);
+  data_config_ = config.section("data");
+  data_ = PianoDataOptions::from(data_config_);
+  augmentation_ = std::make_shared<BatchAugmentation>(config.section("augment"), registry);
+  Config spectrogram = config.section("augment");
+  if (spectrogram.has("spectrogram_chain"))
+    spectrogram.set("chain", *config.table().at_path("augment.spectrogram_chain").node(),
+                    spectrogram.origin("spectrogram_chain"));
+  else
+    spectrogram = Config();
+  spectrogram_augmentation_ = std::make_shared<BatchAugmentation>(spectrogram, registry);
+}
+
+namespace {
+
+void run_preprocess(const PreprocessOptions& options) {
+  const PreprocessReport report = preprocess(options);
+  if (report.processed > 0)
+    log::info("preprocess: {} files into {}", report.processed, options.destination_path.string());
+  if (!report.failed.empty())
+    throw UserError(fmt::format("preprocessing failed for {} files, first: {}",
+                                report.failed.size(), report.failed.front()));
+}
+
+}  // namespace
+
+void TranscriptionTask::prepare_data() {
+  if (data_ready_) return;
+  std::optional<SynthOptions> synth;
+  if (data_config_.has("synth")) {
+    synth = SynthOptions::from(data_config_.section("synth"));
+    const SynthReport report = synthesize(*synth);
+    if (report.rendered > 0)
+      log::info("synth: rendered {} pieces ({:.1f} min of audio) in {:.1f} s", report.rendered,
+                report.audio_seconds / 60, report.wall_seconds);
+  }
+  if (data_config_.has("preprocess")) {
+    const PreprocessOptions options = PreprocessOptions::from(data_config_.section("preprocess"));
+    run_preprocess(options);
+    // The test pieces rendered with the evaluation soundfonts, each into a folder of its own.
+    for (const std::string& soundfont :
+         synth ? synth->eval_soundfonts : std::vector<std::string>{}) {
+      PreprocessOptions unseen = options;
+      unseen.metadata = synth->eval_metadata(soundfont);
+      unseen.destination_path =
+          options.destination_path.string() + "-eval-" + SynthOptions::soundfont_name(soundfont);
+      run_preprocess(unseen);
+      data_.unseen_roots.push_back(unseen.destination_path);
+    }
+  }
+  data_ready_ = true;
+}
+
+std::shared_ptr<Dataset> TranscriptionTask::dataset(Split split) {
+  prepare_data();
+  auto& dataset = datasets_[split];
+  if (!dataset) dataset = std::make_shared<PianoDataset>(data_, split);
+  return dataset->size() > 0 ? dataset : nullptr;
+}
+
+BatchTransform TranscriptionTask::batch_transform(Split split) {
+  auto mel = std::make_shared<MelFeatures>(features_);
+  std::shared_ptr<BatchAugmentation> before, after;
+  if (split == Split::Train) {
+    before = augmentation_;
+    after = spectrogram_augmentation_;
+  }
+  return [mel, before, after](TensorMap& batch, uint64_t seed) {
+    if (before) before->apply(batch, seed);
+    batch["features"] = (*mel)(batch.at("audio"));
+    batch.erase("audio");
+    if (after) after->apply(batch, seed ^ 0x5DEECE66DULL);
+  };
+}
+
+void TranscriptionTask::evaluate(const TensorMap& batch) {
+  const TensorMap outputs = model_->forward(batch);
+  loss_sum_ += loss_(outputs, batch).item<double>();
+  ++loss_count_;
+  const torch::Tensor piece = batch.at("piece").cpu(), start = batch.at("start_frame").cpu();
+  for (int64_t b = 0; b < piece.size(0); ++b) {
+    TensorMap& segment = pieces_[piece[b].item<int64_t>()][start[b].item<int64_t>()];
+    for (const char* key : kOutputs) segment[key] = outputs.at(key)[b].to(torch::kCPU);
+  }
+}
+
+Scalars TranscriptionTask::finish(Split split) {
+  const PianoDataset& data = *datasets_.at(split);
+  const auto hop_frames =
+      static_cast<int64_t>(std::llround(data_.segment_seconds_of(split) * data_.frames_per_second));
+  std::vector<NoteScores> scores, unseen_scores;
+  evaluated_notes_.clear();
+  for (const auto& [piece, segments] : pieces_) {
+    // Segments in order, each but the last without its final frame (the next one's first).
+    std::map<std::string, std::vector<torch::Tensor>> parts;
+    size_t index = 0;
+    for (const auto& [start, outputs] : segments) {
+      const bool last = ++index == segments.size();
+      for (const char* key : kOutputs) {
+        const torch::Tensor& roll = outputs.at(key);
+        parts[key].push_back(last ? roll : roll.narrow(0, 0, std::min(hop_frames, roll.size(0))));
+      }
+    }
+    ModelOutputs stitched;
+    stitched.reg_onset = to_float_vector(torch::cat(parts["reg_onset_output"]));
+    stitched.reg_offset = to_float_vector(torch::cat(parts["reg_offset_output"]));
+    stitched.frame = to_float_vector(torch::cat(parts["frame_output"]));
+    stitched.velocity = to_float_vector(torch::cat(parts["velocity_output"]));
+    stitched.classes = 88;
+    stitched.frames = static_cast<int>(stitched.frame.size() / 88);
+    const std::vector<Note> estimated = postprocess(stitched, postprocess_).notes;
+    // The reference: the piece's notes that start within what was evaluated.
+    const double evaluated_until =
+        static_cast<double>(segments.begin()->first + stitched.frames) / data_.frames_per_second;
+    std::vector<Note> reference;
+    for (const Note& note : data.notes(piece))
+      if (note.onset < evaluated_until) reference.push_back(note);
+    (data.unseen(piece) ? unseen_scores : scores).push_back(score_piece(reference, estimated));
+    evaluated_notes_[piece] = estimated;
+  }
+  pieces_.clear();
+  Scalars result{{"loss", loss_count_ ? loss_sum_ / loss_count_ : 0.0}};
+  auto add = [&result](const std::string& prefix, const std::vector<NoteScores>& group) {
+    if (group.empty()) return;
+    const NoteScores mean = mean_scores(group);
+    result[prefix + "onset_f1"] = mean.onset.f1;
+    result[prefix + "onset_precision"] = mean.onset.precision;
+    result[prefix + "onset_recall"] = mean.onset.recall;
+    result[prefix + "onset_offset_f1"] = mean.onset_offset.f1;
+    result[prefix + "onset_offset_velocity_f1"] = mean.onset_offset_velocity.f1;
+    result[prefix + "frame_f1"] = mean.frame.f1;
+  };
+  add("", scores);
+  add("unseen_", unseen_scores);
+  loss_sum_ = 0;
+  loss_count_ = 0;
+  return result;
+}
+
+EvaluationMedia TranscriptionTask::validation_media() {
+  const auto found = datasets_.find(Split::Validation);
+  if (found == datasets_.end() || !found->second || found->second->size() == 0) return {};
+  EvaluationMedia media;
+  // The first example: evaluated first, as the loader does not shuffle.
+  add_excerpt(*found->second, 0, evaluated_notes_, static_cast<int>(features_.sample_rate),
+              "piano_roll", "audio", media);
+  return media;
+}
+
+EvaluationMedia TranscriptionTask::test_media() {
+  const auto found = datasets_.find(Split::Test);
+  if (found == datasets_.end() || !found->second || found->second->size() == 0) return {};
+  const auto soundfonts = config_.has("data.synth.soundfonts")
+                              ? config_.get_strings("data.synth.soundfonts")
+                              : std::vector<std::string>{};
+  return test_examples(*found->second, evaluated_notes_, static_cast<int>(features_.sample_rate),
+                       soundfonts.empty() ? kDefaultSoundfont : soundfonts.front());
+}
+
+}  // namespace mlq::transcription
