@@ -57,7 +57,7 @@ TEST_CASE("runner --version") {
   const auto result = cli.run({"--version"});
   INFO("runner output:\n" << result.out);
   CHECK(result.exit_code == 0);
-  CHECK(result.out == "runner 0.1.0 (plugin API 3)\n");
+  CHECK(result.out == "runner 0.1.0 (plugin API 4)\n");
 }
 
 TEST_CASE("the train command's --help lists its options") {

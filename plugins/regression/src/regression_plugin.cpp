@@ -10,11 +10,7 @@
 #include <sstream>
 #include <thread>
 
-#include "mlq/audio/metadata.hpp"
-#include "mlq/plugin/api.hpp"
-#include "mlq/train/components.hpp"
-#include "mlq/train/supervised_task.hpp"
-#include "mlq/train/trainer.hpp"
+#include "mlq/plugin.hpp"
 
 MLQ_PLUGIN("regression", "0.1.0", "regression")
 

@@ -1,7 +1,6 @@
 // libmlq_transcription.so: piano transcription (audio -> MIDI) after Kong et al. 2021.
+#include "mlq/plugin.hpp"
 #include "commands/commands.hpp"
-#include "mlq/plugin/api.hpp"
-#include "mlq/plugin/command.hpp"
 #include "models/crnn.hpp"
 #include "models/harmonic_cnn.hpp"
 #include "models/losses.hpp"

@@ -8,9 +8,7 @@
 #include "data/synth.hpp"
 #include "eval/evaluation_media.hpp"
 #include "eval/note_metrics.hpp"
-#include "mlq/audio/preprocess.hpp"
-#include "mlq/train/tensor_utils.hpp"
-#include "mlq/util/log.hpp"
+#include "mlq/plugin.hpp"
 
 namespace mlq::transcription {
 namespace {

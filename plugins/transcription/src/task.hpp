@@ -7,8 +7,7 @@
 
 #include "data/piano_dataset.hpp"
 #include "eval/postprocess.hpp"
-#include "mlq/train/features.hpp"
-#include "mlq/train/supervised_task.hpp"
+#include "mlq/plugin.hpp"
 
 namespace mlq::transcription {
 

@@ -1,11 +1,11 @@
-// Claims a plugin API version the runner does not have.
+// Built against the plugin API before mlq/plugin.hpp (version 3): the runner has a newer one.
 #include <boost/dll/alias.hpp>
 
 #include "mlq/plugin/info.hpp"
 
 namespace {
 const mlq::PluginInfo* info() {
-  static const mlq::PluginInfo value{"fake_api", "0.1.0", 999, "1.13.0", "fake"};
+  static const mlq::PluginInfo value{"fake_api", "0.1.0", 3, "1.13.0", "fake"};
   return &value;
 }
 void register_nothing(mlq::Registry&) {}

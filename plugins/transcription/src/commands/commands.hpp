@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "mlq/plugin/registry.hpp"
+#include "mlq/plugin.hpp"
 
 namespace mlq::transcription {
 

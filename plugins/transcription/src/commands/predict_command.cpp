@@ -8,10 +8,7 @@
 #include "commands/commands.hpp"
 #include "data/midi_file.hpp"
 #include "eval/inference.hpp"
-#include "mlq/audio/audio_io.hpp"
-#include "mlq/train/checkpoint.hpp"
-#include "mlq/util/cli.hpp"
-#include "mlq/util/progress.hpp"
+#include "mlq/plugin.hpp"
 #include "task.hpp"
 
 namespace mlq::transcription {

@@ -5,7 +5,7 @@
 #include "commands/commands.hpp"
 #include "data/midi_file.hpp"
 #include "eval/note_metrics.hpp"
-#include "mlq/util/cli.hpp"
+#include "mlq/plugin.hpp"
 
 namespace mlq::transcription {
 namespace {

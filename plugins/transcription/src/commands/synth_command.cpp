@@ -4,8 +4,7 @@
 
 #include "commands/commands.hpp"
 #include "data/synth.hpp"
-#include "mlq/config/compose.hpp"
-#include "mlq/util/cli.hpp"
+#include "mlq/plugin.hpp"
 
 namespace mlq::transcription {
 

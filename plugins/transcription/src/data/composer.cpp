@@ -1,5 +1,5 @@
 #include "data/composer.hpp"
-#include "mlq/util/random.hpp"
+#include "mlq/plugin_base.hpp"
 
 #include <algorithm>
 #include <array>
@@ -9,8 +9,6 @@
 #include <tuple>
 #include <utility>
 #include <vector>
-
-#include "mlq/util/error.hpp"
 
 namespace mlq::transcription {
 namespace {

@@ -14,8 +14,7 @@
 #include <tuple>
 #include <utility>
 
-#include "mlq/util/error.hpp"
-#include "mlq/util/files.hpp"
+#include "mlq/plugin_base.hpp"
 
 namespace mlq::transcription {
 namespace {

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "data/midi_file.hpp"
-#include "mlq/audio/preprocess.hpp"
+#include "mlq/plugin.hpp"
 
 namespace mlq::transcription {
 

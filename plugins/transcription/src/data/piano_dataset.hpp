@@ -10,8 +10,7 @@
 
 #include "data/notes.hpp"
 #include "data/targets.hpp"
-#include "mlq/config/tree.hpp"
-#include "mlq/train/segment_dataset.hpp"
+#include "mlq/plugin.hpp"
 
 namespace mlq::transcription {
 

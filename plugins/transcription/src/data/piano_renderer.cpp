@@ -12,7 +12,7 @@
 #include <system_error>
 #include <tuple>
 
-#include "mlq/util/error.hpp"
+#include "mlq/plugin_base.hpp"
 
 namespace mlq::transcription {
 namespace {

@@ -12,11 +12,7 @@
 #include "data/composer.hpp"
 #include "data/midi_file.hpp"
 #include "data/piano_renderer.hpp"
-#include "mlq/audio/audio_io.hpp"
-#include "mlq/audio/maestro.hpp"
-#include "mlq/util/files.hpp"
-#include "mlq/util/progress.hpp"
-#include "mlq/util/text.hpp"
+#include "mlq/plugin_base.hpp"
 
 namespace mlq::transcription {
 namespace fs = std::filesystem;

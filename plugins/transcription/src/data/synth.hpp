@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "mlq/config/tree.hpp"
+#include "mlq/plugin_base.hpp"
 
 namespace mlq::transcription {
 

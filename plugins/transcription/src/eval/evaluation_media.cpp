@@ -9,9 +9,7 @@
 #include "data/midi_file.hpp"
 #include "data/piano_renderer.hpp"
 #include "eval/piano_roll_image.hpp"
-#include "mlq/media/png.hpp"
-#include "mlq/media/wav.hpp"
-#include "mlq/util/log.hpp"
+#include "mlq/plugin.hpp"
 
 namespace mlq::transcription {
 namespace {

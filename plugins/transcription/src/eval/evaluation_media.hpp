@@ -10,7 +10,7 @@
 
 #include "data/notes.hpp"
 #include "data/piano_dataset.hpp"
-#include "mlq/train/task.hpp"
+#include "mlq/plugin.hpp"
 
 namespace mlq::transcription {
 

@@ -1,6 +1,6 @@
 #include "eval/inference.hpp"
 
-#include "mlq/train/tensor_utils.hpp"
+#include "mlq/plugin.hpp"
 
 namespace mlq::transcription {
 std::vector<int64_t> window_starts(int64_t samples, int64_t window) {

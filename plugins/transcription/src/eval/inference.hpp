@@ -10,8 +10,7 @@
 #include <vector>
 
 #include "eval/postprocess.hpp"
-#include "mlq/train/features.hpp"
-#include "mlq/train/task.hpp"
+#include "mlq/plugin.hpp"
 
 namespace mlq::transcription {
 

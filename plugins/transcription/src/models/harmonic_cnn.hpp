@@ -19,9 +19,7 @@
 
 #include <vector>
 
-#include "mlq/config/tree.hpp"
-#include "mlq/train/features.hpp"
-#include "mlq/train/task.hpp"
+#include "mlq/plugin.hpp"
 
 namespace mlq::transcription {
 

@@ -1,6 +1,5 @@
 #pragma once
-#include "mlq/config/tree.hpp"
-#include "mlq/train/components.hpp"
+#include "mlq/plugin.hpp"
 
 namespace mlq::transcription {
 

@@ -1,0 +1,25 @@
+#pragma once
+// The LibTorch-free half of mlq/plugin.hpp: configuration, errors, logging, files, text, progress,
+// the plugin registry and plugin commands, audio decoding and .npy files, metadata parsers, and
+// the PNG/WAV encoders. A plugin includes mlq/plugin.hpp; only the parts of a plugin that must
+// build without LibTorch (a MIDI parser fuzzed on its own, say) include this one instead.
+#include "mlq/audio/audio_io.hpp"
+#include "mlq/audio/csv.hpp"
+#include "mlq/audio/maestro.hpp"
+#include "mlq/audio/metadata.hpp"
+#include "mlq/audio/npy.hpp"
+#include "mlq/audio/preprocess.hpp"
+#include "mlq/config/compose.hpp"
+#include "mlq/config/tree.hpp"
+#include "mlq/media/png.hpp"
+#include "mlq/media/wav.hpp"
+#include "mlq/plugin/command.hpp"
+#include "mlq/plugin/registry.hpp"
+#include "mlq/util/cli.hpp"
+#include "mlq/util/duration.hpp"
+#include "mlq/util/error.hpp"
+#include "mlq/util/files.hpp"
+#include "mlq/util/log.hpp"
+#include "mlq/util/progress.hpp"
+#include "mlq/util/random.hpp"
+#include "mlq/util/text.hpp"
