@@ -3,16 +3,26 @@
 // Dataset, Metric, Callback, augmentations, features, metadata parsers and plugin commands.
 // docs/plugins.md explains each; tools/new-plugin scaffolds a project around this header.
 //
-// A complete plugin (build it with mlq_add_plugin(blobs SOURCES blobs.cpp), see docs/plugins.md):
+// A complete plugin: the three files below (tests/integration/installed_sdk.sh builds them from
+// this comment against an installed SDK and trains the task). With the plugin on MLQ_PLUGIN_PATH,
+// `runner --config=configs/exp.toml` trains it.
 //
+//   ---- CMakeLists.txt ----
+//   cmake_minimum_required(VERSION 3.18)
+//   project(hello LANGUAGES CXX)
+//   find_package(mlq REQUIRED)  # -DCMAKE_PREFIX_PATH=<prefix of ML-Quickstart>
+//   mlq_add_plugin(hello SOURCES hello.cpp)  # -> build/plugins/libmlq_hello.so
+//
+//   ---- hello.cpp ----
 //   #include "mlq/plugin.hpp"
 //
-//   MLQ_PLUGIN("blobs", "0.1.0", "blobs")  // plugin name, its version, the tasks it provides
+//   MLQ_PLUGIN("hello", "0.1.0", "hello")  // plugin name, its version, the tasks it provides
 //
 //   namespace {
-//   class Points : public mlq::Dataset {  // [data] name = "points"
+//   // Two Gaussian blobs: label 0 around the origin, label 1 around (3, 3).
+//   class Blobs : public mlq::Dataset {
 //    public:
-//     Points(const mlq::Config& c, mlq::Split split) {
+//     Blobs(const mlq::Config& c, mlq::Split split) {
 //       const int64_t n = c.get_int("size", 256, mlq::Range::at_least(1));
 //       auto gen = at::detail::createCPUGenerator(static_cast<uint64_t>(split) + 1);
 //       labels_ = at::randint(0, 2, {n}, gen);
@@ -22,44 +32,49 @@
 //     mlq::TensorMap get(int64_t i) const override {
 //       return {{"input", points_[i]}, {"label", labels_[i]}};
 //     }
+//
 //    private:
 //     torch::Tensor points_, labels_;
 //   };
 //
-//   struct MlpImpl : mlq::Model {  // [model] name = "mlp"
-//     explicit MlpImpl(const mlq::Config& c)
-//         : net(torch::nn::Linear(2, c.get_int("hidden", 16)), torch::nn::ReLU(),
-//               torch::nn::Linear(c.get_int("hidden", 16), 2)) {
-//       register_module("net", net);
-//     }
+//   class Linear : public mlq::Model {
+//    public:
+//     explicit Linear(const mlq::Config&) { register_module("layer", layer_); }
 //     mlq::TensorMap forward(const mlq::TensorMap& batch) override {
-//       return {{"logits", net->forward(batch.at("input"))}};
+//       return {{"logits", layer_->forward(batch.at("input"))}};
 //     }
-//     torch::nn::Sequential net;
+//
+//    private:
+//     torch::nn::Linear layer_{2, 2};
 //   };
 //   }  // namespace
 //
 //   void mlq_register(mlq::Registry& r) {
-//     mlq::register_task(r, "blobs", [] { return std::make_shared<mlq::SupervisedTask>(); });
-//     mlq::register_dataset(r, "points", [](const mlq::Config& c, mlq::Split s) {
-//       return std::make_shared<Points>(c, s);
+//     mlq::register_task(r, "hello", [] { return std::make_shared<mlq::SupervisedTask>(); });
+//     mlq::register_dataset(r, "blobs", [](const mlq::Config& c, mlq::Split split) {
+//       return std::make_shared<Blobs>(c, split);
 //     });
-//     mlq::register_model(r, "mlp", [](const mlq::Config& c) {
-//       return std::make_shared<MlpImpl>(c);
+//     mlq::register_model(r, "linear", [](const mlq::Config& c) {
+//       return std::make_shared<Linear>(c);
 //     });
-//     mlq::register_loss(r, "cross_entropy", [](const mlq::Config&) {
-//       return [](const mlq::TensorMap& out, const mlq::TensorMap& batch) {
-//         return torch::nn::functional::cross_entropy(out.at("logits"), batch.at("label"));
+//     mlq::register_loss(r, "cross_entropy", [](const mlq::Config&) -> mlq::LossFn {
+//       return [](const mlq::TensorMap& outputs, const mlq::TensorMap& batch) {
+//         return torch::cross_entropy_loss(outputs.at("logits"), batch.at("label"));
 //       };
 //     });
 //   }
 //
-// and a config (configs/exp.toml beside configs/blobs/{data,model,trainer}/*.toml):
-//   task = "blobs"
-//   [defaults]
-//   data = "points"
-//   model = "mlp"
-//   trainer = "default"
+//   ---- configs/exp.toml ----
+//   task = "hello"
+//   [data]
+//   name = "blobs"
+//   [model]
+//   name = "linear"
+//   [loss]
+//   name = "cross_entropy"
+//   [trainer]
+//   max_steps = 100
+//   ---- end ----
 #include <torch/torch.h>
 
 #include "mlq/plugin/api.hpp"

@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "mlq/notify/message.hpp"
-#include "mlq/plugin/loader.hpp"
+#include "mlq/util/install_dirs.hpp"
 #include "mlq/util/log.hpp"
 
 namespace mlq {
@@ -15,8 +15,7 @@ namespace {
 // once and never unloaded: libcurl and OpenSSL keep process-wide state.
 boost::dll::shared_library& notify_library() {
   static boost::dll::shared_library* library = [] {
-    fs::path path = executable_dir().parent_path() / "lib" / "libmlq_notify.so";
-    if (!fs::exists(path)) path = MLQ_NOTIFY_LIBRARY;
+    const fs::path path = runner_library("libmlq_notify.so");
     boost::dll::fs::error_code error;
     auto* loaded = new boost::dll::shared_library(
         path.string(), error, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);

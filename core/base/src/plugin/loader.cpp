@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "mlq/plugin/info.hpp"
+#include "mlq/util/install_dirs.hpp"
 #include "mlq/util/log.hpp"
 #include "mlq/util/text.hpp"
 #include "mlq/version.hpp"
@@ -43,12 +44,8 @@ PluginLoader::~PluginLoader() {
   (void)libraries_.release();
 }
 
-fs::path executable_dir() {
-  return fs::path(boost::dll::program_location().parent_path().string());
-}
-
 std::vector<fs::path> PluginLoader::search_path(const std::vector<fs::path>& extra_dirs) {
-  std::vector<fs::path> dirs{MLQ_PLUGIN_BUILD_DIR};
+  std::vector<fs::path> dirs{builtin_plugin_dir()};
   if (const char* env = std::getenv("MLQ_PLUGIN_PATH"))
     for (const auto& dir : split(env, ':'))
       if (!dir.empty()) dirs.emplace_back(dir);
@@ -87,8 +84,7 @@ boost::dll::shared_library& train_library() {
   // Loaded once, globally and for good, before any plugin: a plugin's dependency on
   // libmlq_train.so is then met by soname wherever its .so was dropped.
   static boost::dll::shared_library* library = [] {
-    fs::path path = executable_dir().parent_path() / "lib" / "libmlq_train.so";
-    if (!fs::exists(path)) path = MLQ_TRAIN_LIBRARY;
+    const fs::path path = runner_library("libmlq_train.so");
     boost::dll::fs::error_code error;
     auto* loaded = new boost::dll::shared_library(
         path.string(), error, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_global);

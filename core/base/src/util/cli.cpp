@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "mlq/util/error.hpp"
+#include "mlq/util/install_dirs.hpp"
 
 namespace mlq {
 
@@ -50,7 +51,7 @@ ComposeRequest compose_request(const cxxopts::Options& options,
   if (!result.count("config"))
     throw UserError("missing --config=FILE (see " + options.program() + " --help)");
   ComposeRequest request;
-  request.config_file = result["config"].as<std::string>();
+  request.config_file = resolve_config_path(result["config"].as<std::string>());
   request.task = result["task"].as<std::string>();
   if (result.count("overrides"))
     request.overrides = result["overrides"].as<std::vector<std::string>>();

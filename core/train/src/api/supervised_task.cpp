@@ -10,7 +10,11 @@ void SupervisedTask::setup(const Config& config, const Registry& registry) {
   const Config loss_config = config.section("loss");
   loss_ = registry.factory<LossFactory>("losses", loss_config.get_string("name"))(loss_config);
   const Config metrics_config = config.section("metrics");
-  for (const auto& name : metrics_config.get_strings("names"))
+  // No [metrics] table (or no names): the task reports its loss only.
+  const std::vector<std::string> names = metrics_config.has("names")
+                                             ? metrics_config.get_strings("names")
+                                             : std::vector<std::string>{};
+  for (const auto& name : names)
     metrics_.push_back(
         registry.factory<MetricFactory>("metrics", name)(metrics_config.section(name)));
   data_config_ = config.section("data");

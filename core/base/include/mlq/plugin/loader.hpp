@@ -24,8 +24,8 @@ class PluginLoader {
   PluginLoader();
   ~PluginLoader();
 
-  // Plugin folders in discovery order: the build's plugin folder, MLQ_PLUGIN_PATH entries, then
-  // the given extra folders (--plugin-dir). Missing folders are skipped.
+  // Plugin folders in discovery order: the runner's own (builtin_plugin_dir()), MLQ_PLUGIN_PATH
+  // entries, then the given extra folders (--plugin-dir). Missing folders are skipped.
   static std::vector<std::filesystem::path> search_path(
       const std::vector<std::filesystem::path>& extra_dirs);
 
@@ -51,11 +51,8 @@ class PluginLoader {
   std::vector<std::string> refused_;
 };
 
-// libmlq_train.so (LibTorch), loaded on first use: from ../lib next to the executable, else from
-// the build tree. Plugins link against it; the runner takes its fit entry from it.
+// libmlq_train.so (LibTorch), loaded on first use (runner_library()). Plugins link against it; the
+// runner takes its fit entry from it.
 boost::dll::shared_library& train_library();
-
-// The folder of the running executable (build/bin for the runner).
-std::filesystem::path executable_dir();
 
 }  // namespace mlq
