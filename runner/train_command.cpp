@@ -46,52 +46,6 @@ std::optional<TrainArgs> parse(const std::vector<std::string>& args) {
   return parsed;
 }
 
-// The run to write into and the checkpoint to resume from, per trainer.resume.
-std::pair<Run, fs::path> open_run(Manifest& manifest, const Config& config,
-                                  const std::vector<std::string>& overrides,
-                                  const std::string& plugin_versions) {
-  const std::string resume = config.get_string("trainer.resume", "");
-  auto new_run = [&] { return Run::create(manifest, config, overrides, plugin_versions); };
-  if (resume == "auto") {
-    if (auto previous =
-            manifest.latest_unfinished(config.get_string("task"), config_hash(config))) {
-      fs::path last = fs::path(previous->run_dir) / "checkpoints" / "last.pt";
-      if (fs::exists(last)) {
-        if (auto run = Run::reopen(manifest, *previous)) {
-          log::info("resuming run {} ({} at its last checkpoint)", previous->id, previous->status);
-          return {std::move(*run), last};
-        }
-        log::info("run {} was just claimed by another process", previous->id);
-      }
-    }
-    log::info(
-        "trainer.resume=auto: no killed or failed run of this experiment with a checkpoint; "
-        "starting a new run");
-    return {new_run(), fs::path()};
-  }
-  if (resume.empty()) return {new_run(), fs::path()};
-
-  std::error_code error;
-  const fs::path checkpoint = fs::weakly_canonical(fs::absolute(resume), error);
-  if (!fs::exists(checkpoint))
-    throw ConfigError("config key 'trainer.resume' (" + config.origin("trainer.resume") +
-                      "): checkpoint '" + resume + "' does not exist");
-  // The owning run continues only from its last.pt, with the same config, if it did not finish;
-  // anything else (an older top-k checkpoint, changed settings) starts a new run from it, so no
-  // run's record is rewritten.
-  const fs::path run_dir = checkpoint.parent_path().parent_path();
-  for (const auto& record : manifest.list_runs(config.get_string("task"))) {
-    if (fs::weakly_canonical(record.run_dir, error) != run_dir) continue;
-    if (checkpoint.filename() == "last.pt" && record.config_hash == config_hash(config))
-      if (auto run = Run::reopen(manifest, record)) return {std::move(*run), checkpoint};
-    log::info("starting a new run from {} (run {} is {}{})", checkpoint.string(), record.id,
-              record.status,
-              record.config_hash == config_hash(config) ? "" : ", with other settings");
-    break;
-  }
-  return {new_run(), checkpoint};
-}
-
 // A worker of rank > 0 in a data-parallel job: it trains, but only rank 0 owns the run (its
 // directory, manifest row, log file and notifications).
 int train_worker(TrainFitFn& fit, const Registry& registry, const Config& config,
@@ -119,22 +73,21 @@ int train_one(TrainFitFn& fit, const Registry& registry, const PluginLoader& plu
   if (dist.rank != 0) return train_worker(fit, registry, config, dist);
   // The manifest and the run exist only once the trainer has built everything from the config: a
   // bad value fails with no run row and no run folder.
-  std::optional<Manifest> manifest;
-  std::optional<Run> run;
+  RunRecording recording;
+  recording.manifest_path = manifest_path(config);
+  recording.overrides = overrides;
+  recording.plugin_versions = plugins.versions_json();
+  recording.on_open = [&](Run& opened) {
+    log::to_file(opened.dir() / "run.log");
+    log::info("run {} ({}): {}", opened.id(), config.get_string("task"), opened.dir().string());
+  };
+  std::optional<Run>& run = recording.run;
   FitRequest request;
   request.config = &config;
   request.registry = &registry;
   request.rank = dist.rank;
   request.world_size = dist.world_size;
-  request.open_run = [&] {
-    manifest.emplace(manifest_path(config));
-    manifest->mark_dead_runs();
-    auto [opened, checkpoint] = open_run(*manifest, config, overrides, plugins.versions_json());
-    run.emplace(std::move(opened));
-    log::to_file(run->dir() / "run.log");
-    log::info("run {} ({}): {}", run->id(), config.get_string("task"), run->dir().string());
-    return OpenedRun{&*run, checkpoint};
-  };
+  request.recording = &recording;
   log::hold_until_file();  // set-up's lines (data synthesis, say) open the run's run.log
   int status = 0;
   // The status reaches the manifest first; a summary that cannot be written (a full disk) is
@@ -170,7 +123,8 @@ int train_one(TrainFitFn& fit, const Registry& registry, const PluginLoader& plu
     log::error("run {} failed: {}", run->id(), e.what());
     finish(kFailed, e.what());
   }
-  notify_run_end(notify, *manifest, run->id());  // never throws; a failure to send is a WARN line
+  notify_run_end(notify, *recording.manifest,
+                 run->id());  // never throws; a failure to send is a WARN line
   log::to_file({});
   return status;
 }

@@ -7,6 +7,7 @@
 #include "mlq/train/components.hpp"
 #include "mlq/train/trainer.hpp"
 #include "mlq/util/log.hpp"
+#include "trainer/resume.hpp"
 
 namespace mlq {
 
@@ -39,11 +40,21 @@ void fit(const FitRequest& request) {
   trainer.add_default_callbacks();
   trainer.add_configured_callbacks(*request.registry);
   trainer.setup();
-  const OpenedRun opened = request.open_run ? request.open_run() : OpenedRun{};
-  trainer.attach_run(opened.run);
+  Run* run = nullptr;
+  std::filesystem::path resume_from;
+  if (RunRecording* recording = request.recording) {
+    recording->manifest.emplace(recording->manifest_path);
+    recording->manifest->mark_dead_runs();
+    auto [opened, checkpoint] = open_or_resume_run(
+        *recording->manifest, config, recording->overrides, recording->plugin_versions);
+    run = &recording->run.emplace(std::move(opened));
+    resume_from = checkpoint;
+    if (recording->on_open) recording->on_open(*run);
+  }
+  trainer.attach_run(run);
   try {
-    trainer.fit(opened.resume_checkpoint);
-    if (trainer.options().test_after_fit && task->dataset(Split::Test)) test(trainer, opened.run);
+    trainer.fit(resume_from);
+    if (trainer.options().test_after_fit && task->dataset(Split::Test)) test(trainer, run);
   } catch (const Interrupted&) {
     throw;
   } catch (const std::exception&) {

@@ -3,41 +3,19 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <csignal>
-#include <limits>
 
-#include <unistd.h>
-
-#include "loggers/metric_writer.hpp"
-#include "mlq/launch/distributed_env.hpp"
+#include "loggers/metric_log.hpp"
 #include "mlq/train/callbacks.hpp"
 #include "mlq/train/components.hpp"
 #include "mlq/util/files.hpp"
 #include "mlq/util/log.hpp"
 #include "mlq/util/text.hpp"
-#include "strategy/gradient_reducer.hpp"
 #include "strategy/precision.hpp"
-#include "strategy/process_group.hpp"
+#include "strategy/strategy.hpp"
 
 namespace mlq {
 namespace {
-
-std::atomic<bool> stop_signal{false};
-
-extern "C" void on_stop_signal(int signal_number) {
-  stop_signal = true;
-  std::signal(signal_number, SIG_DFL);  // a second signal ends the process at once
-}
-
-// trainer.device, whose form TrainerOptions checked: "cpu", "cuda" or "cuda:N".
-torch::Device parse_device(const std::string& name) {
-  if (name != "cpu" && !torch::cuda::is_available())
-    throw ConfigError("config key 'trainer.device' = \"" + name +
-                      "\": this LibTorch build has no usable CUDA device; use \"cpu\"");
-  return torch::Device(name);
-}
 
 TensorMap to_device(const TensorMap& batch, const torch::Device& device) {
   if (device.is_cpu()) return batch;
@@ -52,22 +30,12 @@ int64_t batch_size_of(const TensorMap& batch) {
 
 }  // namespace
 
-void install_stop_signal_handlers() {
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
-}
-bool stop_signal_received() {
-  return stop_signal;
-}
-
 Trainer::Trainer(const Config& config, Task& task, Run* run, int rank, int world_size)
     : config_(config),
       options_(TrainerOptions::from(config.section("trainer"))),
       task_(task),
       run_(run),
-      rank_(rank),
-      world_size_(world_size),
-      device_(parse_device(options_.device)) {}
+      strategy_(make_strategy(options_, rank, world_size)) {}
 
 Trainer::~Trainer() = default;
 
@@ -119,6 +87,10 @@ void Trainer::each_callback(Hook&& hook) {
   for (auto& callback : callbacks_) hook(*callback);
 }
 
+bool Trainer::is_global_zero() const {
+  return strategy_->is_global_zero();
+}
+
 double Trainer::lr() const {
   return optimizer_ ? optimizer_->param_groups().front().options().get_lr() : 0.0;
 }
@@ -134,16 +106,15 @@ void Trainer::request_stop(const std::string& reason) {
 }
 
 void Trainer::log_metric(const std::string& key, double value) {
-  if (writer_) writer_->add(key, step_, value);
+  if (metric_log_) metric_log_->add(key, step_, value);
 }
 
 void Trainer::flush_metrics() {
-  if (writer_) writer_->flush();
+  if (metric_log_) metric_log_->flush();
 }
 
 void Trainer::log_run_end(bool success) {
-  if (writer_ && writer_->events())
-    writer_->events()->add_session_end(success ? SessionStatus::Success : SessionStatus::Failure);
+  if (metric_log_) metric_log_->run_end(success);
 }
 
 void Trainer::setup() {
@@ -153,24 +124,7 @@ void Trainer::setup() {
   if (options_.deterministic) at::globalContext().setDeterministicAlgorithms(true, false);
   model_ = task_.model();
   if (!model_) throw UserError("task '" + config_.get_string("task") + "' built no model");
-  const DistributedEnv env = world_size_ > 1 ? distributed_env() : DistributedEnv{};
-  if (world_size_ > 1 && device_.is_cuda() && !device_.has_index())
-    device_ = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank));
-  model_->to(device_);
-  if (world_size_ > 1) {
-    group_ = std::make_unique<ProcessGroup>(rank_, world_size_, env.master_addr, env.master_port,
-                                            device_);
-    log::info("rank {} of {}: process group ready ({} via {}:{}, pid {})", rank_, world_size_,
-              device_.is_cuda() ? "nccl" : "gloo", env.master_addr, env.master_port,
-              static_cast<long>(::getpid()));
-    broadcast_state(/*parameters=*/true);
-    std::vector<torch::Tensor> trained;
-    for (const auto& parameter : model_->parameters())
-      if (parameter.requires_grad()) trained.push_back(parameter);
-    reducer_ = std::make_unique<GradientReducer>(*group_, std::move(trained), kBucketBytes,
-                                                 options_.overlap_gradient_sync);
-    reseed_for_rank();
-  }
+  strategy_->setup(*model_);
   const Config optimizer_config = config_.section("trainer.optimizer");
   optimizer_ = make_optimizer(optimizer_config, model_->parameters());
   auto train_data = task_.dataset(Split::Train);
@@ -179,7 +133,7 @@ void Trainer::setup() {
   loader_ = std::make_unique<DataLoader>(train_data, options_.batch_size, /*shuffle=*/true,
                                          static_cast<uint64_t>(options_.seed), /*drop_last=*/true,
                                          options_.num_workers, options_.prefetch_batches);
-  if (group_) loader_->shard(rank_, world_size_);
+  strategy_->shard(*loader_);
   loader_->set_transform(task_.batch_transform(Split::Train));
   schedule_ = std::make_unique<LrSchedule>(config_.section("trainer.scheduler"),
                                            optimizer_config.get_double("lr", 1e-3), total_steps());
@@ -189,65 +143,13 @@ void Trainer::setup() {
 
 void Trainer::attach_run(Run* run) {
   run_ = run;
-  if (!is_setup_ || !run_ || !is_global_zero() || writer_) return;
-  writer_ = std::make_unique<MetricWriter>(*run_, options_.tensorboard);
-  if (EventFileWriter* events = writer_->events())
-    events->add_hparams(hparams_from_config(config_), run_->checkpoints_dir().string());
-}
-
-void Trainer::broadcast_state(bool parameters) {
-  if (!group_) return;
-  std::vector<torch::Tensor> tensors;
-  if (parameters)
-    for (const auto& parameter : model_->parameters()) tensors.push_back(parameter);
-  for (const auto& buffer : model_->buffers()) tensors.push_back(buffer);
-  if (!tensors.empty()) group_->broadcast(tensors);
-}
-
-void Trainer::reseed_for_rank() {
-  // Ranks above 0 draw their own dropout masks and other random numbers.
-  if (rank_ > 0)
-    torch::manual_seed(static_cast<uint64_t>(options_.seed) + 0x9E3779B97F4A7C15ULL * rank_ +
-                       static_cast<uint64_t>(step_));
-}
-
-void Trainer::log_throughput() const {
-  if (timed_steps_ == 0 || train_seconds_ <= 0) return;
-  const double step_ms = 1000 * train_seconds_ / timed_steps_;
-  if (!group_) {
-    log::info("training: {:.2f} samples/s, {:.1f} ms per step over {} steps",
-              timed_samples_ / train_seconds_, step_ms, timed_steps_);
-    return;
-  }
-  const double wait_ms = 1000 * sync_wait_seconds_ / timed_steps_;
-  log::info(
-      "training: {:.2f} samples/s over {} ranks, {:.1f} ms per step; rank {} waited {:.1f} ms "
-      "per step ({:.1f} %) for gradient all-reduce ({})",
-      timed_samples_ / train_seconds_, world_size_, step_ms, rank_, wait_ms,
-      100 * wait_ms / step_ms,
-      options_.overlap_gradient_sync ? "overlapping backward" : "after backward");
-}
-
-bool Trainer::any_rank_signalled() {
-  if (!group_) return stop_signal_received();
-  torch::Tensor flag = torch::full({1}, stop_signal_received() ? 1.0 : 0.0, torch::kDouble);
-  group_->all_reduce_sum(flag);
-  return flag.item<double>() > 0;
-}
-
-void Trainer::average_over_ranks(Scalars& values) {
-  if (!group_ || values.empty()) return;
-  torch::Tensor sums = torch::empty({static_cast<int64_t>(values.size())}, torch::kDouble);
-  int64_t i = 0;
-  for (const auto& [key, value] : values) sums[i++] = value;
-  group_->all_reduce_sum(sums);
-  i = 0;
-  for (auto& [key, value] : values) value = sums[i++].item<double>() / world_size_;
+  if (!is_setup_ || !run_ || !is_global_zero() || metric_log_) return;
+  metric_log_ = std::make_unique<MetricLog>(make_run_loggers(*run_, config_, options_));
 }
 
 std::string Trainer::share_from_global_zero(const std::string& key, const std::string& value) {
   setup();
-  return group_ ? group_->share(key, value) : value;
+  return strategy_->share(key, value);
 }
 
 void Trainer::fit(const std::filesystem::path& resume_from_rank0) {
@@ -258,9 +160,9 @@ void Trainer::fit(const std::filesystem::path& resume_from_rank0) {
       share_from_global_zero("mlq/resume", resume_from_rank0.string());
   if (!resume_from.empty()) {
     load_checkpoint(resume_from);
-    broadcast_state(/*parameters=*/true);
-    reseed_for_rank();  // the checkpoint holds rank 0's random state
-    if (writer_) writer_->truncate_after(step_);
+    strategy_->broadcast_state(*model_, /*parameters=*/true);
+    strategy_->reseed(step_);  // the checkpoint holds rank 0's random state
+    if (metric_log_) metric_log_->truncate_after(step_);
     log::info("resumed from {} at step {}", resume_from.string(), step_);
   }
   try {
@@ -268,7 +170,7 @@ void Trainer::fit(const std::filesystem::path& resume_from_rank0) {
     while (!stop_requested()) {
       if (options_.max_steps > 0 && step_ >= options_.max_steps) break;
       if (options_.max_epochs > 0 && epoch() >= options_.max_epochs) break;
-      if (any_rank_signalled()) {  // all ranks stop at the same step
+      if (strategy_->stop_signalled()) {  // all ranks stop at the same step
         interrupted_ = true;
         request_stop("interrupted by a signal");
         break;
@@ -282,10 +184,8 @@ void Trainer::fit(const std::filesystem::path& resume_from_rank0) {
     flush_metrics();
     throw;
   }
-  log_throughput();
-  if (group_)
-    log::info("rank {} parameter checksum {:016x} at step {}", rank_,
-              tensor_checksum(model_->parameters()), step_);
+  strategy_->log_throughput(throughput_);
+  strategy_->after_fit(*model_, step_);
   if (interrupted_ || stop_signal_received())
     throw Interrupted("interrupted at step " + std::to_string(step_));
   if (stop_requested()) log::info("stopped at step {}: {}", step_, stop_reason_);
@@ -311,7 +211,7 @@ void Trainer::train_one_step() {
     if (options_.max_epochs > 0 && epoch() >= options_.max_epochs) return;
   }
   model_->train();
-  broadcast_state(/*parameters=*/false);  // BatchNorm statistics: rank 0's, as DDP does
+  strategy_->broadcast_state(*model_, /*parameters=*/false);  // BatchNorm statistics, as DDP
   optimizer_->zero_grad();
   double loss_sum = 0;
   int64_t samples = 0;
@@ -324,21 +224,13 @@ void Trainer::train_one_step() {
       ended_epoch = finished;
       loader_->start_next_epoch();
     }
-    TensorMap batch = to_device(loader_->next(), device_);
+    TensorMap batch = to_device(loader_->next(), strategy_->device());
     torch::Tensor loss;
     {
-      AutocastScope autocast(parse_precision(options_.precision), device_);
+      AutocastScope autocast(parse_precision(options_.precision), strategy_->device());
       loss = task_.training_step(batch, logs);
     }
-    double value = loss.item<double>();
-    if (group_) {  // the mean loss over ranks; a non-finite loss on any rank skips the batch
-      const bool finite = std::isfinite(value);
-      torch::Tensor agreed =
-          torch::tensor({finite ? value : 0.0, finite ? 0.0 : 1.0}, torch::kDouble);
-      group_->all_reduce_sum(agreed);
-      value = agreed[1].item<double>() > 0 ? std::numeric_limits<double>::quiet_NaN()
-                                           : agreed[0].item<double>() / world_size_;
-    }
+    const double value = strategy_->agree_on_loss(loss.item<double>());
     if (!std::isfinite(value)) {
       optimizer_->zero_grad();
       ++nonfinite_count_;
@@ -355,7 +247,7 @@ void Trainer::train_one_step() {
       log::warn("{}: batch skipped ({} so far)", what, nonfinite_count_);
       return;
     }
-    if (reducer_ && micro + 1 == options_.accumulate_grad_batches) reducer_->arm();
+    if (micro + 1 == options_.accumulate_grad_batches) strategy_->before_last_backward();
     (options_.accumulate_grad_batches > 1
          ? loss / static_cast<double>(options_.accumulate_grad_batches)
          : loss)
@@ -363,13 +255,7 @@ void Trainer::train_one_step() {
     loss_sum += value;
     samples += batch_size_of(batch);
   }
-  if (group_) {
-    sync_wait_seconds_ += reducer_->finish();
-    logs["__samples"] = static_cast<double>(samples);
-    average_over_ranks(logs);
-    samples = static_cast<int64_t>(std::llround(logs["__samples"] * world_size_));
-    logs.erase("__samples");
-  }
+  samples = strategy_->finish_backward(logs, samples);
   if (options_.gradient_clip_val > 0) {
     if (options_.gradient_clip_algorithm == "norm")
       torch::nn::utils::clip_grad_norm_(model_->parameters(), options_.gradient_clip_val);
@@ -392,9 +278,9 @@ void Trainer::train_one_step() {
     for (const auto& [key, value] : info.logs) log_metric("train_" + key, value);
   }
   info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  train_seconds_ += info.seconds;
-  timed_samples_ += samples;
-  ++timed_steps_;
+  throughput_.seconds += info.seconds;
+  throughput_.samples += samples;
+  ++throughput_.steps;
   each_callback([&](Callback& c) { c.on_train_batch_end(*this, info); });
   if (ended_epoch >= 0) after_epoch(ended_epoch);
   if (options_.val_every_n_steps > 0 && step_ % options_.val_every_n_steps == 0) validate();
@@ -412,38 +298,28 @@ Scalars Trainer::validate(Split split) {
   int64_t limit = loader.batches_per_epoch();
   if (split == Split::Validation && options_.limit_val_batches > 0)
     limit = std::min(limit, options_.limit_val_batches);
-  broadcast_state(/*parameters=*/false);
+  strategy_->broadcast_state(*model_, /*parameters=*/false);
   for (int64_t b = 0; b < limit; ++b) {
-    // Ranks evaluate together to the end (their collectives must pair up).
-    if (!group_ &&
-        stop_signal_received()) {  // abandon this evaluation; fit() writes last.pt and stops
+    if (strategy_->can_abandon_evaluation() && stop_signal_received()) {
+      // fit() writes last.pt and stops
       model_->train();
       return {};
     }
-    if (writer_) writer_->heartbeat_if_due();  // long evaluations still show the run is alive
-    TensorMap batch = to_device(loader.next(), device_);
+    if (metric_log_) metric_log_->heartbeat_if_due();  // long evaluations show the run is alive
+    TensorMap batch = to_device(loader.next(), strategy_->device());
     split == Split::Test ? task_.test_step(batch) : task_.validation_step(batch);
   }
   Scalars raw = split == Split::Test ? task_.test_epoch_end() : task_.validation_epoch_end();
-  average_over_ranks(raw);
+  strategy_->average(raw);
   const std::string prefix = split == Split::Test ? "test_" : "val_";
   Scalars metrics;
   for (const auto& [key, value] : raw) {
     metrics[prefix + key] = value;
     log_metric(prefix + key, value);
   }
-  EventFileWriter* events = writer_ ? writer_->events() : nullptr;
-  if (events || (writer_ && split == Split::Test)) {
-    const EvaluationMedia media =
-        split == Split::Test ? task_.test_media() : task_.validation_media();
-    if (events) {
-      for (const auto& image : media.images)
-        events->add_image(prefix + image.tag, image.png, image.width, image.height, step_);
-      for (const auto& clip : media.audio)
-        events->add_audio(prefix + clip.tag, clip.wav, clip.sample_rate, clip.frames, step_);
-    }
-    if (split == Split::Test) write_examples(media);
-  }
+  if (metric_log_ && metric_log_->wants_media(split))
+    metric_log_->log_media(
+        prefix, split == Split::Test ? task_.test_media() : task_.validation_media(), step_, split);
   flush_metrics();
   model_->train();
   if (split == Split::Test)
@@ -451,16 +327,6 @@ Scalars Trainer::validate(Split split) {
   else
     each_callback([&](Callback& c) { c.on_validation_end(*this, metrics); });
   return metrics;
-}
-
-void Trainer::write_examples(const EvaluationMedia& media) const {
-  if (media.images.empty() && media.audio.empty() && media.files.empty()) return;
-  const std::filesystem::path folder = run_->dir() / "examples";
-  std::filesystem::create_directories(folder);
-  for (const auto& image : media.images)
-    write_file_atomic(folder / (image.tag + ".png"), image.png);
-  for (const auto& clip : media.audio) write_file_atomic(folder / (clip.tag + ".wav"), clip.wav);
-  for (const auto& file : media.files) write_file_atomic(folder / file.name, file.bytes);
 }
 
 Scalars Trainer::test(const std::filesystem::path& weights) {

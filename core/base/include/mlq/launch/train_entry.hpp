@@ -4,25 +4,33 @@
 // alias).
 #include <filesystem>
 #include <functional>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "mlq/config/tree.hpp"
 #include "mlq/plugin/registry.hpp"
+#include "mlq/tracking/manifest.hpp"
 #include "mlq/tracking/run.hpp"
 
 namespace mlq {
 
-// The run a fit writes into and the checkpoint it resumes from (empty: start fresh).
-struct OpenedRun {
-  Run* run = nullptr;
-  std::filesystem::path resume_checkpoint;
+// Where a fit records its run. The fit opens the manifest and the run (a new one, or the one
+// trainer.resume continues) once the task, model, optimiser and loaders are built, so that a bad
+// value fails before a run exists; the caller finishes the run.
+struct RunRecording {
+  std::filesystem::path manifest_path;
+  std::vector<std::string> overrides;  // recorded with the run
+  std::string plugin_versions;         // JSON, recorded with the run
+  std::function<void(Run&)> on_open;   // right after the run opens
+  std::optional<Manifest> manifest;    // set by the fit
+  std::optional<Run> run;              // set by the fit
 };
 
 struct FitRequest {
   const Config* config = nullptr;
   const Registry* registry = nullptr;
-  // Called once the task, model, optimiser and loaders are built, so that a bad value fails
-  // before a run exists; unset: train without a run (nothing written).
-  std::function<OpenedRun()> open_run;
+  RunRecording* recording = nullptr;  // null: train without a run (nothing written)
   int rank = 0;
   int world_size = 1;
 };

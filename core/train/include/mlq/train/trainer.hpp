@@ -13,13 +13,18 @@
 #include "mlq/train/callback.hpp"
 #include "mlq/train/data_loader.hpp"
 #include "mlq/train/optim.hpp"
+#include "mlq/train/stop_signal.hpp"
 #include "mlq/train/task.hpp"
 
 namespace mlq {
 
-class GradientReducer;
-class MetricWriter;
-class ProcessGroup;
+class MetricLog;
+class Strategy;
+struct Throughput {  // training time, for the line at the end of fit()
+  double seconds = 0;
+  int64_t steps = 0;
+  int64_t samples = 0;
+};
 
 // Owns the loop around a Task's steps: optimisation, validation, callbacks, checkpoints.
 class Trainer {
@@ -56,7 +61,7 @@ class Trainer {
   const TrainerOptions& options() const { return options_; }
   const Config& config() const { return config_; }
   Run* run() const { return run_; }
-  bool is_global_zero() const { return rank_ == 0; }
+  bool is_global_zero() const;
   int64_t step() const { return step_; }
   int64_t total_steps() const;
   int64_t epoch() const { return loader_ ? loader_->position().epoch : 0; }
@@ -80,18 +85,7 @@ class Trainer {
   void load_weights(const std::filesystem::path& path);
 
  private:
-  // Test media into the run's examples/ folder (they become artifacts when the run finishes).
-  void write_examples(const EvaluationMedia& media) const;
   void train_one_step();
-  // Data-parallel helpers (no-ops with one process): rank 0's parameters and buffers, or
-  // buffers only, to every rank; whether any rank received a stop signal; the mean over ranks.
-  void broadcast_state(bool parameters);
-  bool any_rank_signalled();
-  void average_over_ranks(Scalars& values);
-  // Ranks above 0 reseed from (seed, rank, step) so their random numbers differ from rank 0's.
-  void reseed_for_rank();
-  // One line at the end of fit: samples/s, ms per step, the wait for gradients.
-  void log_throughput() const;
   void end_epoch();
   // Epoch-end hooks and per-epoch validation for an epoch that just finished.
   void after_epoch(int64_t finished_epoch);
@@ -102,31 +96,19 @@ class Trainer {
   TrainerOptions options_;
   Task& task_;
   Run* run_;
-  int rank_;
-  int world_size_;
-  torch::Device device_;
+  std::unique_ptr<Strategy> strategy_;  // single process or data-parallel
   std::shared_ptr<Model> model_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<LrSchedule> schedule_;
   std::unique_ptr<DataLoader> loader_;
   std::vector<std::shared_ptr<Callback>> callbacks_;
-  std::unique_ptr<MetricWriter> writer_;
-  std::unique_ptr<ProcessGroup> group_;  // world_size > 1
-  std::unique_ptr<GradientReducer> reducer_;
-  // Training throughput, for the summary line at the end of fit().
-  double train_seconds_ = 0;
-  double sync_wait_seconds_ = 0;
-  int64_t timed_steps_ = 0;
-  int64_t timed_samples_ = 0;
+  std::unique_ptr<MetricLog> metric_log_;  // rank 0 with a run
+  Throughput throughput_;
   bool interrupted_ = false;
   int64_t step_ = 0;
   int64_t nonfinite_count_ = 0;
   std::string stop_reason_;
   bool is_setup_ = false;
 };
-
-// SIGINT/SIGTERM ask the trainer to stop after the current step (last checkpoint written).
-void install_stop_signal_handlers();
-bool stop_signal_received();
 
 }  // namespace mlq
