@@ -12,7 +12,7 @@
 #include "mlq/util/allocator.hpp"
 #include "mlq/util/error.hpp"
 #include "mlq/version.hpp"
-#include "runs_command.hpp"
+#include "runs/runs_command.hpp"
 
 namespace {
 
@@ -62,19 +62,7 @@ int dispatch(const std::vector<std::string>& all_args) {
   if (args[0] == "regress") return mlq::regress_command(rest);
   if (args[0] == "report") return mlq::report_command(rest);
   if (args[0] == "distributed-env") return mlq::distributed_env_command(rest);
-  if (args[0] == "runs") {
-    std::string db_flag;
-    std::vector<std::string> runs_args;
-    for (size_t i = 0; i < rest.size(); ++i) {
-      if (rest[i] == "--db" && i + 1 < rest.size())
-        db_flag = rest[++i];
-      else if (rest[i].rfind("--db=", 0) == 0)
-        db_flag = rest[i].substr(5);
-      else
-        runs_args.push_back(rest[i]);
-    }
-    return mlq::runs_command(runs_args, mlq::manifest_path(db_flag));
-  }
+  if (args[0] == "runs") return mlq::runs_command(rest, mlq::manifest_path(std::string()));
   // A bare word that is not an override names a command a plugin adds (runner plugins lists them).
   if (args[0][0] != '-' && args[0][0] != '~' && args[0].find('=') == std::string::npos)
     return mlq::plugin_command(args[0], rest);

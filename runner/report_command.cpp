@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "html_report.hpp"
 #include "mlq/tracking/run.hpp"
+#include "mlq/util/cli.hpp"
 #include "mlq/util/error.hpp"
 #include "mlq/util/files.hpp"
 #include "run_format.hpp"
@@ -13,36 +14,23 @@
 namespace mlq {
 
 int report_command(const std::vector<std::string>& args) {
-  constexpr const char* kUsage =
-      "usage: runner report ID [ID...] -o FILE.html [--db FILE]\n"
-      "  ID: a run id, a unique prefix, or latest. Several runs: curves overlaid and compared.\n";
-  std::vector<std::string> ids;
-  std::string output, db_flag;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    auto value = [&](const char* name) {
-      if (i + 1 >= args.size())
-        throw UserError(fmt::format("runner report: {} needs a value", name));
-      return args[++i];
-    };
-    if (arg == "-o" || arg == "--output")
-      output = value("-o");
-    else if (arg.rfind("--output=", 0) == 0)
-      output = arg.substr(9);
-    else if (arg == "--db")
-      db_flag = value("--db");
-    else if (arg.rfind("--db=", 0) == 0)
-      db_flag = arg.substr(5);
-    else if (!arg.empty() && arg[0] == '-')
-      throw UserError(
-          fmt::format("runner report: unknown option '{}' (expected -o FILE, --db FILE)", arg));
-    else
-      ids.push_back(arg);
-  }
+  cxxopts::Options options(
+      "runner report",
+      "One self-contained HTML page about past runs: runner report ID [ID...] -o FILE.html\n"
+      "  ID: a run id, a unique prefix, or latest. Several runs: curves overlaid and compared.");
+  options.add_options()("o,output", "the HTML file to write", cxxopts::value<std::string>())(
+      "db", "the manifest (default: MLQ_DB, else outputs/runs.sqlite)",
+      cxxopts::value<std::string>()->default_value(""))(
+      "ids", "run ids", cxxopts::value<std::vector<std::string>>())("h,help", "this help");
+  options.parse_positional({"ids"});
+  options.positional_help("ID [ID...]");
+  const cxxopts::ParseResult result = parse_options(options, args);
+  if (printed_help(options, result)) return 0;
+  const std::vector<std::string> ids = result.count("ids")
+                                           ? result["ids"].as<std::vector<std::string>>()
+                                           : std::vector<std::string>{};
+  const std::string output = result.count("output") ? result["output"].as<std::string>() : "";
+  const std::string db_flag = result["db"].as<std::string>();
   if (ids.empty())
     throw UserError("runner report: expected one or more run ids (runner report ID -o FILE.html)");
   if (output.empty()) throw UserError("runner report: expected -o FILE.html");

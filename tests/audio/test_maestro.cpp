@@ -172,11 +172,11 @@ TEST_CASE("maestro: v1 record JSON and v2/v3 column JSON give the same records")
   for (size_t i = 0; i < rows.size(); ++i) {
     const MaestroRecord& r = rows[i];
     v1 += std::string(i ? ",\n" : "") +
-          "  {\"canonical_composer\": " + mlq::json_quote(r.canonical_composer) +
-          ", \"canonical_title\": " + mlq::json_quote(r.canonical_title) +
-          ", \"split\": " + mlq::json_quote(r.split) + ", \"year\": " + std::to_string(r.year) +
-          ", \"midi_filename\": " + mlq::json_quote(r.midi_filename) +
-          ", \"audio_filename\": " + mlq::json_quote(r.audio_filename) +
+          "  {\"canonical_composer\": " + mlq::in_quotes(r.canonical_composer) +
+          ", \"canonical_title\": " + mlq::in_quotes(r.canonical_title) +
+          ", \"split\": " + mlq::in_quotes(r.split) + ", \"year\": " + std::to_string(r.year) +
+          ", \"midi_filename\": " + mlq::in_quotes(r.midi_filename) +
+          ", \"audio_filename\": " + mlq::in_quotes(r.audio_filename) +
           ", \"duration\": " + number_text(r.duration) + ", \"extra\": [1, {\"a\": null}]}";
   }
   v1 += "\n]\n";
@@ -186,13 +186,13 @@ TEST_CASE("maestro: v1 record JSON and v2/v3 column JSON give the same records")
   // different length, and the columns themselves in a different order.
   const int order[] = {10, 3, 0, 7, 2, 9, 1, 5, 8, 4, 6};
   auto column = [&](const std::string& name, auto value_of) {
-    std::string text = mlq::json_quote(name) + ": {";
+    std::string text = mlq::in_quotes(name) + ": {";
     for (size_t k = 0; k < 11; ++k)
       text += std::string(k ? ", " : "") + "\"" + std::to_string(order[k]) +
               "\": " + value_of(rows[order[k]]);
     return text + "}";
   };
-  auto quoted = [](const std::string& s) { return mlq::json_quote(s); };
+  auto quoted = [](const std::string& s) { return mlq::in_quotes(s); };
   std::string v3 = "\xEF\xBB\xBF{\n";
   v3 += column("duration", [](const MaestroRecord& r) { return number_text(r.duration); }) + ",\n";
   v3 +=

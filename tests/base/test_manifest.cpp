@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
+
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -12,7 +14,7 @@
 
 #include "mlq/tracking/manifest.hpp"
 #include "mlq/util/error.hpp"
-#include "runs_command.hpp"
+#include "runs/runs_command.hpp"
 #include "support/temp_dir.hpp"
 
 using mlq::Manifest;
@@ -683,8 +685,23 @@ TEST_CASE("runs_command: list shows the runs newest first with their metrics") {
 
   std::ostringstream json;
   mlq::runs_command({"list", "--format=json"}, path, json);
-  CHECK(json.str().find("{\"id\": \"aaa111\", \"task\": \"regression\"") != std::string::npos);
-  CHECK(json.str().find("\"val_loss\": 0.125") != std::string::npos);
+  const auto listed = nlohmann::json::parse(json.str());
+  REQUIRE(listed.size() == 3);
+  CHECK(listed[2]["id"] == "aaa111");
+  CHECK(listed[2]["task"] == "regression");
+  CHECK(listed[2]["metrics"]["val_loss"] == 0.125);
+  CHECK(listed[2]["end_time"].is_number());
+  CHECK(listed[0]["end_time"].is_null());  // ccc333 is still running
+
+  // Options given before the subcommand, and a direction after --order-by.
+  std::ostringstream ordered;
+  CHECK(mlq::runs_command(
+            {"--db", path.string(), "list", "--order-by", "start_time", "asc", "--format", "csv"},
+            dir / "elsewhere.sqlite", ordered) == 0);
+  CHECK(ordered.str().find("aaa111") < ordered.str().find("ccc333"));
+  std::ostringstream help;
+  CHECK(mlq::runs_command({"show", "--help"}, path, help) == 0);
+  CHECK(help.str().find("--db") != std::string::npos);
 }
 
 TEST_CASE("runs_command: bad usage is a UserError") {
@@ -698,6 +715,10 @@ TEST_CASE("runs_command: bad usage is a UserError") {
   CHECK_THROWS_AS(mlq::runs_command({"list", "--limit", "5x"}, path, out), mlq::UserError);
   CHECK_THROWS_AS(mlq::runs_command({"list", "--format", "xml"}, path, out), mlq::UserError);
   CHECK_THROWS_AS(mlq::runs_command({"list", "--status", "DONE"}, path, out), mlq::UserError);
+  CHECK_THROWS_WITH_AS(mlq::runs_command({"list", "--order-by", "id", "sideways"}, path, out),
+                       doctest::Contains("unexpected argument 'sideways'"), mlq::UserError);
+  CHECK_THROWS_WITH_AS(mlq::runs_command({"delete", "--force", "aaa111"}, path, out),
+                       doctest::Contains("force"), mlq::UserError);
   CHECK_THROWS_AS(mlq::runs_command({"show"}, path, out), mlq::UserError);
   CHECK(out.str().empty());
 }

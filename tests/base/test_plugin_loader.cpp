@@ -108,7 +108,7 @@ TEST_CASE("the good fake plugin loads") {
   CHECK(loaded.tasks == std::vector<std::string>{"fake_task"});
   REQUIRE(loader.plugins().size() == 1);
   CHECK(loader.plugins()[0].name == "fake_good");
-  CHECK(loader.versions_json() == "{\"fake_good\": \"1.2.3\"}");
+  CHECK(loader.versions_json() == "{\"fake_good\":\"1.2.3\"}");
 
   CHECK(registry.names("tasks") == std::vector<std::string>{"fake_task"});
   CHECK(registry.names("models") == std::vector<std::string>{"fake_model"});
@@ -402,7 +402,7 @@ TEST_CASE("load_all: files of a folder load in sorted order") {
     CHECK(loader.plugins()[0].file == (dir / "libmlq_a.so").string());
     CHECK(loader.plugins()[1].name == "fake_good");
     CHECK(loader.plugins()[1].file == (dir / "libmlq_b.so").string());
-    CHECK(loader.versions_json() == "{\"regression\": \"0.1.0\", \"fake_good\": \"1.2.3\"}");
+    CHECK(loader.versions_json() == "{\"regression\":\"0.1.0\",\"fake_good\":\"1.2.3\"}");
   }
 }
 

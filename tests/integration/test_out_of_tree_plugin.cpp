@@ -40,7 +40,7 @@ TEST_CASE("a scaffolded plugin builds out of tree and trains from a folder on ML
   REQUIRE(runs.size() == 1);
   CHECK(runs[0].task == "blobs");
   CHECK(runs[0].status == "FINISHED");
-  CHECK(runs[0].plugin_versions.find("\"blobs\": \"0.1.0\"") != std::string::npos);
+  CHECK(runs[0].plugin_versions.find("\"blobs\":\"0.1.0\"") != std::string::npos);
   CHECK(manifest.last_metrics(runs[0].id).at("test_accuracy") > 0.8);
 
   auto again = run_process({MLQ_SOURCE_DIR "/tools/new-plugin", "blobs", project.string()});

@@ -18,10 +18,10 @@ void csv_fail(std::string message) {
 
 std::string show_value(std::string_view value) {
   constexpr size_t kMax = 60;
-  if (value.size() <= kMax) return json_quote(value);
+  if (value.size() <= kMax) return in_quotes(value);
   size_t end = kMax;
   while (end > 0 && (static_cast<unsigned char>(value[end]) & 0xC0) == 0x80) --end;
-  return json_quote(std::string(value.substr(0, end)) + "...");
+  return in_quotes(std::string(value.substr(0, end)) + "...");
 }
 
 std::string csv_field(std::string_view value) {

@@ -23,8 +23,15 @@ bool is_bare_key(std::string_view key) {
   });
 }
 
+// A TOML basic string: JSON's escapes are TOML's, except that TOML also escapes DEL.
+std::string toml_string(std::string_view text) {
+  std::string out;
+  for (char c : in_quotes(text)) out += c == '\x7f' ? std::string("\\u007f") : std::string(1, c);
+  return out;
+}
+
 std::string key_text(std::string_view key) {
-  return is_bare_key(key) ? std::string(key) : json_quote(key);
+  return is_bare_key(key) ? std::string(key) : toml_string(key);
 }
 
 std::string float_text(double value) {
@@ -104,7 +111,7 @@ std::string describe(const toml::node& node) {
 std::string toml_literal(const toml::node& node) {
   switch (node.type()) {
     case toml::node_type::string:
-      return json_quote(node.as_string()->get());
+      return toml_string(node.as_string()->get());
     case toml::node_type::integer:
       return fmt::format("{}", node.as_integer()->get());
     case toml::node_type::floating_point:

@@ -1,4 +1,6 @@
 #include "mlq/notify/message.hpp"
+
+#include <nlohmann/json.hpp>
 #include "mlq/util/duration.hpp"
 
 #include <fmt/format.h>
@@ -150,18 +152,22 @@ std::string email_message(const EmailSettings& email, const RunSummary& run, dou
 }
 
 std::string webhook_payload(const RunSummary& run) {
-  std::string metrics;
-  for (const auto& [key, value] : run.metrics)
-    metrics +=
-        fmt::format("{}{}: {}", metrics.empty() ? "" : ", ", json_quote(key), json_number(value));
-  return fmt::format(
-      "{{\"event\": \"run_end\", \"id\": {}, \"task\": {}, \"status\": {}, \"text\": {}, "
-      "\"duration_s\": {}, \"start_time\": {}, \"end_time\": {}, \"host\": {}, "
-      "\"run_dir\": {}, \"error\": {}, \"metrics\": {{{}}}}}\n",
-      json_quote(run.id), json_quote(run.task), json_quote(run.status),
-      json_quote(notification_title(run)), json_number(run.end_time - run.start_time),
-      json_number(run.start_time), json_number(run.end_time), json_quote(run.host),
-      json_quote(run.run_dir), run.error.empty() ? "null" : json_quote(run.error), metrics);
+  nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
+  for (const auto& [key, value] : run.metrics) metrics[key] = value;
+  const nlohmann::ordered_json payload{
+      {"event", "run_end"},
+      {"id", run.id},
+      {"task", run.task},
+      {"status", run.status},
+      {"text", notification_title(run)},
+      {"duration_s", run.end_time - run.start_time},
+      {"start_time", run.start_time},
+      {"end_time", run.end_time},
+      {"host", run.host},
+      {"run_dir", run.run_dir},
+      {"error", run.error.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(run.error)},
+      {"metrics", metrics}};
+  return payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace mlq

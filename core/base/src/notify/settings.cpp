@@ -92,7 +92,7 @@ bool parse_tls(const Config& config, const std::string& key) {
   fail(config, key,
        fmt::format("expected \"required\" (the default) or \"none\" (plain text, for loopback "
                    "testing), got {}",
-                   json_quote(value)));
+                   in_quotes(value)));
 }
 
 double parse_timeout(const Config& config, const std::string& key) {
@@ -120,7 +120,7 @@ std::string check_url(const std::string& text, const std::string& secure_scheme,
                       const std::string& plain_scheme, bool tls, const std::string& what,
                       bool show_value) {
   const std::optional<Url> url = parse_url(text);
-  const std::string shown = show_value ? " " + json_quote(text) : "";
+  const std::string shown = show_value ? " " + in_quotes(text) : "";
   if (!url)
     return fmt::format("expected a URL such as {}://host:port{}", secure_scheme,
                        show_value ? ", got" + shown : "");
@@ -152,7 +152,7 @@ std::vector<std::string> parse_addresses(const Config& config, const std::string
       fail(config, key,
            fmt::format("expected email addresses (\"a@example.com\" or \"Name "
                        "<a@example.com>\"), got {}",
-                       json_quote(address)));
+                       in_quotes(address)));
   return addresses;
 }
 
@@ -169,7 +169,7 @@ EmailSettings parse_email(const Config& config) {
     fail(config, "notify.email.from",
          fmt::format("expected an email address (\"a@example.com\" or \"Name <a@example.com>\"), "
                      "got {}",
-                     json_quote(email.from)));
+                     in_quotes(email.from)));
   email.to = parse_addresses(config, "notify.email.to");
   email.ca_file = parse_ca_file(config, "notify.email.ca_file");
   email.timeout = parse_timeout(config, "notify.email.timeout");
@@ -211,7 +211,7 @@ std::vector<std::string> parse_end_states(const Config& config) {
       fail(config, "notify.on",
            fmt::format("expected run end states among \"finished\", \"failed\" and \"killed\", "
                        "got {}",
-                       json_quote(state)));
+                       in_quotes(state)));
     states.push_back(upper);
   }
   return states;

@@ -4,10 +4,12 @@
 #include <torch/version.h>
 
 #include <fmt/format.h>
+
 #include <algorithm>
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 
 #include "mlq/plugin/info.hpp"
 #include "mlq/util/install_dirs.hpp"
@@ -149,12 +151,9 @@ const LoadedPlugin& PluginLoader::load(const fs::path& file, Registry& registry)
 }
 
 std::string PluginLoader::versions_json() const {
-  std::string json = "{";
-  for (const auto& plugin : plugins_) {
-    if (json.size() > 1) json += ", ";
-    json += json_quote(plugin.name) + ": " + json_quote(plugin.version);
-  }
-  return json + "}";
+  nlohmann::ordered_json versions = nlohmann::ordered_json::object();
+  for (const auto& plugin : plugins_) versions[plugin.name] = plugin.version;
+  return versions.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace mlq

@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
 #include <ctime>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "mlq/util/error.hpp"
@@ -94,17 +96,14 @@ void Run::finish(const std::string& status, const std::string& multi_line_error)
   std::replace(error.begin(), error.end(), '\n', ' ');
   manifest_->set_status(id_, status, error);
   auto record = manifest_->find_run(id_);
-  std::string metrics;
-  for (const auto& [key, value] : manifest_->last_metrics(id_))
-    metrics += fmt::format("{}\n    {}: {}", metrics.empty() ? "" : ",", json_quote(key),
-                           json_number(value));
-  std::string json = fmt::format(
-      "{{\n  \"id\": {},\n  \"task\": {},\n  \"status\": {},\n  \"error\": {},\n"
-      "  \"run_dir\": {},\n  \"model_path\": {},\n  \"metrics\": {{{}\n  }},\n"
-      "  \"config\": {}\n}}\n",
-      json_quote(id_), json_quote(record->task), json_quote(status), json_quote(error),
-      json_quote(dir_.string()), json_quote(record->best_checkpoint), metrics,
-      json_quote(record->config_toml));
+  nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
+  for (const auto& [key, value] : manifest_->last_metrics(id_)) metrics[key] = value;
+  const nlohmann::ordered_json summary{
+      {"id", id_},          {"task", record->task},         {"status", status},
+      {"error", error},     {"run_dir", dir_.string()},     {"model_path", record->best_checkpoint},
+      {"metrics", metrics}, {"config", record->config_toml}};
+  const std::string json =
+      summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   write_file_atomic(dir_ / "manifest.json", json);
   register_artifacts();
 }

@@ -68,7 +68,7 @@ std::string SynthOptions::stamp() const {
       "pieces = [{}]\npiece_seconds = {}\nseed = {}\nsample_rate = {}\nmax_polyphony = {}\n"
       "pedal_probability = {}\nsoundfonts = [{}]\neval_soundfonts = [{}]\nmetadata = {}\n",
       fmt::join(pieces, ", "), piece_seconds, seed, sample_rate, max_polyphony, pedal_probability,
-      fmt::join(soundfonts, ", "), fmt::join(eval_soundfonts, ", "), json_quote(metadata));
+      fmt::join(soundfonts, ", "), fmt::join(eval_soundfonts, ", "), in_quotes(metadata));
 }
 
 std::string SynthOptions::soundfont_name(const std::string& soundfont) {

@@ -6,14 +6,13 @@
 
 namespace mlq {
 
-// A JSON string literal (quotes included) for `text`.
-std::string json_quote(std::string_view text);
+// `text` in double quotes, escaped as a JSON string (invalid UTF-8 replaced), for messages.
+// JSON documents themselves are written with nlohmann::json.
+std::string in_quotes(std::string_view text);
 // 64-bit FNV-1a over `bytes`, continuing from `hash` (pass the previous result to hash in chunks).
 inline constexpr uint64_t kFnv1aOffset = 14695981039346656037ull;
 uint64_t fnv1a(std::string_view bytes, uint64_t hash = kFnv1aOffset);
 
-// A JSON number, or null for NaN and infinities (which JSON cannot hold).
-std::string json_number(double value);
 // Splits on `separator`, keeping empty fields.
 std::vector<std::string> split(std::string_view text, char separator);
 std::string trim(std::string_view text);

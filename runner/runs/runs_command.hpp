@@ -1,4 +1,5 @@
 #pragma once
+// `runner runs list|show|compare|export|tag|delete`: the runs in the manifest.
 #include <filesystem>
 #include <iosfwd>
 #include <string>
@@ -6,8 +7,7 @@
 
 namespace mlq {
 
-// `runner runs list [--task T] [--status S] [--limit N] [--format table|csv|json]` and
-// `runner runs show ID` (full id or unique prefix). `args` is what follows `runner runs`.
+// `args` is what follows `runner runs`; `db_path` is the manifest unless --db names another.
 // Marks dead runs first. Returns 0; bad usage or an unknown run id throws UserError.
 int runs_command(const std::vector<std::string>& args, const std::filesystem::path& db_path);
 // The same, printing to `out` (tests).

@@ -1,0 +1,38 @@
+#pragma once
+// What every `runner runs` subcommand shares: its cxxopts options (--db, --help) and how it
+// prints tables.
+#include <filesystem>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mlq/util/cli.hpp"
+
+namespace mlq::runs {
+
+// Options of `runner runs <name>` with --db and -h/--help added.
+cxxopts::Options subcommand_options(const std::string& name, const std::string& description);
+// Parses `args` (the subcommand's, after its name); nullopt after printing --help to `out`.
+std::optional<cxxopts::ParseResult> parse(cxxopts::Options& options,
+                                          const std::vector<std::string>& args, std::ostream& out);
+// --db when given (resolved as MLQ_DB and manifest.db are), else `default_path`.
+std::filesystem::path db_path(const cxxopts::ParseResult& result,
+                              const std::filesystem::path& default_path);
+// The positional values of `key` (none when absent).
+std::vector<std::string> positionals(const cxxopts::ParseResult& result, const std::string& key);
+
+// Left-aligned columns two spaces apart, each line prefixed with `indent`.
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows,
+                 const std::string& indent = "");
+
+using Subcommand = int(const std::vector<std::string>& args, const std::filesystem::path& db_path,
+                       std::ostream& out);
+Subcommand list_runs;
+Subcommand export_runs;
+Subcommand show_run;
+Subcommand compare_runs;
+Subcommand tag_run;
+Subcommand delete_run;
+
+}  // namespace mlq::runs
