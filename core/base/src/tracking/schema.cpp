@@ -1,0 +1,145 @@
+#include "tracking/schema.hpp"
+
+#include <fmt/format.h>
+
+#include "mlq/util/error.hpp"
+#include "tracking/sqlite.hpp"
+
+namespace mlq {
+
+using namespace sqlite;
+
+namespace {
+
+// The current schema (version 2); documented in docs/manifest.md.
+constexpr const char* kSchemaSql = R"sql(
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY,
+  task TEXT NOT NULL,
+  status TEXT NOT NULL,
+  start_time REAL NOT NULL,
+  end_time REAL,
+  heartbeat REAL,
+  host TEXT,
+  pid INTEGER,
+  git_commit TEXT,
+  git_dirty INTEGER NOT NULL DEFAULT 0,
+  plugin_versions TEXT,
+  run_dir TEXT,
+  best_checkpoint TEXT,
+  config_hash TEXT,
+  config TEXT,
+  error TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_task ON runs(task);
+CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
+CREATE INDEX IF NOT EXISTS runs_listing ON runs(start_time, id, task, status, end_time);
+CREATE INDEX IF NOT EXISTS runs_config_hash ON runs(config_hash);
+CREATE TABLE IF NOT EXISTS params (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  value_num REAL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS metrics (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  value REAL,
+  time REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metrics_run_key_step ON metrics(run_id, key, step);
+CREATE TABLE IF NOT EXISTS metric_summary (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  last_step INTEGER NOT NULL,
+  last_value REAL,
+  min_value REAL,
+  max_value REAL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS metric_summary_key_last ON metric_summary(key, last_value);
+CREATE INDEX IF NOT EXISTS metric_summary_key_min ON metric_summary(key, min_value);
+CREATE INDEX IF NOT EXISTS metric_summary_key_max ON metric_summary(key, max_value);
+CREATE TABLE IF NOT EXISTS tags (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS artifacts (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  path TEXT NOT NULL,
+  kind TEXT,
+  checksum TEXT,
+  PRIMARY KEY (run_id, path)
+);
+)sql";
+
+// Version 1 -> 2 (after kSchemaSql has created what is new): per-run metric summaries, so
+// queries over many runs need one lookup per run and metric instead of a walk through its
+// history; params and tags clustered by run (one lookup instead of index then row); a covering
+// index for listing runs.
+constexpr const char* kMigrateToV2Sql = R"sql(
+DROP INDEX IF EXISTS metrics_key_value;
+DROP INDEX IF EXISTS runs_start_time;
+CREATE TABLE params_v2 (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  value_num REAL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+INSERT INTO params_v2 SELECT run_id, key, value, value_num FROM params;
+DROP TABLE params;
+ALTER TABLE params_v2 RENAME TO params;
+CREATE TABLE tags_v2 (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+INSERT INTO tags_v2 SELECT run_id, key, value FROM tags;
+DROP TABLE tags;
+ALTER TABLE tags_v2 RENAME TO tags;
+)sql";
+
+}  // namespace
+
+// Rebuilds metric_summary rows from the metric history (all runs, or the run bound to ?1).
+const char* const kSummarizeSql = R"sql(
+INSERT INTO metric_summary (run_id, key, last_step, last_value, min_value, max_value)
+SELECT g.run_id, g.key, g.last_step,
+       (SELECT m.value FROM metrics m WHERE m.run_id = g.run_id AND m.key = g.key
+        ORDER BY m.step DESC, m.rowid DESC LIMIT 1),
+       g.min_value, g.max_value
+FROM (SELECT run_id, key, max(step) AS last_step, min(value) AS min_value,
+             max(value) AS max_value
+      FROM metrics {} GROUP BY run_id, key) g
+)sql";
+
+void create_or_migrate_schema(sqlite3* db, const std::filesystem::path& path) {
+  int version = user_version(db, path);
+  if (version < kSchemaVersion) {
+    Transaction tx(db, path);
+    version = user_version(db, path);  // another process may have done it meanwhile
+    if (version < kSchemaVersion) {
+      exec(db, path, kSchemaSql);
+      if (version == 1) {
+        exec(db, path, kMigrateToV2Sql);
+        exec(db, path, fmt::format(kSummarizeSql, "").c_str());
+      }
+      exec(db, path, fmt::format("PRAGMA user_version = {}", kSchemaVersion).c_str());
+      version = kSchemaVersion;
+    }
+    tx.commit();
+  }
+  if (version != kSchemaVersion)
+    throw UserError(fmt::format(
+        "run manifest {}: schema version {} is not supported (this runner knows version {}); "
+        "use a newer runner or another database",
+        path.string(), version, kSchemaVersion));
+}
+
+}  // namespace mlq

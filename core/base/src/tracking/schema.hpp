@@ -1,0 +1,19 @@
+#pragma once
+// The manifest's tables (docs/manifest.md) and their migrations.
+#include <sqlite3.h>
+
+#include <filesystem>
+
+namespace mlq {
+
+inline constexpr int kSchemaVersion = 2;
+
+// Rebuilds metric_summary rows from the metric history: format with "" for all runs, or with
+// "WHERE run_id = ?1" for the run bound to ?1.
+extern const char* const kSummarizeSql;
+
+// Creates the tables of a new database or migrates an older one to kSchemaVersion, in one
+// transaction (another process may be doing the same); a newer schema is a UserError.
+void create_or_migrate_schema(sqlite3* db, const std::filesystem::path& path);
+
+}  // namespace mlq
