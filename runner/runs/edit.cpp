@@ -15,12 +15,9 @@ namespace mlq::runs {
 int tag_run(const std::vector<std::string>& args, const std::filesystem::path& default_db,
             std::ostream& out) {
   cxxopts::Options options = subcommand_options("tag", "Sets tags on a run.");
-  options.add_options()("words", "ID KEY=VALUE...", cxxopts::value<std::vector<std::string>>());
-  options.parse_positional({"words"});
-  options.positional_help("ID KEY=VALUE...");
-  const auto result = parse(options, args, out);
-  if (!result) return 0;
-  const std::vector<std::string> words = positionals(*result, "words");
+  const auto parsed = parse_words(options, "ID KEY=VALUE...", args, default_db, out);
+  if (!parsed) return 0;
+  const std::vector<std::string>& words = parsed->words;
   if (words.size() < 2)
     throw UserError("runner runs tag: expected a run id and KEY=VALUE (runner runs tag ID k=v)");
   std::vector<std::pair<std::string, std::string>> tags;
@@ -30,7 +27,7 @@ int tag_run(const std::vector<std::string>& args, const std::filesystem::path& d
       throw UserError(fmt::format("runner runs tag: '{}' is not KEY=VALUE", words[i]));
     tags.emplace_back(words[i].substr(0, eq), words[i].substr(eq + 1));
   }
-  auto manifest = existing_manifest(db_path(*result, default_db), words[0]);
+  auto manifest = existing_manifest(parsed->db, words[0]);
   const RunRecord run = existing_run(*manifest, words[0]);
   for (const auto& [key, value] : tags) {
     manifest->set_tag(run.id, key, value);
@@ -45,15 +42,12 @@ int delete_run(const std::vector<std::string>& args, const std::filesystem::path
   namespace fs = std::filesystem;
   cxxopts::Options options =
       subcommand_options("delete", "Deletes a run; its directory goes to <db folder>/trash.");
-  options.add_options()("y,yes", "do not ask")("id", "run id",
-                                               cxxopts::value<std::vector<std::string>>());
-  options.parse_positional({"id"});
-  options.positional_help("ID");
-  const auto result = parse(options, args, out);
-  if (!result) return 0;
-  const std::vector<std::string> ids = positionals(*result, "id");
-  const bool yes = result->count("yes") > 0;
-  const fs::path db_path = runs::db_path(*result, default_db);
+  options.add_options()("y,yes", "do not ask");
+  const auto parsed = parse_words(options, "ID", args, default_db, out);
+  if (!parsed) return 0;
+  const std::vector<std::string>& ids = parsed->words;
+  const bool yes = parsed->result.count("yes") > 0;
+  const fs::path& db_path = parsed->db;
   if (ids.size() != 1)
     throw UserError("runner runs delete: expected exactly one run id (runner runs delete ID)");
   auto manifest = existing_manifest(db_path, ids[0]);

@@ -108,16 +108,10 @@ std::optional<ListOptions> parse_list_options(const std::string& name,
   }
   if (result->count("limit")) {
     const std::string text = value("limit");
-    size_t used = 0;
-    long long limit = -1;
-    try {
-      limit = std::stoll(text, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != text.size() || limit <= 0)
+    const std::optional<long long> limit = parse_integer(text);
+    if (!limit || *limit <= 0)
       throw UserError(fmt::format("{}: --limit '{}' is not a positive integer", command, text));
-    list.limit = limit;
+    list.limit = *limit;
   }
   list.format = (*result)["format"].as<std::string>();
   if (list.format != "table" && list.format != "csv" && list.format != "json")

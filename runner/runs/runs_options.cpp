@@ -35,6 +35,19 @@ std::vector<std::string> positionals(const cxxopts::ParseResult& result, const s
                            : std::vector<std::string>{};
 }
 
+std::optional<Parsed> parse_words(cxxopts::Options& options, const std::string& words_help,
+                                  const std::vector<std::string>& args,
+                                  const std::filesystem::path& default_db, std::ostream& out) {
+  options.add_options()("words", words_help, cxxopts::value<std::vector<std::string>>());
+  options.parse_positional({"words"});
+  options.positional_help(words_help);
+  auto result = parse(options, args, out);
+  if (!result) return std::nullopt;
+  std::vector<std::string> words = positionals(*result, "words");
+  const std::filesystem::path db = db_path(*result, default_db);
+  return Parsed{std::move(*result), std::move(words), db};
+}
+
 void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows,
                  const std::string& indent) {
   std::vector<size_t> widths;

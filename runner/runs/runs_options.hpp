@@ -22,6 +22,18 @@ std::filesystem::path db_path(const cxxopts::ParseResult& result,
 // The positional values of `key` (none when absent).
 std::vector<std::string> positionals(const cxxopts::ParseResult& result, const std::string& key);
 
+// A subcommand's arguments parsed with its words (run ids, KEY=VALUE) as positionals.
+struct Parsed {
+  cxxopts::ParseResult result;
+  std::vector<std::string> words;
+  std::filesystem::path db;
+};
+// Adds the positional words (`words_help`, e.g. "ID KEY=VALUE...") to `options` and parses;
+// nullopt after printing --help to `out`.
+std::optional<Parsed> parse_words(cxxopts::Options& options, const std::string& words_help,
+                                  const std::vector<std::string>& args,
+                                  const std::filesystem::path& default_db, std::ostream& out);
+
 // Left-aligned columns two spaces apart, each line prefixed with `indent`.
 void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows,
                  const std::string& indent = "");

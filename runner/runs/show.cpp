@@ -18,17 +18,12 @@ int show_run(const std::vector<std::string>& args, const std::filesystem::path& 
   cxxopts::Options options = subcommand_options("show",
                                                 "A run: its record, tags, params, "
                                                 "last metric values and artifacts.");
-  options.add_options()("id", "run id, unique prefix or latest",
-                        cxxopts::value<std::vector<std::string>>());
-  options.parse_positional({"id"});
-  options.positional_help("ID");
-  const auto result = parse(options, args, out);
-  if (!result) return 0;
-  const std::vector<std::string> ids = positionals(*result, "id");
+  const auto parsed = parse_words(options, "ID", args, default_db, out);
+  if (!parsed) return 0;
+  const std::vector<std::string>& ids = parsed->words;
   if (ids.size() != 1)
     throw UserError("runner runs show: expected exactly one run id (runner runs show ID)");
-  const std::filesystem::path db_path = runs::db_path(*result, default_db);
-  auto opened = existing_manifest(db_path, ids[0]);
+  auto opened = existing_manifest(parsed->db, ids[0]);
   Manifest& manifest = *opened;
   manifest.mark_dead_runs();
   const RunRecord run = existing_run(manifest, ids[0]);
@@ -91,15 +86,12 @@ int compare_runs(const std::vector<std::string>& args, const std::filesystem::pa
                  std::ostream& out) {
   cxxopts::Options options =
       subcommand_options("compare", "Runs side by side: config differences and metrics.");
-  options.add_options()("ids", "run ids", cxxopts::value<std::vector<std::string>>());
-  options.parse_positional({"ids"});
-  options.positional_help("ID ID...");
-  const auto result = parse(options, args, out);
-  if (!result) return 0;
-  const std::vector<std::string> ids = positionals(*result, "ids");
+  const auto parsed = parse_words(options, "ID ID...", args, default_db, out);
+  if (!parsed) return 0;
+  const std::vector<std::string>& ids = parsed->words;
   if (ids.size() < 2)
     throw UserError("runner runs compare: expected two or more run ids (runner runs compare A B)");
-  auto manifest = existing_manifest(db_path(*result, default_db), ids[0]);
+  auto manifest = existing_manifest(parsed->db, ids[0]);
   std::vector<RunRecord> runs;
   for (const std::string& id : ids) runs.push_back(existing_run(*manifest, id));
   const RunComparison comparison = comparison_of(*manifest, runs);

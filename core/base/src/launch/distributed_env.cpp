@@ -20,16 +20,11 @@ struct Reader {
     const std::optional<std::string> value = lookup(name);
     if (!value) return std::nullopt;
     const std::string text = trim(*value);
-    size_t used = 0;
-    long long parsed = -1;
-    try {
-      parsed = std::stoll(text, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (text.empty() || used != text.size())
+    const std::optional<long long> number = parse_integer(text);
+    if (!number)
       throw UserError(
           fmt::format("environment variable {}='{}': expected an integer", name, *value));
+    const long long parsed = *number;
     if (parsed < 0)
       throw UserError(
           fmt::format("environment variable {}={}: expected a non-negative integer", name, parsed));

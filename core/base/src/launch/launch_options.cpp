@@ -6,6 +6,7 @@
 
 #include "mlq/launch/local_launcher.hpp"
 #include "mlq/util/error.hpp"
+#include "mlq/util/text.hpp"
 
 namespace mlq {
 namespace {
@@ -25,17 +26,11 @@ std::string launcher_option(const std::string& arg) {
 
 long long integer(const std::string& name, const std::string& value, long long low, long long high,
                   const char* what) {
-  size_t used = 0;
-  long long parsed = 0;
-  try {
-    parsed = std::stoll(value, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (value.empty() || used != value.size() || parsed < low || parsed > high)
+  const std::optional<long long> parsed = parse_integer(value);
+  if (!parsed || *parsed < low || *parsed > high)
     throw UserError(
         fmt::format("{}='{}': expected {} from {} to {}", name, value, what, low, high));
-  return parsed;
+  return *parsed;
 }
 
 }  // namespace

@@ -368,14 +368,8 @@ class Compiler {
       if (word == "at") {
         expect_symbol(",");
         const Token at = next();
-        try {
-          size_t used = 0;
-          step = std::stoll(at.text, &used);
-          if (at.kind != TokenKind::Number || used != at.text.size())
-            throw std::invalid_argument("");
-        } catch (const std::exception&) {
-          fail(at.column, "expected a step number");
-        }
+        if (at.kind == TokenKind::Number) step = parse_integer(at.text);
+        if (!step) fail(at.column, "expected a step number");
       }
       expect_symbol(")");
       value.field = aggregate(word, key, step, token.text + "(" + metric.text + ")");

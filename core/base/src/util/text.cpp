@@ -23,6 +23,18 @@ uint64_t fnv1a(std::string_view bytes, uint64_t hash) {
   return hash;
 }
 
+std::optional<long long> parse_integer(std::string_view text) {
+  const std::string whole(text);
+  if (whole.empty() || std::isspace(static_cast<unsigned char>(whole[0]))) return std::nullopt;
+  size_t used = 0;
+  try {
+    const long long value = std::stoll(whole, &used, 10);
+    if (used == whole.size()) return value;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
 std::vector<std::string> split(std::string_view text, char separator) {
   std::vector<std::string> parts;
   size_t start = 0;

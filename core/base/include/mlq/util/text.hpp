@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,9 @@ std::string in_quotes(std::string_view text);
 inline constexpr uint64_t kFnv1aOffset = 14695981039346656037ull;
 uint64_t fnv1a(std::string_view bytes, uint64_t hash = kFnv1aOffset);
 
+// The whole of `text` as a decimal integer (an optional sign, digits); nullopt for anything else
+// or a value out of range.
+std::optional<long long> parse_integer(std::string_view text);
 // Splits on `separator`, keeping empty fields.
 std::vector<std::string> split(std::string_view text, char separator);
 std::string trim(std::string_view text);
