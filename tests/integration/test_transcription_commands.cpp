@@ -2,6 +2,8 @@
 // a MAESTRO-layout data set that preprocess reads; score prints mir_eval metrics of MIDI files.
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <map>
 #include <utility>
@@ -223,6 +225,48 @@ TEST_CASE("training the transcription task makes its data, trains, and tests on 
   CHECK_MESSAGE(predicted.out.find("real-time factor") != std::string::npos, predicted.out);
   const auto transcription = mlq::transcription::read_midi(dir / "midi" / "long piece.mid");
   CHECK(transcription.duration == doctest::Approx(3.3).epsilon(0.01));
+
+  // Besides MIDI: events as CSV and JSON, a piano roll, the transcription played back; the
+  // post-processing thresholds and the MIDI tempo from the command line.
+  auto all = runner_in(dir, {"predict", "--checkpoint=" + checkpoint.string(), flac.string(), "-o",
+                             (dir / "all").string(), "--csv", "--json", "--png", "--sonify",
+                             "--bpm=90", "--onset-threshold=0.05", "--min-note-ms=20"});
+  REQUIRE_MESSAGE(all.exit_code == 0, all.out);
+  const fs::path base = dir / "all" / "long piece";
+  const std::string midi_file = mlq::read_file_bytes(fs::path(base).replace_extension(".mid"));
+  CHECK(midi_file.find(std::string("\xFF\x51\x03\x0A\x2C\x2B", 6)) != std::string::npos);
+  const auto notes = mlq::transcription::parse_midi(midi_file, "long piece.mid").notes;
+  const std::string csv = read_file(fs::path(base).replace_extension(".csv"));
+  CHECK(csv.rfind("kind,onset,offset,pitch,velocity\n", 0) == 0);
+  size_t csv_notes = 0;
+  for (size_t at = csv.find("\nnote,"); at != std::string::npos; at = csv.find("\nnote,", at + 1))
+    ++csv_notes;
+  CHECK(csv_notes == notes.size());
+  const auto json = nlohmann::json::parse(read_file(fs::path(base).replace_extension(".json")));
+  CHECK(json["duration"].get<double>() == doctest::Approx(3.3).epsilon(0.01));
+  REQUIRE(json["notes"].size() == notes.size());
+  for (const auto& note : json["notes"])
+    CHECK(note["offset"].get<double>() - note["onset"].get<double>() >= 0.02 - 1e-9);
+  CHECK(read_file(fs::path(base).replace_extension(".png")).rfind("\x89PNG\r\n\x1a\n", 0) == 0);
+  const mlq::AudioInfo played = mlq::audio_info(fs::path(base).replace_extension(".wav"));
+  CHECK(played.sample_rate == 22050);
+  CHECK(played.duration == doctest::Approx(3.8).epsilon(0.01));  // with a 0.5 s tail
+  // A stricter onset threshold finds no more notes.
+  auto strict = runner_in(dir, {"predict", "--checkpoint=" + checkpoint.string(), flac.string(),
+                                "-o", (dir / "strict").string(), "--onset-threshold=0.95"});
+  REQUIRE(strict.exit_code == 0);
+  CHECK(mlq::transcription::read_midi(dir / "strict" / "long piece.mid").notes.size() <=
+        notes.size());
+  auto bad_bpm = runner_in(dir, {"predict", "--checkpoint=" + checkpoint.string(), flac.string(),
+                                 "-o", (dir / "x").string(), "--bpm=3"});
+  CHECK(bad_bpm.exit_code == 2);
+  CHECK_MESSAGE(bad_bpm.out.find("--bpm 3: expected 10 to 1000") != std::string::npos, bad_bpm.out);
+  auto bad_font = runner_in(
+      dir, {"predict", "--checkpoint=" + checkpoint.string(), flac.string(), "-o",
+            (dir / "x").string(), "--sonify", "--soundfont=" + (dir / "none.sf2").string()});
+  CHECK(bad_font.exit_code == 2);
+  CHECK_MESSAGE(bad_font.out.find("none.sf2") != std::string::npos, bad_font.out);
+  CHECK_FALSE(fs::exists(dir / "x"));
 
   auto missing = runner_in(dir, {"predict", "--checkpoint=" + (dir / "no.pt").string(),
                                  flac.string(), "-o", (dir / "midi").string()});

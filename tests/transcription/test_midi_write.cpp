@@ -251,3 +251,26 @@ TEST_CASE("midi: pedal extension walks notes in offset order and checks each aga
   check_notes(extend_offsets_by_pedal({{0.5, 4, 60, 1}, {1, 3, 60, 2}}, {{0, 10}}),
               {{0.5, 10, 60, 1}, {1, 1, 60, 2}});
 }
+
+TEST_CASE("midi: the tempo of a written file is settable and does not move the notes") {
+  Performance performance;
+  performance.notes = {{0.5, 1.25, 60, 90}, {2.0, 2.5, 64, 70}};
+  performance.pedals = {{0.4, 1.5}};
+  performance.duration = 3;
+  const std::string bytes = midi_bytes(performance, 90);
+  // The conductor track opens with set-tempo 666,667 us per quarter (90 bpm).
+  CHECK(bytes.find(b({0x00, 0xFF, 0x51, 0x03, 0x0A, 0x2C, 0x2B})) != std::string::npos);
+  CHECK(bytes.find(b({0x00, 0xFF, 0x51, 0x03, 0x07, 0xA1, 0x20})) == std::string::npos);
+  const Performance read = parse_midi(bytes, "x.mid");
+  REQUIRE(read.notes.size() == 2);
+  const double tick = 60.0 / (90 * 480);
+  for (size_t i = 0; i < 2; ++i) {
+    CHECK(std::abs(read.notes[i].onset - performance.notes[i].onset) <= tick / 2 + 1e-9);
+    CHECK(std::abs(read.notes[i].offset - performance.notes[i].offset) <= tick / 2 + 1e-9);
+  }
+  REQUIRE(read.pedals.size() == 1);
+  CHECK(read.pedals[0].offset == doctest::Approx(1.5).epsilon(1e-3));
+  CHECK(read.duration == doctest::Approx(3).epsilon(1e-3));
+  CHECK_THROWS_AS(midi_bytes(performance, 5), std::invalid_argument);
+  CHECK_THROWS_AS(midi_bytes(performance, 2000), std::invalid_argument);
+}

@@ -170,6 +170,22 @@ TEST_CASE("postprocess: consecutive onsets cut the earlier note a frame before t
   CHECK(a.notes[1].offset == doctest::Approx(0.41));
 }
 
+TEST_CASE("postprocess: min_note_seconds drops shorter notes and keeps the rest") {
+  ModelOutputs out = one_key(100);
+  triangle(out.reg_onset, 10, 0.0);
+  triangle(out.reg_onset, 30, 0.0);
+  fill(out.frame, 10, 60, 1);
+  triangle(out.reg_offset, 60, 0.0);
+  REQUIRE(postprocess(out).notes.size() == 2);  // 0.10-0.29 s and 0.30-0.60 s
+  mlq::transcription::PostprocessOptions options;
+  options.min_note_seconds = 0.25;
+  const Transcription t = postprocess(out, options);
+  REQUIRE(t.notes.size() == 1);
+  CHECK(t.notes[0].onset == doctest::Approx(0.30));
+  options.min_note_seconds = 0.18;  // both last at least this long
+  CHECK(postprocess(out, options).notes.size() == 2);
+}
+
 TEST_CASE("postprocess: notes end after 600 frames or at the last frame") {
   ModelOutputs out = one_key(1000);
   triangle(out.reg_onset, 10, 0.0);

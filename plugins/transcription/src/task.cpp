@@ -21,11 +21,13 @@ const char* const kOutputs[] = {"reg_onset_output", "reg_offset_output", "frame_
 PostprocessOptions postprocess_options(const Config& config) {
   PostprocessOptions o;
   const Config post = config.section("postprocess");
-  post.check_known_keys("", {"onset_threshold", "offset_threshold", "frame_threshold"});
+  post.check_known_keys("",
+                        {"onset_threshold", "offset_threshold", "frame_threshold", "min_note_ms"});
   const Range probability = Range::above_up_to(0, 1);
   o.onset_threshold = post.get_double("onset_threshold", o.onset_threshold, probability);
   o.offset_threshold = post.get_double("offset_threshold", o.offset_threshold, probability);
   o.frame_threshold = post.get_double("frame_threshold", o.frame_threshold, probability);
+  o.min_note_seconds = post.get_double("min_note_ms", 0, Range::between(0, 60000)) / 1000;
   o.frames_per_second =
       static_cast<int>(config.get_int("data.frames_per_second", 100, Range::between(1, 10000)));
   return o;

@@ -7,7 +7,9 @@
 
 #include "commands/commands.hpp"
 #include "data/midi_file.hpp"
+#include "data/piano_renderer.hpp"
 #include "eval/inference.hpp"
+#include "eval/note_events.hpp"
 #include "mlq/plugin.hpp"
 #include "task.hpp"
 
@@ -24,6 +26,23 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
       "batch", "10 s windows per forward pass", cxxopts::value<int64_t>()->default_value("4"))(
       "threads", "intra-op threads (0: the checkpoint's trainer.threads)",
       cxxopts::value<int64_t>()->default_value("0"))(
+      "onset-threshold", "onset peaks above this (default: the checkpoint's, else 0.3)",
+      cxxopts::value<double>())(
+      "offset-threshold", "offset peaks above this (default: the checkpoint's, else 0.3)",
+      cxxopts::value<double>())("frame-threshold",
+                                "a note lasts while its frame output exceeds this (default: the "
+                                "checkpoint's, else 0.1)",
+                                cxxopts::value<double>())(
+      "min-note-ms", "drop notes shorter than this (default: the checkpoint's, else 0)",
+      cxxopts::value<double>())(
+      "bpm", "tempo written into the MIDI files (how a score editor shows the beats)",
+      cxxopts::value<double>()->default_value("120"))(
+      "csv", "also write the note and pedal events as NAME.csv")(
+      "json", "also write the note and pedal events as NAME.json")(
+      "png", "also write a piano roll of the transcription as NAME.png")(
+      "sonify", "also write the transcription played by FluidSynth as NAME.wav")(
+      "soundfont", "the SoundFont --sonify plays with",
+      cxxopts::value<std::string>()->default_value(kDefaultSoundfont))(
       "files", "audio files, or folders of them (recursively: every format libsox reads)",
       cxxopts::value<std::vector<std::string>>())("h,help", "this help");
   options.parse_positional({"files"});
@@ -56,6 +75,30 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
       config.get_double("data.eval_segment_seconds", config.get_double("data.segment_seconds", 10));
   transcribe.batch = std::max<int64_t>(1, result["batch"].as<int64_t>());
   transcribe.postprocess = postprocess_options(config);
+  PostprocessOptions& post = transcribe.postprocess;
+  auto threshold = [&](const char* name, double& value) {
+    if (!result.count(name)) return;
+    value = result[name].as<double>();
+    if (!(value > 0 && value <= 1))
+      throw UserError(fmt::format("--{} {}: expected a value in (0, 1]", name, value));
+  };
+  threshold("onset-threshold", post.onset_threshold);
+  threshold("offset-threshold", post.offset_threshold);
+  threshold("frame-threshold", post.frame_threshold);
+  if (result.count("min-note-ms")) {
+    const double ms = result["min-note-ms"].as<double>();
+    if (!(ms >= 0 && ms <= 60000))
+      throw UserError(fmt::format("--min-note-ms {}: expected 0 to 60000", ms));
+    post.min_note_seconds = ms / 1000;
+  }
+  const double bpm = result["bpm"].as<double>();
+  if (!(bpm >= kMinBpm && bpm <= kMaxBpm))
+    throw UserError(fmt::format("--bpm {}: expected {} to {}", bpm, kMinBpm, kMaxBpm));
+  // The renderer loads its soundfont once, before any file, so a bad path fails at once.
+  std::unique_ptr<PianoRenderer> renderer;
+  constexpr int kSonifyRate = 22050;
+  if (result.count("sonify"))
+    renderer = std::make_unique<PianoRenderer>(result["soundfont"].as<std::string>(), kSonifyRate);
   const FeatureOptions features = FeatureOptions::from(config.section("features"));
   Transcriber transcriber(model, features, transcribe);
 
@@ -87,7 +130,18 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
       performance.pedals = transcription.pedals;
       performance.duration = static_cast<double>(audio.size()) / features.sample_rate;
       std::filesystem::create_directories(midi.parent_path());
-      write_midi(midi, performance);
+      write_midi(midi, performance, bpm);
+      auto beside = [&](const char* extension) {
+        return std::filesystem::path(midi).replace_extension(extension);
+      };
+      if (result.count("csv")) write_file_atomic(beside(".csv"), note_events_csv(performance));
+      if (result.count("json")) write_file_atomic(beside(".json"), note_events_json(performance));
+      if (result.count("png")) write_file_atomic(beside(".png"), piano_roll_png(performance));
+      if (renderer) {
+        const std::vector<float> sound = renderer->render(performance, /*tail_seconds=*/0.5);
+        write_file_atomic(beside(".wav"),
+                          encode_wav_pcm16(sound.data(), sound.size(), kSonifyRate));
+      }
       const double wall =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       audio_total += performance.duration;

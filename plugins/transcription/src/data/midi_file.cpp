@@ -21,7 +21,6 @@ namespace {
 
 constexpr uint32_t kDefaultTempo = 500000;  // microseconds per quarter note: 120 bpm
 constexpr int kWriteTicksPerQuarter = 480;
-constexpr double kWriteTicksPerSecond = kWriteTicksPerQuarter * 1e6 / kDefaultTempo;  // 960
 constexpr int64_t kMaxWriteTick = 0x0FFFFFFF;  // the largest delta time (4 bytes) a file can hold
 
 std::string hex(unsigned value) {
@@ -319,12 +318,12 @@ void put_chunk(std::string& out, const char* id, const std::string& data) {
 
 // Ticks of a time in seconds, checked to fit a MIDI file with one tick to spare (for the minimum
 // length of notes and presses).
-int64_t to_tick(double seconds, const std::string& what) {
-  const double ticks = seconds * kWriteTicksPerSecond;
+int64_t to_tick(double seconds, const std::string& what, double ticks_per_second) {
+  const double ticks = seconds * ticks_per_second;
   if (!std::isfinite(seconds) || seconds < 0 || std::round(ticks) >= kMaxWriteTick)
     throw std::invalid_argument("midi_bytes: " + what + " is " + std::to_string(seconds) +
                                 " s (expected 0 to " +
-                                std::to_string((kMaxWriteTick - 1) / kWriteTicksPerSecond) + ")");
+                                std::to_string((kMaxWriteTick - 1) / ticks_per_second) + ")");
   return std::llround(ticks);
 }
 
@@ -338,7 +337,15 @@ Performance read_midi(const std::filesystem::path& path) {
   return parse_midi(read_file_bytes(path), path.string());
 }
 
-std::string midi_bytes(const Performance& performance) {
+std::string midi_bytes(const Performance& performance, double bpm) {
+  if (!(bpm >= kMinBpm && bpm <= kMaxBpm))
+    throw std::invalid_argument("midi_bytes: tempo " + std::to_string(bpm) + " bpm (expected " +
+                                std::to_string(kMinBpm) + " to " + std::to_string(kMaxBpm) + ")");
+  const auto tempo = static_cast<uint32_t>(std::lround(60e6 / bpm));  // microseconds per quarter
+  const double ticks_per_second = kWriteTicksPerQuarter * 1e6 / tempo;
+  auto to_tick = [&](double seconds, const std::string& what) {
+    return transcription::to_tick(seconds, what, ticks_per_second);
+  };
   struct Event {
     int64_t tick;
     int order;  // at one tick: note-offs, pedal up, pedal down, note-ons
@@ -403,12 +410,13 @@ std::string midi_bytes(const Performance& performance) {
   put_variable_length(piano, static_cast<uint32_t>(end - tick));
   piano += std::string("\xFF\x2F\x00", 3);
 
-  // Tempo 500000 us per quarter, time signature 4/4, end of track.
-  const std::string conductor(
-      "\x00\xFF\x51\x03\x07\xA1\x20"
+  // The tempo, time signature 4/4, end of track.
+  std::string conductor("\x00\xFF\x51\x03", 4);
+  put_big_endian(conductor, tempo, 3);
+  conductor += std::string(
       "\x00\xFF\x58\x04\x04\x02\x18\x08"
       "\x00\xFF\x2F\x00",
-      19);
+      12);
   std::string out = "MThd";
   put_big_endian(out, 6, 4);
   put_big_endian(out, 1, 2);  // format 1
@@ -419,8 +427,8 @@ std::string midi_bytes(const Performance& performance) {
   return out;
 }
 
-void write_midi(const std::filesystem::path& path, const Performance& performance) {
-  write_file_atomic(path, midi_bytes(performance));
+void write_midi(const std::filesystem::path& path, const Performance& performance, double bpm) {
+  write_file_atomic(path, midi_bytes(performance, bpm));
 }
 
 // A port of TargetProcessor.extend_pedal from bytedance/piano_transcription (utils/utilities.py),

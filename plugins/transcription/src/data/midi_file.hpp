@@ -18,8 +18,9 @@
 //   track (end-of-track included).
 //
 // Writing: format 1 with a tempo track and one piano track (the MAESTRO layout, which the
-// reference's read_midi expects), 480 ticks per quarter, 120 bpm, so one tick is 1/960 s; times
-// are rounded to the nearest tick and notes and presses last at least one tick.
+// reference's read_midi expects), 480 ticks per quarter, 120 bpm unless told otherwise (one tick
+// is then 1/960 s); times are rounded to the nearest tick and notes and presses last at least one
+// tick. The tempo changes only how the file reads in a score editor, not when notes sound.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -36,10 +37,14 @@ Performance read_midi(const std::filesystem::path& path);
 
 // The SMF bytes of a performance (see above). Throws std::invalid_argument for values a MIDI file
 // cannot hold: pitch or velocity out of range (velocity 1..127), negative or non-finite times,
-// offsets before onsets, times beyond about 77 hours.
-std::string midi_bytes(const Performance& performance);
+// offsets before onsets, times beyond about 77 hours (at 120 bpm), a tempo outside
+// kMinBpm..kMaxBpm.
+inline constexpr double kMinBpm = 10;
+inline constexpr double kMaxBpm = 1000;
+std::string midi_bytes(const Performance& performance, double bpm = 120);
 // midi_bytes() written atomically (readers never see a half-written file).
-void write_midi(const std::filesystem::path& path, const Performance& performance);
+void write_midi(const std::filesystem::path& path, const Performance& performance,
+                double bpm = 120);
 
 // Sustain-pedal extension as in the bytedance piano_transcription reference (Kong et al. 2021,
 // utils/utilities.py, TargetProcessor.extend_pedal): a note released while the pedal is down

@@ -157,7 +157,7 @@ Transcription postprocess(const ModelOutputs& outputs, const PostprocessOptions&
       // float x int is a double in NumPy 1.x; int() truncates.
       const double scaled = static_cast<double>(d.velocity) * options.velocity_scale;
       note.velocity = static_cast<int>(std::clamp(scaled, 1.0, 127.0));
-      out.notes.push_back(note);
+      if (note.offset - note.onset >= options.min_note_seconds) out.notes.push_back(note);
     }
   }
   std::sort(out.notes.begin(), out.notes.end(), [](const Note& a, const Note& b) {

@@ -15,6 +15,7 @@
 //      onset, else at the frame drop;
 //    - max_note_frames (600, 6 s at 100 fps) after the onset, or the last frame.
 //    Velocity: the velocity output at the onset frame x velocity_scale, truncated.
+//    Notes shorter than min_note_seconds are then dropped (0, the reference: none is).
 // 3. Pedal: a press starts at a frame where pedal_frame_output >= pedal_frame_threshold and rises
 //    (frame resolution: the reference does not use the pedal onset regression), and ends at the
 //    first pedal offset peak after it, or at the frame drop when no offset peak comes within 10
@@ -43,6 +44,7 @@ struct PostprocessOptions {
   double pedal_frame_threshold = 0.5;  // fixed in the reference
   int velocity_scale = 128;
   int max_note_frames = 600;
+  double min_note_seconds = 0;
 };
 
 // What the model gives for a stretch of audio; frame t is the instant t / frames_per_second.
