@@ -1,5 +1,4 @@
 #include <doctest/doctest.h>
-#include <torch/torch.h>
 
 #include "loggers/metric_log.hpp"
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "mlq/train/task.hpp"
+#include "mlq/train/evaluation.hpp"
 
 namespace mlq {
 
@@ -32,6 +32,7 @@ class Logger {
   virtual void run_end(bool /*success*/) {}
 };
 
+class Config;
 class Run;
 struct TrainerOptions;
 

@@ -10,20 +10,16 @@
 
 #include "mlq/config/tree.hpp"
 #include "mlq/plugin/registry.hpp"
+#include "mlq/train/evaluation.hpp"
 
 namespace mlq {
 
 // An example or a batch: named tensors ("input", "target", ...).
 using TensorMap = std::map<std::string, torch::Tensor>;
-// Scalar results by name (metrics, logs).
-using Scalars = std::map<std::string, double>;
 
 // Runs on each collated batch in the loader's worker threads (augmentations, features): the
 // batch, and a seed that depends only on the loader's seed, the epoch and the batch's index.
 using BatchTransform = std::function<void(TensorMap& batch, uint64_t seed)>;
-
-enum class Split { Train, Validation, Test };
-const char* split_name(Split split);  // "train", "validation", "test"
 
 // A random-access data set. get() is called from loader threads: it must be thread-safe.
 class Dataset {
@@ -48,32 +44,6 @@ class Metric {
   virtual void reset() = 0;
   virtual void update(const TensorMap& outputs, const TensorMap& batch) = 0;
   virtual Scalars compute() const = 0;
-};
-
-// Images and audio clips a task shows for an evaluation (TensorBoard's image and audio
-// dashboards), encoded with mlq/png.hpp and mlq/wav.hpp. The trainer logs them under
-// val_<tag> (test_<tag>) at the current step; test media are also written to the run's examples/
-// folder as <tag>.png and <tag>.wav, with `files`, and become artifacts `runner report` shows.
-struct EvaluationMedia {
-  struct Image {
-    std::string tag;
-    std::string png;
-    int width = 0;
-    int height = 0;
-  };
-  struct Audio {
-    std::string tag;
-    std::string wav;  // mono
-    int sample_rate = 0;
-    int64_t frames = 0;
-  };
-  struct File {
-    std::string name;  // a file name, e.g. "excerpt-1-prediction.mid"
-    std::string bytes;
-  };
-  std::vector<Image> images;
-  std::vector<Audio> audio;
-  std::vector<File> files;
 };
 
 // A task is a plugin's glue (Lightning's LightningModule): it builds the model, loss, metrics and
