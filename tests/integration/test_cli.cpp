@@ -3,11 +3,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
-#include <map>
-#include <regex>
-#include <set>
 #include <string>
 #include <vector>
 
