@@ -14,7 +14,8 @@ cd "$(dirname "$0")/../.."
 tools/build-benchmarks.sh >/dev/null
 threads=${1:-2}
 crnn_steps=${2:-3}
-tuned=(MALLOC_ARENA_MAX=1 MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824)
+tuned=(MALLOC_ARENA_MAX=1 MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_MMAP_MAX_=0
+  MALLOC_TRIM_THRESHOLD_=1073741824)
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
