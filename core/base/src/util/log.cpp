@@ -52,10 +52,13 @@ void hold_until_file() {
 
 void write(std::string_view level, std::string_view message) {
   std::lock_guard<std::mutex> lock(mutex);
-  if (level == "INFO")
-    std::cerr << message << '\n';
-  else
-    std::cerr << (level == "WARN" ? "warning: " : "error: ") << message << '\n';
+  // One write per line: ranks of a data-parallel job share the terminal, and a line written in
+  // pieces could interleave with another process's.
+  const std::string shown = std::string(level == "INFO"   ? ""
+                                        : level == "WARN" ? "warning: "
+                                                          : "error: ") +
+                            std::string(message) + '\n';
+  std::cerr.write(shown.data(), static_cast<std::streamsize>(shown.size()));
   const std::string line =
       '[' + timestamp() + "] " + std::string(level) + ' ' + std::string(message);
   if (!file.is_open()) {
