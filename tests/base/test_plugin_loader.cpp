@@ -495,3 +495,18 @@ TEST_CASE("a plugin that fails halfway through registering is an error, never a 
   }
   CHECK(true);
 }
+
+TEST_CASE("a runner library that cannot be loaded is one error naming its path and the reason") {
+  const std::string message = plugin_error([] {
+    try {
+      mlq::load_for_good("libmlq_missing.so", boost::dll::load_mode::rtld_now);
+    } catch (const std::runtime_error& e) {
+      throw mlq::PluginError(e.what());
+    }
+  });
+  CHECK(message.find("/libmlq_missing.so: ") != std::string::npos);
+  CHECK(message.find("No such file") != std::string::npos);
+  CHECK(message.find('\n') == std::string::npos);
+  // The training library itself loads, once, for good.
+  CHECK(&mlq::train_library() == &mlq::train_library());
+}

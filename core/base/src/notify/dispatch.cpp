@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "mlq/notify/message.hpp"
-#include "mlq/util/install_dirs.hpp"
+#include "mlq/plugin/loader.hpp"
 #include "mlq/util/log.hpp"
 
 namespace mlq {
@@ -14,17 +14,8 @@ namespace {
 // libmlq_notify.so (libcurl) beside the runner's libraries, else where the build put it. Loaded
 // once and never unloaded: libcurl and OpenSSL keep process-wide state.
 boost::dll::shared_library& notify_library() {
-  static boost::dll::shared_library* library = [] {
-    const fs::path path = runner_library("libmlq_notify.so");
-    boost::dll::fs::error_code error;
-    auto* loaded = new boost::dll::shared_library(
-        path.string(), error, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-    if (error) {
-      delete loaded;
-      throw std::runtime_error("cannot load " + path.string() + " (" + error.message() + ")");
-    }
-    return loaded;
-  }();
+  static boost::dll::shared_library* library = &load_for_good(
+      "libmlq_notify.so", boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   return *library;
 }
 

@@ -82,18 +82,27 @@ void PluginLoader::load_all(const std::vector<fs::path>& dirs, Registry& registr
   }
 }
 
+boost::dll::shared_library& load_for_good(std::string_view file_name,
+                                          boost::dll::load_mode::type mode) {
+  const fs::path path = runner_library(file_name);
+  boost::dll::fs::error_code error;
+  auto library = std::make_unique<boost::dll::shared_library>(path.string(), error, mode);
+  if (error) throw std::runtime_error(path.string() + ": " + dlopen_failure(path, error.message()));
+  return *library.release();
+}
+
 boost::dll::shared_library& train_library() {
   // Loaded once, globally and for good, before any plugin: a plugin's dependency on
   // libmlq_train.so is then met by soname wherever its .so was dropped.
   static boost::dll::shared_library* library = [] {
-    const fs::path path = runner_library("libmlq_train.so");
-    boost::dll::fs::error_code error;
-    auto* loaded = new boost::dll::shared_library(
-        path.string(), error, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_global);
-    if (error)
-      throw PluginError(path.string() + ": cannot load the training library (" +
-                        dlopen_failure(path, error.message()) + ")");
-    return loaded;
+    try {
+      return &load_for_good("libmlq_train.so",
+                            boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_global);
+    } catch (const std::runtime_error& e) {
+      const std::string path = runner_library("libmlq_train.so").string();
+      throw PluginError(path + ": cannot load the training library (" +
+                        std::string(e.what()).substr(path.size() + 2) + ")");
+    }
   }();
   return *library;
 }

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mlq/plugin/registry.hpp"
@@ -50,6 +51,11 @@ class PluginLoader {
   std::vector<LoadedPlugin> plugins_;
   std::vector<std::string> refused_;
 };
+
+// One of the runner's own libraries (runner_library(file_name)), loaded with `mode` for the life
+// of the process (never unloaded); throws std::runtime_error "<path>: <the loader's reason>".
+boost::dll::shared_library& load_for_good(std::string_view file_name,
+                                          boost::dll::load_mode::type mode);
 
 // libmlq_train.so (LibTorch), loaded on first use (runner_library()). Plugins link against it; the
 // runner takes its fit entry from it.
