@@ -32,8 +32,8 @@ usage:
   runner report ID [ID...] -o FILE.html             a self-contained HTML page: curves, metrics,
                                                     examples; several runs compared
   runner plugins [--plugin-dir DIR]                 list plugins and what they register
-  runner runs list|show|compare|tag|export|delete   past runs from the SQLite manifest
-                                                    (runner runs --help)
+  runner runs list|show|compare|tag|export|delete   past runs from the manifest (SQLite or
+  runner runs copy|sync                             PostgreSQL; runner runs --help)
   runner <command> [--task=T] ...                   a command a plugin adds (see runner plugins),
                                                     e.g. synth, score, predict, summary
 
@@ -62,7 +62,7 @@ int dispatch(const std::vector<std::string>& all_args) {
   if (args[0] == "regress") return mlq::regress_command(rest);
   if (args[0] == "report") return mlq::report_command(rest);
   if (args[0] == "distributed-env") return mlq::distributed_env_command(rest);
-  if (args[0] == "runs") return mlq::runs_command(rest, mlq::manifest_path(std::string()));
+  if (args[0] == "runs") return mlq::runs_command(rest, mlq::manifest_location(std::string()));
   // A bare word that is not an override names a command a plugin adds (runner plugins lists them).
   if (args[0][0] != '-' && args[0][0] != '~' && args[0].find('=') == std::string::npos)
     return mlq::plugin_command(args[0], rest);

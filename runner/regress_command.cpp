@@ -39,7 +39,7 @@ std::map<std::string, double> baseline_metrics(const Manifest& manifest, const s
         described = "run " + run.id + " (tag " + tag + ")";
         return manifest.last_metrics(run.id);
       }
-    throw UserError(manifest.path().string() + ": no finished run is tagged '" + tag + "'");
+    throw UserError(manifest.location() + ": no finished run is tagged '" + tag + "'");
   }
   const RunRecord run = existing_run(manifest, spec);
   described = "run " + run.id;
@@ -84,7 +84,9 @@ int regress_command(const std::vector<std::string>& args) {
       "metrics", "metric globs to compare (repeatable; default test_*)",
       cxxopts::value<std::vector<std::string>>())(
       "write-baseline", "write the run's compared metrics to this JSON file and exit",
-      cxxopts::value<std::string>())("db", "the manifest (default: MLQ_DB or outputs/runs.sqlite)",
+      cxxopts::value<std::string>())("db",
+                                     "the manifest: a SQLite file or a postgresql:// URL (default: "
+                                     "MLQ_DB, else outputs/runs.sqlite)",
                                      cxxopts::value<std::string>()->default_value(""))("h,help",
                                                                                        "this help");
   const cxxopts::ParseResult result = parse_options(options, args);
@@ -98,7 +100,7 @@ int regress_command(const std::vector<std::string>& args) {
   const std::vector<std::string> lower = strings("lower-is-better");
   const std::map<std::string, double> tolerance = tolerances(strings("tolerance"));
 
-  const Manifest manifest(manifest_path(result["db"].as<std::string>()));
+  const Manifest manifest(manifest_location(result["db"].as<std::string>()));
   const RunRecord run = existing_run(manifest, result["run"].as<std::string>());
   std::map<std::string, double> current;
   for (const auto& [key, value] : manifest.last_metrics(run.id))

@@ -19,7 +19,9 @@ int report_command(const std::vector<std::string>& args) {
       "One self-contained HTML page about past runs: runner report ID [ID...] -o FILE.html\n"
       "  ID: a run id, a unique prefix, or latest. Several runs: curves overlaid and compared.");
   options.add_options()("o,output", "the HTML file to write", cxxopts::value<std::string>())(
-      "db", "the manifest (default: MLQ_DB, else outputs/runs.sqlite)",
+      "db",
+      "the manifest: a SQLite file or a postgresql:// URL (default: MLQ_DB, else "
+      "outputs/runs.sqlite)",
       cxxopts::value<std::string>()->default_value(""))(
       "ids", "run ids", cxxopts::value<std::vector<std::string>>())("h,help", "this help");
   options.parse_positional({"ids"});
@@ -34,7 +36,7 @@ int report_command(const std::vector<std::string>& args) {
   if (ids.empty())
     throw UserError("runner report: expected one or more run ids (runner report ID -o FILE.html)");
   if (output.empty()) throw UserError("runner report: expected -o FILE.html");
-  const auto manifest = existing_manifest(manifest_path(db_flag), ids.front());
+  const auto manifest = existing_manifest(manifest_location(db_flag), ids.front());
   std::vector<RunRecord> runs;
   for (const std::string& id : ids) runs.push_back(existing_run(*manifest, id));
   write_file_atomic(output, html_report(*manifest, runs));

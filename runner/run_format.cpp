@@ -35,18 +35,17 @@ std::string format_value(double value) {
 RunRecord existing_run(const Manifest& manifest, const std::string& id) {
   if (id == "latest") {
     const auto runs = manifest.list_runs("", "", 1);
-    if (runs.empty()) throw UserError(manifest.path().string() + ": no runs yet");
+    if (runs.empty()) throw UserError(manifest.location() + ": no runs yet");
     return runs.front();
   }
   std::optional<RunRecord> found = manifest.find_run(id);
-  if (!found) throw UserError(fmt::format("no run '{}' in {}", id, manifest.path().string()));
+  if (!found) throw UserError(fmt::format("no run '{}' in {}", id, manifest.location()));
   return *found;
 }
 
-std::unique_ptr<Manifest> existing_manifest(const std::filesystem::path& db_path,
-                                            const std::string& id) {
-  if (!std::filesystem::exists(db_path))
-    throw UserError(fmt::format("no run '{}': no runs yet ({})", id, db_path.string()));
+std::unique_ptr<Manifest> existing_manifest(const std::string& db_path, const std::string& id) {
+  if (!manifest_exists(db_path))
+    throw UserError(fmt::format("no run '{}': no runs yet ({})", id, db_path));
   return std::make_unique<Manifest>(db_path);
 }
 

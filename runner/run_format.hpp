@@ -14,8 +14,7 @@ double duration_seconds(const RunRecord& run);
 std::string format_value(double value);  // 6 significant digits; "nan"
 
 // The manifest at `db_path`; UserError naming `id` when there is none yet.
-std::unique_ptr<Manifest> existing_manifest(const std::filesystem::path& db_path,
-                                            const std::string& id);
+std::unique_ptr<Manifest> existing_manifest(const std::string& db_path, const std::string& id);
 // The run named by `id`: its full id, a unique prefix, or "latest" (the newest run); UserError
 // when there is none.
 RunRecord existing_run(const Manifest& manifest, const std::string& id);

@@ -74,7 +74,7 @@ int train_one(TrainFitFn& fit, const Registry& registry, const PluginLoader& plu
   // The manifest and the run exist only once the trainer has built everything from the config: a
   // bad value fails with no run row and no run folder.
   RunRecording recording;
-  recording.manifest_path = manifest_path(config);
+  recording.manifest_location = manifest_location(config);
   recording.overrides = overrides;
   recording.plugin_versions = plugins.versions_json();
   recording.on_open = [&](Run& opened) {

@@ -9,6 +9,8 @@ packages=(
   libgloo-dev
   libtomlplusplus-dev libcxxopts-dev libboost-dev libfmt-dev
   libsqlite3-dev sqlite3 doctest-dev
+  # The shared manifest: libpq, and a PostgreSQL 15 server the tests start themselves.
+  libpq-dev postgresql
   # Run-end notifications (SMTP, webhooks); the tests generate certificates with openssl.
   libcurl4-openssl-dev openssl
   libsox-dev libsox-fmt-all sox nlohmann-json3-dev

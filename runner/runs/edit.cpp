@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "mlq/tracking/manifest.hpp"
+#include "mlq/tracking/run.hpp"
 #include "mlq/util/error.hpp"
 #include "mlq/util/text.hpp"
 #include "run_format.hpp"
@@ -12,7 +13,7 @@
 
 namespace mlq::runs {
 
-int tag_run(const std::vector<std::string>& args, const std::filesystem::path& default_db,
+int tag_run(const std::vector<std::string>& args, const std::string& default_db,
             std::ostream& out) {
   cxxopts::Options options = subcommand_options("tag", "Sets tags on a run.");
   const auto parsed = parse_words(options, "ID KEY=VALUE...", args, default_db, out);
@@ -37,17 +38,19 @@ int tag_run(const std::vector<std::string>& args, const std::filesystem::path& d
 }
 
 // Moves the run directory into <db folder>/trash, then removes the run from the manifest.
-int delete_run(const std::vector<std::string>& args, const std::filesystem::path& default_db,
+int delete_run(const std::vector<std::string>& args, const std::string& default_db,
                std::ostream& out) {
   namespace fs = std::filesystem;
-  cxxopts::Options options =
-      subcommand_options("delete", "Deletes a run; its directory goes to <db folder>/trash.");
+  cxxopts::Options options = subcommand_options(
+      "delete",
+      "Deletes a run; its directory goes to the trash folder beside the manifest file (for a "
+      "PostgreSQL manifest: beside the run's task folder, <output_dir>/trash).");
   options.add_options()("y,yes", "do not ask");
   const auto parsed = parse_words(options, "ID", args, default_db, out);
   if (!parsed) return 0;
   const std::vector<std::string>& ids = parsed->words;
   const bool yes = parsed->result.count("yes") > 0;
-  const fs::path& db_path = parsed->db;
+  const std::string& db_path = parsed->db;
   if (ids.size() != 1)
     throw UserError("runner runs delete: expected exactly one run id (runner runs delete ID)");
   auto manifest = existing_manifest(db_path, ids[0]);
@@ -72,8 +75,7 @@ int delete_run(const std::vector<std::string>& args, const std::filesystem::path
   std::error_code error;
   fs::path moved;
   if (!run.run_dir.empty() && fs::exists(run.run_dir, error)) {
-    const fs::path trash =
-        (db_path.has_parent_path() ? db_path.parent_path() : fs::path(".")) / "trash";
+    const fs::path trash = trash_folder(db_path, run);
     fs::create_directories(trash, error);
     moved = trash / fmt::format("{}-{}", fs::path(run.run_dir).filename().string(), run.id);
     fs::rename(run.run_dir, moved, error);

@@ -62,8 +62,8 @@ std::vector<std::string> summary_keys(const std::vector<std::map<std::string, do
 
 std::optional<ListOptions> parse_list_options(const std::string& name,
                                               const std::vector<std::string>& args,
-                                              const std::string& default_format,
-                                              std::filesystem::path& db, std::ostream& out) {
+                                              const std::string& default_format, std::string& db,
+                                              std::ostream& out) {
   cxxopts::Options options = subcommand_options(name, "Runs in the manifest, newest first.");
   options.add_options()("where", "filter expression (runner runs --help)",
                         cxxopts::value<std::string>())(
@@ -120,25 +120,27 @@ std::optional<ListOptions> parse_list_options(const std::string& name,
   return list;
 }
 
+// A text literal of the query language ('it''s').
+std::string quoted(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
 RunQuery list_query(const ListOptions& options) {
-  const double now = now_seconds();
   RunQuery query;
+  query.now = now_seconds();
   query.limit = options.limit;
   query.descending = options.descending;
-  if (!options.where.empty()) query.filter = compile_run_filter(options.where, now);
-  auto also = [&](const std::string& sql, const std::string& value) {
-    query.filter.sql = query.filter.sql.empty() ? sql : "(" + query.filter.sql + ") AND " + sql;
-    query.filter.bindings.push_back(value);
+  query.where = options.where;
+  query.order_by = options.order_by;
+  query.columns = options.columns;
+  check_run_query(query);  // errors point into what the user wrote
+  auto also = [&](const std::string& condition) {
+    query.where = query.where.empty() ? condition : "(" + query.where + ") and " + condition;
   };
-  if (!options.task.empty()) also("r.task = ?", options.task);
-  if (!options.status.empty()) also("r.status = ?", options.status);
-  if (!options.order_by.empty()) {
-    query.order = compile_run_field(options.order_by, now, "o");
-    query.order_summary = summary_column(options.order_by);
-  }
-  for (const std::string& column : options.columns)
-    query.columns.push_back(
-        compile_run_field(column, now, fmt::format("c{}_", query.columns.size())));
+  if (!options.task.empty()) also("task = " + quoted(options.task));
+  if (!options.status.empty()) also("status = " + quoted(options.status));
   return query;
 }
 
@@ -192,18 +194,17 @@ void print_json(std::ostream& out, const std::vector<RunRow>& rows, const ListOp
 }
 
 int list(const std::string& name, const std::vector<std::string>& args,
-         const std::filesystem::path& default_db, std::ostream& out,
-         const std::string& default_format) {
-  std::filesystem::path db = default_db;
+         const std::string& default_db, std::ostream& out, const std::string& default_format) {
+  std::string db = default_db;
   const auto parsed = parse_list_options(name, args, default_format, db, out);
   if (!parsed) return 0;
   const ListOptions& options = *parsed;
   const RunQuery query = list_query(options);  // checks the expressions before anything else
-  if (!std::filesystem::exists(db)) {
+  if (!manifest_exists(db)) {
     if (options.format == "json")
       out << "[]\n";
     else if (options.format == "table")
-      out << "no runs yet (" << db.string() << ")\n";
+      out << "no runs yet (" << db << ")\n";
     return 0;
   }
   Manifest manifest(db);
@@ -248,7 +249,7 @@ int list(const std::string& name, const std::vector<std::string>& args,
   if (rows.empty()) {
     const bool filtered =
         !options.where.empty() || !options.task.empty() || !options.status.empty();
-    out << "no runs" << (filtered ? " match" : "") << " (" << db.string() << ")\n";
+    out << "no runs" << (filtered ? " match" : "") << " (" << manifest.location() << ")\n";
     return 0;
   }
   const size_t shown = options.columns.empty() ? std::min<size_t>(extra.size(), 3) : extra.size();
@@ -270,12 +271,11 @@ int list(const std::string& name, const std::vector<std::string>& args,
 
 }  // namespace
 
-int list_runs(const std::vector<std::string>& args, const std::filesystem::path& db_path,
-              std::ostream& out) {
+int list_runs(const std::vector<std::string>& args, const std::string& db_path, std::ostream& out) {
   return list("list", args, db_path, out, "table");
 }
 
-int export_runs(const std::vector<std::string>& args, const std::filesystem::path& db_path,
+int export_runs(const std::vector<std::string>& args, const std::string& db_path,
                 std::ostream& out) {
   return list("export", args, db_path, out, "csv");
 }

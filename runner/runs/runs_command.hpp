@@ -9,9 +9,9 @@ namespace mlq {
 
 // `args` is what follows `runner runs`; `db_path` is the manifest unless --db names another.
 // Marks dead runs first. Returns 0; bad usage or an unknown run id throws UserError.
-int runs_command(const std::vector<std::string>& args, const std::filesystem::path& db_path);
+int runs_command(const std::vector<std::string>& args, const std::string& db_path);
 // The same, printing to `out` (tests).
-int runs_command(const std::vector<std::string>& args, const std::filesystem::path& db_path,
+int runs_command(const std::vector<std::string>& args, const std::string& db_path,
                  std::ostream& out);
 
 }  // namespace mlq

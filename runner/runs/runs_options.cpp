@@ -10,7 +10,9 @@ namespace mlq::runs {
 
 cxxopts::Options subcommand_options(const std::string& name, const std::string& description) {
   cxxopts::Options options("runner runs " + name, description);
-  options.add_options()("db", "the manifest (default: MLQ_DB, else outputs/runs.sqlite)",
+  options.add_options()("db",
+                        "the manifest: a SQLite file or a postgresql:// URL (default: MLQ_DB, else "
+                        "outputs/runs.sqlite)",
                         cxxopts::value<std::string>())("h,help", "this help");
   return options;
 }
@@ -25,9 +27,8 @@ std::optional<cxxopts::ParseResult> parse(cxxopts::Options& options,
   return result;
 }
 
-std::filesystem::path db_path(const cxxopts::ParseResult& result,
-                              const std::filesystem::path& default_path) {
-  return result.count("db") ? manifest_path(result["db"].as<std::string>()) : default_path;
+std::string db_path(const cxxopts::ParseResult& result, const std::string& default_path) {
+  return result.count("db") ? manifest_location(result["db"].as<std::string>()) : default_path;
 }
 
 std::vector<std::string> positionals(const cxxopts::ParseResult& result, const std::string& key) {
@@ -37,14 +38,14 @@ std::vector<std::string> positionals(const cxxopts::ParseResult& result, const s
 
 std::optional<Parsed> parse_words(cxxopts::Options& options, const std::string& words_help,
                                   const std::vector<std::string>& args,
-                                  const std::filesystem::path& default_db, std::ostream& out) {
+                                  const std::string& default_db, std::ostream& out) {
   options.add_options()("words", words_help, cxxopts::value<std::vector<std::string>>());
   options.parse_positional({"words"});
   options.positional_help(words_help);
   auto result = parse(options, args, out);
   if (!result) return std::nullopt;
   std::vector<std::string> words = positionals(*result, "words");
-  const std::filesystem::path db = db_path(*result, default_db);
+  const std::string db = db_path(*result, default_db);
   return Parsed{std::move(*result), std::move(words), db};
 }
 

@@ -13,7 +13,7 @@
 
 namespace mlq::runs {
 
-int show_run(const std::vector<std::string>& args, const std::filesystem::path& default_db,
+int show_run(const std::vector<std::string>& args, const std::string& default_db,
              std::ostream& out) {
   cxxopts::Options options = subcommand_options("show",
                                                 "A run: its record, tags, params, "
@@ -82,7 +82,7 @@ int show_run(const std::vector<std::string>& args, const std::filesystem::path& 
 }
 
 // Runs side by side: what differs in their configs, then every metric's last value.
-int compare_runs(const std::vector<std::string>& args, const std::filesystem::path& default_db,
+int compare_runs(const std::vector<std::string>& args, const std::string& default_db,
                  std::ostream& out) {
   cxxopts::Options options =
       subcommand_options("compare", "Runs side by side: config differences and metrics.");

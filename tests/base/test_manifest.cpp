@@ -1,6 +1,5 @@
 #include <doctest/doctest.h>
 
-#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
@@ -16,7 +15,9 @@
 #include "mlq/util/error.hpp"
 #include "runs/runs_command.hpp"
 #include "support/manifest_helpers.hpp"
+#include "support/manifest_location.hpp"
 #include "support/temp_dir.hpp"
+#include "tracking/database.hpp"
 
 using mlq::Manifest;
 using mlq::MetricPoint;
@@ -30,14 +31,9 @@ namespace {
 
 // The single value of a query on the manifest's own connection, as text ("" for NULL).
 std::string query_text(const Manifest& m, const std::string& sql, const std::string& bind = "") {
-  sqlite3_stmt* st = nullptr;
-  REQUIRE(sqlite3_prepare_v2(m.handle(), sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
-  if (!bind.empty()) sqlite3_bind_text(st, 1, bind.c_str(), -1, SQLITE_TRANSIENT);
-  std::string out;
-  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-    out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-  sqlite3_finalize(st);
-  return out;
+  mlq::db::Statement st(m.database(), sql);
+  if (!bind.empty()) st.bind(1, bind);
+  return st.step() && !st.is_null(0) ? st.text(0) : "";
 }
 
 int64_t query_int(const Manifest& m, const std::string& sql, const std::string& bind = "") {
@@ -46,12 +42,13 @@ int64_t query_int(const Manifest& m, const std::string& sql, const std::string& 
 
 }  // namespace
 
-TEST_CASE("manifest: opening creates folders, the schema and WAL mode") {
+TEST_CASE("manifest: opening creates folders, the schema and WAL mode" *
+          doctest::test_suite("sqlite")) {
   TempDir dir;
   auto path = dir / "a/b/runs.sqlite";
   Manifest m(path);
   CHECK(std::filesystem::exists(path));
-  CHECK(m.path() == path);
+  CHECK(m.location() == path.string());
   for (const char* table : {"runs", "params", "metrics", "metric_summary", "tags", "artifacts"})
     CHECK_MESSAGE(query_int(m, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?",
                             table) == 1,
@@ -67,7 +64,8 @@ TEST_CASE("manifest: opening creates folders, the schema and WAL mode") {
   CHECK(query_int(m, "PRAGMA synchronous") == 1);  // NORMAL
 }
 
-TEST_CASE("manifest: reopening keeps the data - a newer schema version is refused") {
+TEST_CASE("manifest: reopening keeps the data - a newer schema version is refused" *
+          doctest::test_suite("sqlite")) {
   TempDir dir;
   auto path = dir / "runs.sqlite";
   {
@@ -77,15 +75,15 @@ TEST_CASE("manifest: reopening keeps the data - a newer schema version is refuse
   {
     Manifest m(path);
     CHECK(m.find_run("r1").has_value());
-    REQUIRE(sqlite3_exec(m.handle(), "PRAGMA user_version = 7", nullptr, nullptr, nullptr) ==
-            SQLITE_OK);
+    mlq::test::exec_sql(m, "PRAGMA user_version = 7");
   }
   std::string message = error_of([&] { Manifest m(path); });
   CHECK(message.find(path.string()) != std::string::npos);
   CHECK(message.find("version 7") != std::string::npos);
 }
 
-TEST_CASE("manifest: a corrupt database file is a UserError naming the file") {
+TEST_CASE("manifest: a corrupt database file is a UserError naming the file" *
+          doctest::test_suite("sqlite")) {
   TempDir dir;
   auto path = dir / "runs.sqlite";
   std::string garbage;
@@ -100,7 +98,7 @@ TEST_CASE("manifest: a corrupt database file is a UserError naming the file") {
 
 TEST_CASE("manifest: create_run stores the run and its params with numeric values") {
   TempDir dir;
-  Manifest m(dir / "runs.sqlite");
+  Manifest m(mlq::test::manifest_location(dir / "runs.sqlite"));
   RunRecord run = make_run("20240101-abc", "regression", 1000.5);
   m.create_run(run, {{"trainer.max_epochs", "3"},
                      {"optimizer.lr", "1e-3"},
@@ -151,7 +149,7 @@ TEST_CASE("manifest: create_run stores the run and its params with numeric value
 
 TEST_CASE("manifest: status transitions set end_time and the error") {
   TempDir dir;
-  Manifest m(dir / "runs.sqlite");
+  Manifest m(mlq::test::manifest_location(dir / "runs.sqlite"));
   m.create_run(make_run("ok"), {});
   m.create_run(make_run("bad"), {});
   double before = mlq::now_seconds();
@@ -189,7 +187,7 @@ TEST_CASE("manifest: status transitions set end_time and the error") {
 
 TEST_CASE("manifest: heartbeat moves forward") {
   TempDir dir;
-  Manifest m(dir / "runs.sqlite");
+  Manifest m(mlq::test::manifest_location(dir / "runs.sqlite"));
   m.create_run(make_run("r", "t", 100), {});
   CHECK(m.find_run("r")->heartbeat == doctest::Approx(100));
   m.heartbeat("r");
@@ -198,7 +196,7 @@ TEST_CASE("manifest: heartbeat moves forward") {
 
 TEST_CASE("manifest: metrics log, order, truncate and last values") {
   TempDir dir;
-  Manifest m(dir / "runs.sqlite");
+  Manifest m(mlq::test::manifest_location(dir / "runs.sqlite"));
   m.create_run(make_run("r"), {});
   m.create_run(make_run("other"), {});
   m.log_metrics("r", {{"train_loss", 2, 0.5, 0},
@@ -257,14 +255,16 @@ namespace {
 // metric_summary must always equal what the history says; this recomputes it from the history.
 void check_summary_matches_history(const Manifest& m) {
   const std::string mismatches = query_text(m, R"sql(
-    SELECT count(*) FROM (
+    SELECT count(*) FROM (SELECT * FROM (
       SELECT run_id, key, max(step) AS last_step, min(value) AS min_value, max(value) AS max_value,
              (SELECT h.value FROM metrics h WHERE h.run_id = g.run_id AND h.key = g.key
               ORDER BY h.step DESC, h.rowid DESC LIMIT 1) AS last_value
       FROM metrics g GROUP BY run_id, key) want
     FULL OUTER JOIN metric_summary got USING (run_id, key)
-    WHERE got.last_step IS NOT want.last_step OR got.last_value IS NOT want.last_value
-       OR got.min_value IS NOT want.min_value OR got.max_value IS NOT want.max_value)sql");
+    WHERE got.last_step IS DISTINCT FROM want.last_step
+       OR got.last_value IS DISTINCT FROM want.last_value
+       OR got.min_value IS DISTINCT FROM want.min_value
+       OR got.max_value IS DISTINCT FROM want.max_value) mismatched)sql");
   CHECK(mismatches == "0");
 }
 
@@ -272,7 +272,7 @@ void check_summary_matches_history(const Manifest& m) {
 
 TEST_CASE("manifest: the per-run metric summary agrees with the history through every change") {
   TempDir dir;
-  Manifest m(dir / "runs.sqlite");
+  Manifest m(mlq::test::manifest_location(dir / "runs.sqlite"));
   for (const char* id : {"a", "b", "c"}) m.create_run(make_run(id), {});
   std::mt19937 rng(7);
   const char* keys[] = {"loss", "acc", "lr"};
@@ -296,7 +296,8 @@ TEST_CASE("manifest: the per-run metric summary agrees with the history through 
   check_summary_matches_history(m);
 }
 
-TEST_CASE("manifest: a version 1 database is upgraded in place with its metric summary") {
+TEST_CASE("manifest: a version 1 database is upgraded in place with its metric summary" *
+          doctest::test_suite("sqlite")) {
   TempDir dir;
   const auto path = dir / "runs.sqlite";
   {
@@ -304,21 +305,20 @@ TEST_CASE("manifest: a version 1 database is upgraded in place with its metric s
     m.create_run(make_run("old"), {});
     m.log_metrics("old", {{"val_loss", 1, 0.5, 0}, {"val_loss", 2, 0.7, 0}, {"acc", 2, 0.9, 0}});
     // Back to what version 1 had: no summary table, the old indexes, rowid params and tags.
-    REQUIRE(sqlite3_exec(m.handle(),
-                         "DROP TABLE metric_summary; DROP INDEX runs_listing; "
-                         "CREATE INDEX runs_start_time ON runs(start_time); "
-                         "CREATE INDEX metrics_key_value ON metrics(key, value); "
-                         "DROP TABLE params; DROP TABLE tags; "
-                         "CREATE TABLE params (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE "
-                         "CASCADE, key TEXT NOT NULL, value TEXT NOT NULL, value_num REAL, "
-                         "PRIMARY KEY (run_id, key)); "
-                         "CREATE TABLE tags (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE "
-                         "CASCADE, key TEXT NOT NULL, value TEXT NOT NULL, "
-                         "PRIMARY KEY (run_id, key)); "
-                         "INSERT INTO params VALUES ('old', 'optimizer.lr', '0.01', 0.01); "
-                         "INSERT INTO tags VALUES ('old', 'ci', 'yes'); "
-                         "PRAGMA user_version = 1",
-                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    mlq::test::exec_sql(m,
+                        "DROP TABLE metric_summary; DROP INDEX runs_listing; "
+                        "CREATE INDEX runs_start_time ON runs(start_time); "
+                        "CREATE INDEX metrics_key_value ON metrics(key, value); "
+                        "DROP TABLE params; DROP TABLE tags; "
+                        "CREATE TABLE params (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE "
+                        "CASCADE, key TEXT NOT NULL, value TEXT NOT NULL, value_num REAL, "
+                        "PRIMARY KEY (run_id, key)); "
+                        "CREATE TABLE tags (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE "
+                        "CASCADE, key TEXT NOT NULL, value TEXT NOT NULL, "
+                        "PRIMARY KEY (run_id, key)); "
+                        "INSERT INTO params VALUES ('old', 'optimizer.lr', '0.01', 0.01); "
+                        "INSERT INTO tags VALUES ('old', 'ci', 'yes'); "
+                        "PRAGMA user_version = 1");
   }
   Manifest m(path);
   CHECK(m.params("old") == std::map<std::string, std::string>{{"optimizer.lr", "0.01"}});
@@ -343,7 +343,7 @@ TEST_CASE("manifest: a version 1 database is upgraded in place with its metric s
 
 TEST_CASE("manifest: tags are upserted, artifacts listed") {
   TempDir dir;
-  Manifest m(dir / "runs.sqlite");
+  Manifest m(mlq::test::manifest_location(dir / "runs.sqlite"));
   m.create_run(make_run("r"), {});
   m.set_tag("r", "note", "first");
   m.set_tag("r", "owner", "ana");
@@ -366,7 +366,7 @@ TEST_CASE("manifest: tags are upserted, artifacts listed") {
 
 TEST_CASE("manifest: find_run by prefix - ambiguity is an error") {
   TempDir dir;
-  Manifest m(dir / "runs.sqlite");
+  Manifest m(mlq::test::manifest_location(dir / "runs.sqlite"));
   m.create_run(make_run("abc123"), {});
   m.create_run(make_run("abd456"), {});
   m.create_run(make_run("ab"), {});
@@ -390,7 +390,7 @@ TEST_CASE("manifest: find_run by prefix - ambiguity is an error") {
 
 TEST_CASE("manifest: list_runs filters, newest first, limit") {
   TempDir dir;
-  Manifest m(dir / "runs.sqlite");
+  Manifest m(mlq::test::manifest_location(dir / "runs.sqlite"));
   m.create_run(make_run("old", "regression", 100), {});
   m.create_run(make_run("new", "regression", 300), {});
   m.create_run(make_run("mid", "mnist", 200), {});
@@ -420,7 +420,7 @@ TEST_CASE("manifest: list_runs filters, newest first, limit") {
 
 TEST_CASE("manifest: mark_dead_runs kills runs whose process is gone or heartbeat stale") {
   TempDir dir;
-  Manifest m(dir / "runs.sqlite");
+  Manifest m(mlq::test::manifest_location(dir / "runs.sqlite"));
   double now = mlq::now_seconds();
 
   RunRecord gone = make_run("gone", "t", now - 50);
@@ -463,7 +463,7 @@ TEST_CASE("manifest: mark_dead_runs kills runs whose process is gone or heartbea
 
 TEST_CASE("manifest: latest_unfinished finds the newest KILLED or FAILED run, never a live one") {
   TempDir dir;
-  Manifest m(dir / "runs.sqlite");
+  Manifest m(mlq::test::manifest_location(dir / "runs.sqlite"));
   auto run = [](const std::string& id, double start, const std::string& hash) {
     RunRecord r = make_run(id, "regression", start);
     r.config_hash = hash;
@@ -491,7 +491,7 @@ namespace {
 
 // Forks `children` processes that each open the manifest, create a run and log 300 points in
 // batches of 10. Returns how many children failed.
-int run_writers(const std::filesystem::path& path, int children) {
+int run_writers(const std::string& path, int children) {
   std::vector<pid_t> pids;
   for (int c = 0; c < children; ++c) {
     pid_t pid = fork();
@@ -528,7 +528,7 @@ int run_writers(const std::filesystem::path& path, int children) {
   return failed;
 }
 
-void check_writers(const std::filesystem::path& path, int children) {
+void check_writers(const std::string& path, int children) {
   Manifest m(path);
   CHECK(m.list_runs().size() == static_cast<size_t>(children));
   CHECK(query_int(m, "SELECT count(*) FROM metrics") == 300 * children);
@@ -548,7 +548,7 @@ void check_writers(const std::filesystem::path& path, int children) {
 
 TEST_CASE("manifest: several processes writing at once lose nothing") {
   TempDir dir;
-  auto path = dir / "runs.sqlite";
+  const std::string path = mlq::test::manifest_location(dir / "runs.sqlite");
   { Manifest create(path); }  // no connection is open across fork()
   CHECK(run_writers(path, 4) == 0);
   check_writers(path, 4);
@@ -556,7 +556,7 @@ TEST_CASE("manifest: several processes writing at once lose nothing") {
 
 TEST_CASE("manifest: several processes creating the database at once") {
   TempDir dir;
-  auto path = dir / "new/runs.sqlite";
+  const std::string path = mlq::test::manifest_location(dir / "new/runs.sqlite");
   CHECK(run_writers(path, 4) == 0);
   check_writers(path, 4);
 }

@@ -3,7 +3,6 @@
 #include <doctest/doctest.h>
 
 #include <fmt/format.h>
-#include <sqlite3.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
@@ -16,6 +15,7 @@
 #include "mlq/tracking/query.hpp"
 #include "mlq/util/error.hpp"
 #include "runs/runs_command.hpp"
+#include "support/manifest_location.hpp"
 #include "support/temp_dir.hpp"
 
 using mlq::Manifest;
@@ -30,7 +30,8 @@ namespace {
 // loss, running for 500 s so far).
 struct Fixture {
   TempDir dir;
-  Manifest manifest{dir / "runs.sqlite"};
+  const std::string path = mlq::test::manifest_location(dir / "runs.sqlite");
+  Manifest manifest{path};
   const double now = mlq::now_seconds();
 
   Fixture() {
@@ -61,7 +62,7 @@ struct Fixture {
   void set_end_time(const std::string& id, double end) {
     const std::string sql =
         "UPDATE runs SET end_time = " + std::to_string(end) + " WHERE id = '" + id + "'";
-    REQUIRE(sqlite3_exec(manifest.handle(), sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    mlq::test::exec_sql(manifest, sql);
   }
 
   // The ids the filter selects: in the query's order when it has one, else sorted.
@@ -69,9 +70,10 @@ struct Fixture {
   std::vector<std::string> ids(const std::string& where, const std::string& order = "",
                                bool descending = true, bool index_walk = true) {
     mlq::RunQuery query;
-    if (!where.empty()) query.filter = mlq::compile_run_filter(where, now);
-    if (!order.empty()) query.order = mlq::compile_run_field(order, now, "o");
-    if (!order.empty() && index_walk) query.order_summary = mlq::summary_column(order);
+    query.where = where;
+    query.order_by = order;
+    query.use_summary_index = index_walk;
+    query.now = now;
     query.descending = descending;
     std::vector<std::string> out;
     for (const mlq::RunRow& row : manifest.query_runs(query)) out.push_back(row.run.id);
@@ -123,7 +125,7 @@ TEST_CASE("run queries: order by any field, runs without a value last") {
 
 TEST_CASE("run queries: ordering by a metric walks its index and agrees with a plain sort") {
   TempDir dir;
-  Manifest manifest(dir / "runs.sqlite");
+  Manifest manifest(mlq::test::manifest_location(dir / "runs.sqlite"));
   const double now = mlq::now_seconds();
   struct Expected {
     std::string id;
@@ -174,11 +176,10 @@ TEST_CASE("run queries: ordering by a metric walks its index and agrees with a p
       for (bool descending : {false, true})
         for (size_t limit : {size_t{3}, size_t{31}, size_t{36}, size_t{1000}}) {
           mlq::RunQuery query;
-          if (only_even) query.filter = mlq::compile_run_filter("task = 'even'", now);
+          if (only_even) query.where = "task = 'even'";
           const std::string field = use_min ? "min(metrics.loss)" : "metrics.loss";
-          query.order = mlq::compile_run_field(field, now, "o");
-          query.order_summary = mlq::summary_column(field);
-          REQUIRE(query.order_summary);
+          query.order_by = field;
+          REQUIRE(mlq::summary_column(field));
           query.descending = descending;
           query.limit = limit == 1000 ? 0 : static_cast<int64_t>(limit);
           Ids got;
@@ -220,7 +221,7 @@ TEST_CASE("run queries: a malformed expression names the column of the problem")
 
 TEST_CASE("runs_command: list --where --order-by --columns in table, csv and json") {
   Fixture f;
-  const auto path = f.dir / "runs.sqlite";
+  const std::string& path = f.path;
   std::ostringstream table;
   CHECK(mlq::runs_command(
             {"list", "--where", "task = 'regression'", "--order-by", "metrics.val_loss", "asc",
@@ -262,7 +263,7 @@ TEST_CASE("runs_command: list --where --order-by --columns in table, csv and jso
 
 TEST_CASE("runs_command: tag, export, and delete moving the run directory to the trash") {
   Fixture f;
-  const auto path = f.dir / "runs.sqlite";
+  const std::string& path = f.path;
   std::ostringstream out;
   CHECK(mlq::runs_command({"tag", "bet", "baseline=yes", "note=a b"}, path, out) == 0);
   CHECK(f.manifest.tags("beta") ==
@@ -282,10 +283,8 @@ TEST_CASE("runs_command: tag, export, and delete moving the run directory to the
   const auto run_dir = f.dir / "outputs" / "regression" / "beta-dir";
   std::filesystem::create_directories(run_dir);
   write_file(run_dir / "metrics.csv", "step,key,value,time\n");
-  REQUIRE(sqlite3_exec(
-              f.manifest.handle(),
-              ("UPDATE runs SET run_dir = '" + run_dir.string() + "' WHERE id = 'beta'").c_str(),
-              nullptr, nullptr, nullptr) == SQLITE_OK);
+  mlq::test::exec_sql(f.manifest,
+                      "UPDATE runs SET run_dir = '" + run_dir.string() + "' WHERE id = 'beta'");
   CHECK_THROWS_WITH_AS(mlq::runs_command({"delete", "gamma", "--yes"}, path, out),
                        doctest::Contains("still running"), mlq::UserError);
   std::ostringstream deleted;
@@ -302,7 +301,7 @@ TEST_CASE("runs_command: tag, export, and delete moving the run directory to the
 
 TEST_CASE("runs_command: compare shows what differs in the configs and the metrics side by side") {
   Fixture f;
-  const auto path = f.dir / "runs.sqlite";
+  const std::string& path = f.path;
   std::ostringstream out;
   CHECK(mlq::runs_command({"compare", "alpha", "bet"}, path, out) == 0);
   const std::string text = out.str();

@@ -10,6 +10,7 @@
 #include "mlq/util/error.hpp"
 #include "runs/runs_command.hpp"
 #include "support/manifest_helpers.hpp"
+#include "support/manifest_location.hpp"
 #include "support/temp_dir.hpp"
 
 using mlq::Manifest;
@@ -19,12 +20,13 @@ using mlq::test::error_of;
 using mlq::test::make_run;
 using mlq::test::TempDir;
 
-TEST_CASE("runs_command: list on a missing database does not create it") {
+TEST_CASE("runs_command: list on a missing database does not create it" *
+          doctest::test_suite("sqlite")) {
   TempDir dir;
-  auto path = dir / "outputs/runs.sqlite";
+  const std::string path = (dir / "outputs/runs.sqlite").string();
   std::ostringstream out;
   CHECK(mlq::runs_command({"list"}, path, out) == 0);
-  CHECK(out.str() == "no runs yet (" + path.string() + ")\n");
+  CHECK(out.str() == "no runs yet (" + path + ")\n");
   CHECK_FALSE(std::filesystem::exists(path));
   CHECK_FALSE(std::filesystem::exists(dir / "outputs"));
   std::ostringstream json;
@@ -36,7 +38,7 @@ TEST_CASE("runs_command: list on a missing database does not create it") {
 
 TEST_CASE("runs_command: list on an empty database") {
   TempDir dir;
-  auto path = dir / "runs.sqlite";
+  const std::string path = mlq::test::manifest_location(dir / "runs.sqlite");
   { Manifest m(path); }
   std::ostringstream out;
   CHECK(mlq::runs_command({"list"}, path, out) == 0);
@@ -45,8 +47,8 @@ TEST_CASE("runs_command: list on an empty database") {
 
 namespace {
 
-std::filesystem::path sample_db(const TempDir& dir) {
-  auto path = dir / "runs.sqlite";
+std::string sample_db(const TempDir& dir) {
+  const std::string path = mlq::test::manifest_location(dir / "runs.sqlite");
   Manifest m(path);
   double now = mlq::now_seconds();
   RunRecord a = make_run("aaa111", "regression", now - 100);
@@ -119,7 +121,7 @@ TEST_CASE("runs_command: list shows the runs newest first with their metrics") {
   // Options given before the subcommand, and a direction after --order-by.
   std::ostringstream ordered;
   CHECK(mlq::runs_command(
-            {"--db", path.string(), "list", "--order-by", "start_time", "asc", "--format", "csv"},
+            {"--db", path, "list", "--order-by", "start_time", "asc", "--format", "csv"},
             dir / "elsewhere.sqlite", ordered) == 0);
   CHECK(ordered.str().find("aaa111") < ordered.str().find("ccc333"));
   std::ostringstream help;
@@ -166,12 +168,12 @@ TEST_CASE("runs_command: show by prefix prints everything about the run") {
 
   std::string message = error_of([&] { mlq::runs_command({"show", "zzz"}, path, out); });
   CHECK(message.find("zzz") != std::string::npos);
-  CHECK(message.find(path.string()) != std::string::npos);
+  CHECK(message.find(path) != std::string::npos);
 }
 
 TEST_CASE("runs_command: list marks dead runs first") {
   TempDir dir;
-  auto path = dir / "runs.sqlite";
+  const std::string path = mlq::test::manifest_location(dir / "runs.sqlite");
   {
     Manifest m(path);
     RunRecord run = make_run("ghost");

@@ -10,14 +10,17 @@
 #include <string>
 #include <vector>
 
+#include "support/manifest_location.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
 namespace mlq::test::cli {
 
 namespace fs = std::filesystem;
+using mlq::test::manifest_location;
 using mlq::test::ProcessResult;
 using mlq::test::TempDir;
+using mlq::test::testing_postgresql;
 
 inline const std::string kConfigFile = std::string(MLQ_SOURCE_DIR) + "/configs/regression.toml";
 inline const std::string kConfig = "--config=" + kConfigFile;
@@ -54,10 +57,11 @@ inline size_t count_lines(const std::string& text) {
 // from the test's own environment.
 struct Cli {
   TempDir dir;
-  fs::path db() const { return dir / "runs.sqlite"; }
+  // A SQLite file in `dir`, or a new database on the PostgreSQL test server.
+  std::string db() const { return manifest_location(dir / "runs.sqlite"); }
   ProcessResult run(const std::vector<std::string>& args,
                     std::map<std::string, std::string> env = {}) const {
-    env.emplace("MLQ_DB", db().string());
+    env.emplace("MLQ_DB", db());
     env.emplace("MLQ_PLUGIN_PATH", "");
     return mlq::test::run_runner(args, dir.path(), env);
   }
@@ -89,7 +93,7 @@ inline std::string one_line_error(const Cli& cli, const ProcessResult& result) {
   CHECK(result.out.rfind("error: ", 0) == 0);
   CHECK(count_lines(result.out) == 1);
   CHECK_FALSE(cli.has_outputs());
-  CHECK_FALSE(fs::exists(cli.db()));
+  if (!testing_postgresql()) CHECK_FALSE(fs::exists(cli.db()));
   return result.out;
 }
 

@@ -16,6 +16,7 @@
 
 #include "integration/run_args.hpp"
 #include "mlq/tracking/manifest.hpp"
+#include "support/manifest_location.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -30,8 +31,9 @@ const std::string kConfig = "--config=" + std::string(MLQ_SOURCE_DIR) + "/config
 
 struct Cli {
   TempDir dir;
+  std::string db() const { return mlq::test::manifest_location(dir / "runs.sqlite"); }
   std::map<std::string, std::string> env() const {
-    return {{"MLQ_DB", (dir / "runs.sqlite").string()}, {"MLQ_PLUGIN_PATH", ""}};
+    return {{"MLQ_DB", db()}, {"MLQ_PLUGIN_PATH", ""}};
   }
   ProcessResult run(const std::vector<std::string>& args,
                     std::map<std::string, std::string> extra = {}) const {
@@ -261,7 +263,7 @@ TEST_CASE("distributed training: two ranks write one run and end with identical 
   REQUIRE(checksums.size() == 2);
   CHECK(checksums.at(0) == checksums.at(1));
   CHECK(contains(checksums.at(0), "at step 20"));
-  mlq::Manifest manifest(cli.dir / "runs.sqlite");
+  mlq::Manifest manifest(cli.db());
   const auto runs = manifest.list_runs("regression");
   REQUIRE(runs.size() == 1);
   CHECK(runs[0].status == mlq::kFinished);
@@ -272,7 +274,7 @@ TEST_CASE("distributed training: two ranks write one run and end with identical 
 TEST_CASE("distributed training: every rank resumes from rank 0's checkpoint") {
   Cli cli;
   REQUIRE(cli.run(dp_args(2, 8)).exit_code == 0);
-  mlq::Manifest manifest(cli.dir / "runs.sqlite");
+  mlq::Manifest manifest(cli.db());
   const fs::path last =
       fs::path(manifest.list_runs("regression").at(0).run_dir) / "checkpoints" / "last.pt";
   REQUIRE(fs::exists(last));
@@ -292,7 +294,7 @@ TEST_CASE("distributed training: 2 ranks of batch 8 match 1 rank of batch 16") {
   Cli two, one;
   REQUIRE(two.run(dp_args(2, 8, {"trainer.val_every_n_steps=10"})).exit_code == 0);
   REQUIRE(one.run(dp_args(1, 16, {"trainer.val_every_n_steps=10"})).exit_code == 0);
-  mlq::Manifest two_manifest(two.dir / "runs.sqlite"), one_manifest(one.dir / "runs.sqlite");
+  mlq::Manifest two_manifest(two.db()), one_manifest(one.db());
   const std::string two_id = two_manifest.list_runs("regression").at(0).id;
   const std::string one_id = one_manifest.list_runs("regression").at(0).id;
   for (const std::string key : {"train_loss", "val_mse", "test_mse", "test_r2"}) {
@@ -334,7 +336,7 @@ TEST_CASE("distributed training: a worker killed mid-run fails the job") {
   INFO(out);
   CHECK(contains(out, "runner: rank 1 was killed by signal 9"));
   CHECK(contains(out, "failed: process group: another rank stopped ("));
-  const auto runs = mlq::Manifest(cli.dir / "runs.sqlite").list_runs("regression");
+  const auto runs = mlq::Manifest(cli.db()).list_runs("regression");
   REQUIRE(runs.size() == 1);
   CHECK((runs[0].status == mlq::kFailed || runs[0].status == mlq::kKilled));
 }
@@ -401,7 +403,7 @@ TEST_CASE("distributed training: SIGINT to the launcher stops every rank and res
     INFO("rank " << rank);
     CHECK(process_gone(pid));
   }
-  mlq::Manifest manifest(cli.dir / "runs.sqlite");
+  mlq::Manifest manifest(cli.db());
   auto runs = manifest.list_runs("regression");
   REQUIRE(runs.size() == 1);
   CHECK(runs[0].status == mlq::kKilled);

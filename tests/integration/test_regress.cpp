@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "mlq/tracking/manifest.hpp"
+#include "support/manifest_location.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -12,7 +13,7 @@ namespace {
 
 struct Runs {
   TempDir dir;
-  fs::path db = dir / "runs.sqlite";
+  std::string db = mlq::test::manifest_location(dir / "runs.sqlite");
 
   // A finished run with these last metric values, started `age` seconds ago.
   void add(const std::string& id, const std::map<std::string, double>& metrics, double age,
@@ -34,7 +35,7 @@ struct Runs {
   }
 
   ProcessResult regress(std::vector<std::string> args) {
-    args.insert(args.begin(), {"regress", "--db=" + db.string()});
+    args.insert(args.begin(), {"regress", "--db=" + db});
     return run_runner(args, dir.path());
   }
 };

@@ -7,6 +7,7 @@
 #include "mlq/media/png.hpp"
 #include "mlq/tracking/manifest.hpp"
 #include "mlq/util/files.hpp"
+#include "support/manifest_location.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -17,7 +18,7 @@ namespace {
 
 struct Runs {
   TempDir dir;
-  fs::path db = dir / "runs.sqlite";
+  std::string db = mlq::test::manifest_location(dir / "runs.sqlite");
 
   // A finished run with loss and accuracy curves over `steps` steps and a test metric.
   void add(const std::string& id, double lr, int steps) {
@@ -50,7 +51,7 @@ struct Runs {
   }
 
   ProcessResult report(std::vector<std::string> args) {
-    args.insert(args.begin(), {"report", "--db=" + db.string()});
+    args.insert(args.begin(), {"report", "--db=" + db});
     return run_runner(args, dir.path());
   }
 };

@@ -7,6 +7,7 @@
 
 #include "integration/run_args.hpp"
 #include "mlq/tracking/manifest.hpp"
+#include "support/manifest_location.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -61,7 +62,7 @@ TEST_CASE("a run killed with SIGKILL and resumed matches an uninterrupted run bi
   {  // The dead run is detected and marked KILLED by the next command.
     auto listed = run_runner({"runs", "list"}, interrupted.path());
     CHECK(listed.out.find("KILLED") != std::string::npos);
-    mlq::Manifest manifest(interrupted / "outputs" / "runs.sqlite");
+    mlq::Manifest manifest(mlq::test::manifest_location(interrupted / "outputs" / "runs.sqlite"));
     auto losses = manifest.metrics(manifest.list_runs()[0].id, "train_loss");
     REQUIRE_FALSE(losses.empty());
     CHECK(losses.back().step < 60);  // killed mid-training
@@ -73,8 +74,8 @@ TEST_CASE("a run killed with SIGKILL and resumed matches an uninterrupted run bi
   REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.out);
   CHECK(resumed.out.find("resuming run") != std::string::npos);
 
-  mlq::Manifest reference(straight / "outputs" / "runs.sqlite");
-  mlq::Manifest continued(interrupted / "outputs" / "runs.sqlite");
+  mlq::Manifest reference(mlq::test::manifest_location(straight / "outputs" / "runs.sqlite"));
+  mlq::Manifest continued(mlq::test::manifest_location(interrupted / "outputs" / "runs.sqlite"));
   auto reference_runs = reference.list_runs();
   auto continued_runs = continued.list_runs();
   REQUIRE(continued_runs.size() == 1);  // the same run continued
@@ -98,7 +99,7 @@ TEST_CASE("SIGINT stops after a checkpoint, marks the run KILLED, and resume fin
   CHECK(wait_process(pid) == 130);
   CHECK(read_file(dir / "first.log").find("resume with trainer.resume=auto") != std::string::npos);
   {
-    mlq::Manifest manifest(dir / "outputs" / "runs.sqlite");
+    mlq::Manifest manifest(mlq::test::manifest_location(dir / "outputs" / "runs.sqlite"));
     auto runs = manifest.list_runs();
     REQUIRE(runs.size() == 1);
     CHECK(runs[0].status == "KILLED");
@@ -106,7 +107,7 @@ TEST_CASE("SIGINT stops after a checkpoint, marks the run KILLED, and resume fin
   }
   args.push_back("trainer.resume=auto");
   REQUIRE(run_runner(args, dir.path()).exit_code == 0);
-  mlq::Manifest manifest(dir / "outputs" / "runs.sqlite");
+  mlq::Manifest manifest(mlq::test::manifest_location(dir / "outputs" / "runs.sqlite"));
   auto runs = manifest.list_runs();
   REQUIRE(runs.size() == 1);
   CHECK(runs[0].status == "FINISHED");
@@ -131,7 +132,7 @@ TEST_CASE("two runs writing one manifest at once lose nothing") {
   pid_t b = start_process(with_runner(args), dir / "b.log", {}, dir.path());
   CHECK(wait_process(a) == 0);
   CHECK(wait_process(b) == 0);
-  mlq::Manifest manifest(dir / "outputs" / "runs.sqlite");
+  mlq::Manifest manifest(mlq::test::manifest_location(dir / "outputs" / "runs.sqlite"));
   auto runs = manifest.list_runs();
   REQUIRE(runs.size() == 2);
   for (const auto& run : runs) {

@@ -7,6 +7,7 @@
 
 #include <stdexcept>
 
+#include "support/manifest_location.hpp"
 #include "support/temp_dir.hpp"
 
 namespace mlq::test {
@@ -38,8 +39,13 @@ int decode_status(int status) {
 }  // namespace
 
 pid_t start_process(const std::vector<std::string>& argv, const std::filesystem::path& log_file,
-                    const std::map<std::string, std::string>& env,
+                    const std::map<std::string, std::string>& given_env,
                     const std::filesystem::path& cwd) {
+  // On the PostgreSQL run of the tests, a runner's default manifest (<cwd>/outputs/runs.sqlite)
+  // is a database on the test server, the one the test opens with the same path.
+  std::map<std::string, std::string> env = given_env;
+  if (testing_postgresql() && !cwd.empty() && !env.count("MLQ_DB"))
+    env["MLQ_DB"] = manifest_location(cwd / "outputs" / "runs.sqlite");
   int fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) throw std::runtime_error("cannot open " + log_file.string());
   pid_t pid = fork();

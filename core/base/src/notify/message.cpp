@@ -69,7 +69,7 @@ std::string metric_value(double value) {
 
 RunSummary summarize_run(const Manifest& manifest, std::string_view run_id) {
   const std::optional<RunRecord> record = manifest.find_run(run_id);
-  if (!record) throw UserError(fmt::format("{}: no run '{}'", manifest.path().string(), run_id));
+  if (!record) throw UserError(fmt::format("{}: no run '{}'", manifest.location(), run_id));
   RunSummary run;
   run.id = record->id;
   run.task = record->task;

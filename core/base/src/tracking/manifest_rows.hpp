@@ -3,8 +3,10 @@
 #include <optional>
 #include <string_view>
 
+#include <limits>
 #include "mlq/tracking/manifest.hpp"
-#include "tracking/sqlite.hpp"
+
+#include "tracking/database.hpp"
 
 namespace mlq {
 
@@ -12,7 +14,10 @@ inline constexpr const char* kRunColumns =
     "id, task, status, start_time, end_time, heartbeat, host, pid, git_commit, git_dirty, "
     "plugin_versions, run_dir, best_checkpoint, config_hash, config, error";
 
-inline RunRecord read_run(const sqlite::Statement& st) {
+// LIMIT of a query without one (SQLite's -1 is an error on PostgreSQL).
+inline constexpr int64_t kNoLimit = std::numeric_limits<int64_t>::max();
+
+inline RunRecord read_run(const db::Statement& st) {
   RunRecord r;
   r.id = st.text(0);
   r.task = st.text(1);

@@ -71,8 +71,9 @@ std::optional<double> parse_local_time(const std::string& text) {
 
 class Compiler {
  public:
-  Compiler(std::string_view text, std::string what, double now, std::string_view alias)
-      : text_(text), what_(std::move(what)), now_(now), alias_(alias) {
+  Compiler(std::string_view text, std::string what, double now, std::string_view alias,
+           SqlDialect dialect = SqlDialect::SQLite)
+      : text_(text), what_(std::move(what)), now_(now), alias_(alias), dialect_(dialect) {
     tokenize();
   }
 
@@ -83,11 +84,11 @@ class Compiler {
     return out;
   }
 
-  SqlFragment field() {
+  FieldSql field() {
     const Field f = whole_field();
-    SqlFragment out{f.sql, f.bindings, std::move(joins_)};
-    // Numbers where the param is one (SQLite sorts them before text), else its text.
-    if (f.kind == Field::Param) out.sql = "coalesce(" + f.numeric_sql + ", " + f.sql + ")";
+    FieldSql out{{}, std::move(joins_)};
+    if (f.kind == Field::Param) out.values.push_back({f.numeric_sql, {}, {}});
+    out.values.push_back({f.sql, f.bindings, {}});
     return out;
   }
 
@@ -238,7 +239,8 @@ class Compiler {
       if (pattern.kind != TokenKind::Text)
         fail(pattern.column, "expected a quoted pattern after 'like'");
       SqlFragment out = text_side(left);
-      out.sql = fmt::format("({}{} LIKE ?)", out.sql, negated ? " NOT" : "");
+      out.sql = fmt::format("({}{} {})", out.sql, negated ? " NOT" : "",
+                            dialect_ == SqlDialect::PostgreSQL ? "ILIKE ? ESCAPE ''" : "LIKE ?");
       out.bindings.push_back(pattern.text);
       return out;
     }
@@ -461,6 +463,7 @@ class Compiler {
   std::string what_;
   double now_;
   std::string alias_;
+  SqlDialect dialect_;
   std::vector<Token> tokens_;
   size_t position_ = 0;
   std::vector<std::string> join_keys_;  // "table\nkey" of each join, in alias order
@@ -471,11 +474,12 @@ class Compiler {
 
 }  // namespace
 
-SqlFragment compile_run_filter(std::string_view expression, double now, std::string_view alias) {
-  return Compiler(expression, "--where", now, alias).filter();
+SqlFragment compile_run_filter(std::string_view expression, double now, std::string_view alias,
+                               SqlDialect dialect) {
+  return Compiler(expression, "--where", now, alias, dialect).filter();
 }
 
-SqlFragment compile_run_field(std::string_view field, double now, std::string_view alias) {
+FieldSql compile_run_field(std::string_view field, double now, std::string_view alias) {
   return Compiler(field, "field", now, alias).field();
 }
 

@@ -3,16 +3,28 @@
 #include <fmt/format.h>
 
 #include "mlq/util/error.hpp"
-#include "tracking/sqlite.hpp"
+#include "tracking/database.hpp"
 
 namespace mlq {
 
-using namespace sqlite;
+using namespace db;
 
 namespace {
 
+// The indexes, the same in both dialects.
+constexpr const char* kIndexSql = R"sql(
+CREATE INDEX IF NOT EXISTS runs_task ON runs(task);
+CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
+CREATE INDEX IF NOT EXISTS runs_listing ON runs(start_time, id, task, status, end_time);
+CREATE INDEX IF NOT EXISTS runs_config_hash ON runs(config_hash);
+CREATE INDEX IF NOT EXISTS metrics_run_key_step ON metrics(run_id, key, step);
+CREATE INDEX IF NOT EXISTS metric_summary_key_last ON metric_summary(key, last_value);
+CREATE INDEX IF NOT EXISTS metric_summary_key_min ON metric_summary(key, min_value);
+CREATE INDEX IF NOT EXISTS metric_summary_key_max ON metric_summary(key, max_value);
+)sql";
+
 // The current schema (version 2); documented in docs/manifest.md.
-constexpr const char* kSchemaSql = R"sql(
+constexpr const char* kSqliteSchemaSql = R"sql(
 CREATE TABLE IF NOT EXISTS runs (
   id TEXT PRIMARY KEY,
   task TEXT NOT NULL,
@@ -31,10 +43,6 @@ CREATE TABLE IF NOT EXISTS runs (
   config TEXT,
   error TEXT
 );
-CREATE INDEX IF NOT EXISTS runs_task ON runs(task);
-CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
-CREATE INDEX IF NOT EXISTS runs_listing ON runs(start_time, id, task, status, end_time);
-CREATE INDEX IF NOT EXISTS runs_config_hash ON runs(config_hash);
 CREATE TABLE IF NOT EXISTS params (
   run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   key TEXT NOT NULL,
@@ -49,7 +57,6 @@ CREATE TABLE IF NOT EXISTS metrics (
   value REAL,
   time REAL NOT NULL
 );
-CREATE INDEX IF NOT EXISTS metrics_run_key_step ON metrics(run_id, key, step);
 CREATE TABLE IF NOT EXISTS metric_summary (
   run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   key TEXT NOT NULL,
@@ -59,9 +66,6 @@ CREATE TABLE IF NOT EXISTS metric_summary (
   max_value REAL,
   PRIMARY KEY (run_id, key)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS metric_summary_key_last ON metric_summary(key, last_value);
-CREATE INDEX IF NOT EXISTS metric_summary_key_min ON metric_summary(key, min_value);
-CREATE INDEX IF NOT EXISTS metric_summary_key_max ON metric_summary(key, max_value);
 CREATE TABLE IF NOT EXISTS tags (
   run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   key TEXT NOT NULL,
@@ -71,6 +75,67 @@ CREATE TABLE IF NOT EXISTS tags (
 CREATE TABLE IF NOT EXISTS artifacts (
   run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   path TEXT NOT NULL,
+  kind TEXT,
+  checksum TEXT,
+  PRIMARY KEY (run_id, path)
+);
+)sql";
+
+// The same tables on PostgreSQL. Text compares bytewise (COLLATE "C"), as SQLite's BINARY;
+// the history tables have a `rowid` column, so that one SQL orders points on both.
+constexpr const char* kPostgresSchemaSql = R"sql(
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  task TEXT COLLATE "C" NOT NULL,
+  status TEXT COLLATE "C" NOT NULL,
+  start_time DOUBLE PRECISION NOT NULL,
+  end_time DOUBLE PRECISION,
+  heartbeat DOUBLE PRECISION,
+  host TEXT COLLATE "C",
+  pid BIGINT,
+  git_commit TEXT COLLATE "C",
+  git_dirty BIGINT NOT NULL DEFAULT 0,
+  plugin_versions TEXT,
+  run_dir TEXT COLLATE "C",
+  best_checkpoint TEXT,
+  config_hash TEXT COLLATE "C",
+  config TEXT,
+  error TEXT
+);
+CREATE TABLE IF NOT EXISTS params (
+  run_id TEXT COLLATE "C" NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT COLLATE "C" NOT NULL,
+  value TEXT COLLATE "C" NOT NULL,
+  value_num DOUBLE PRECISION,
+  PRIMARY KEY (run_id, key)
+);
+CREATE TABLE IF NOT EXISTS metrics (
+  rowid BIGINT GENERATED ALWAYS AS IDENTITY,
+  run_id TEXT COLLATE "C" NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT COLLATE "C" NOT NULL,
+  step BIGINT NOT NULL,
+  value DOUBLE PRECISION,
+  time DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS metric_summary (
+  run_id TEXT COLLATE "C" NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT COLLATE "C" NOT NULL,
+  last_step BIGINT NOT NULL,
+  last_value DOUBLE PRECISION,
+  min_value DOUBLE PRECISION,
+  max_value DOUBLE PRECISION,
+  PRIMARY KEY (run_id, key)
+);
+CREATE TABLE IF NOT EXISTS tags (
+  run_id TEXT COLLATE "C" NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT COLLATE "C" NOT NULL,
+  value TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (run_id, key)
+);
+CREATE TABLE IF NOT EXISTS artifacts (
+  rowid BIGINT GENERATED ALWAYS AS IDENTITY,
+  run_id TEXT COLLATE "C" NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  path TEXT COLLATE "C" NOT NULL,
   kind TEXT,
   checksum TEXT,
   PRIMARY KEY (run_id, path)
@@ -119,18 +184,21 @@ FROM (SELECT run_id, key, max(step) AS last_step, min(value) AS min_value,
       FROM metrics {} GROUP BY run_id, key) g
 )sql";
 
-void create_or_migrate_schema(sqlite3* db, const std::filesystem::path& path) {
-  int version = user_version(db, path);
+void create_or_migrate_schema(Database& db) {
+  int version = db.schema_version();
   if (version < kSchemaVersion) {
-    Transaction tx(db, path);
-    version = user_version(db, path);  // another process may have done it meanwhile
+    Transaction tx(db);
+    db.lock_schema();
+    version = db.schema_version();  // another process may have done it meanwhile
     if (version < kSchemaVersion) {
-      exec(db, path, kSchemaSql);
-      if (version == 1) {
-        exec(db, path, kMigrateToV2Sql);
-        exec(db, path, fmt::format(kSummarizeSql, "").c_str());
+      const bool sqlite = db.dialect() == SqlDialect::SQLite;
+      db.exec(sqlite ? kSqliteSchemaSql : kPostgresSchemaSql);
+      db.exec(kIndexSql);
+      if (version == 1) {  // only SQLite manifests are that old
+        db.exec(kMigrateToV2Sql);
+        db.exec(fmt::format(kSummarizeSql, ""));
       }
-      exec(db, path, fmt::format("PRAGMA user_version = {}", kSchemaVersion).c_str());
+      db.set_schema_version(kSchemaVersion);
       version = kSchemaVersion;
     }
     tx.commit();
@@ -139,7 +207,7 @@ void create_or_migrate_schema(sqlite3* db, const std::filesystem::path& path) {
     throw UserError(fmt::format(
         "run manifest {}: schema version {} is not supported (this runner knows version {}); "
         "use a newer runner or another database",
-        path.string(), version, kSchemaVersion));
+        db.location(), version, kSchemaVersion));
 }
 
 }  // namespace mlq

@@ -1,10 +1,10 @@
 #pragma once
-// The manifest's tables (docs/manifest.md) and their migrations.
-#include <sqlite3.h>
-
-#include <filesystem>
-
+// The manifest's tables (docs/manifest.md) and their migrations, in each dialect.
 namespace mlq {
+
+namespace db {
+class Database;
+}
 
 inline constexpr int kSchemaVersion = 2;
 
@@ -14,6 +14,6 @@ extern const char* const kSummarizeSql;
 
 // Creates the tables of a new database or migrates an older one to kSchemaVersion, in one
 // transaction (another process may be doing the same); a newer schema is a UserError.
-void create_or_migrate_schema(sqlite3* db, const std::filesystem::path& path);
+void create_or_migrate_schema(db::Database& db);
 
 }  // namespace mlq

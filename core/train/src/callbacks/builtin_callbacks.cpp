@@ -73,7 +73,7 @@ void CheckpointCallback::on_validation_end(Trainer& trainer, const Scalars& metr
         fs::remove(kept_.back().path, ignored);
         kept_.pop_back();
       }
-      trainer.run()->manifest().set_best_checkpoint(trainer.run()->id(), kept_.front().path);
+      trainer.run()->set_best_checkpoint(kept_.front().path);
     }
   } else if (it == metrics.end() && save_top_k_ > 0 && !metrics.empty()) {
     log::warn("checkpoint: monitored metric '{}' is not among the validation metrics", monitor_);
@@ -84,8 +84,7 @@ void CheckpointCallback::on_validation_end(Trainer& trainer, const Scalars& metr
 void CheckpointCallback::on_train_end(Trainer& trainer) {
   save_last(trainer);
   if (trainer.run() && trainer.is_global_zero() && kept_.empty() && save_last_)
-    trainer.run()->manifest().set_best_checkpoint(
-        trainer.run()->id(), (trainer.run()->checkpoints_dir() / "last.pt").string());
+    trainer.run()->set_best_checkpoint((trainer.run()->checkpoints_dir() / "last.pt").string());
 }
 
 std::string CheckpointCallback::state() const {

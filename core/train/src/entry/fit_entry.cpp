@@ -16,8 +16,7 @@ namespace {
 // Tests with the run's best checkpoint (the current weights without a run).
 void test(Trainer& trainer, Run* run) {
   std::filesystem::path best;
-  if (run)
-    if (auto record = run->manifest().find_run(run->id())) best = record->best_checkpoint;
+  if (run) best = run->best_checkpoint();
   best = trainer.share_from_global_zero("mlq/best", best.string());  // ranks test alike
   const Scalars metrics = trainer.test(best);
   if (stop_signal_received()) throw Interrupted("interrupted while testing");
@@ -43,7 +42,7 @@ void fit(const FitRequest& request) {
   Run* run = nullptr;
   std::filesystem::path resume_from;
   if (RunRecording* recording = request.recording) {
-    recording->manifest.emplace(recording->manifest_path);
+    recording->manifest.emplace(recording->manifest_location);
     recording->manifest->mark_dead_runs();
     auto [opened, checkpoint] = open_or_resume_run(
         *recording->manifest, config, recording->overrides, recording->plugin_versions);

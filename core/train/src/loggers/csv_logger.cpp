@@ -18,7 +18,7 @@ class CsvLogger : public Logger {
   void write(const std::vector<MetricPoint>& points) override {
     std::string lines;
     for (const auto& point : points)
-      lines += fmt::format("{},{},{:.9g},{:.3f}\n", point.step, point.key, point.value, point.time);
+      lines += fmt::format("{},{},{},{:.3f}\n", point.step, point.key, point.value, point.time);
     append_file(path_, lines);
   }
   void truncate_after(int64_t step) override {

@@ -1,5 +1,6 @@
 // Metric points into the manifest (one transaction per batch), which also beats the run's
-// heartbeat so that `runner runs` can tell a live run from a dead one.
+// heartbeat so that `runner runs` can tell a live run from a dead one. Through Run::record: while
+// a manifest server is away, the writes wait and training goes on.
 #include "loggers/logger.hpp"
 #include "mlq/tracking/run.hpp"
 
@@ -10,12 +11,14 @@ class ManifestLogger : public Logger {
  public:
   explicit ManifestLogger(Run& run) : run_(run) {}
   void write(const std::vector<MetricPoint>& points) override {
-    run_.manifest().log_metrics(run_.id(), points);
-    run_.manifest().heartbeat(run_.id());
+    run_.record([id = run_.id(), points](Manifest& m) { m.log_metrics(id, points); });
+    heartbeat();
   }
-  void heartbeat() override { run_.manifest().heartbeat(run_.id()); }
+  void heartbeat() override {
+    run_.record([id = run_.id()](Manifest& m) { m.heartbeat(id); });
+  }
   void truncate_after(int64_t step) override {
-    run_.manifest().truncate_metrics_after(run_.id(), step);
+    run_.record([id = run_.id(), step](Manifest& m) { m.truncate_metrics_after(id, step); });
   }
 
  private:

@@ -19,7 +19,7 @@ namespace mlq {
 // trainer.resume continues) once the task, model, optimiser and loaders are built, so that a bad
 // value fails before a run exists; the caller finishes the run.
 struct RunRecording {
-  std::filesystem::path manifest_path;
+  std::string manifest_location;
   std::vector<std::string> overrides;  // recorded with the run
   std::string plugin_versions;         // JSON, recorded with the run
   std::function<void(Run&)> on_open;   // right after the run opens

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,10 +10,20 @@
 #include <vector>
 
 #include "mlq/tracking/query.hpp"
-
-struct sqlite3;
+#include "mlq/util/error.hpp"
 
 namespace mlq {
+
+namespace db {
+class Database;
+}
+
+// The manifest's server cannot be reached (refused, gone, or lost in the middle of a
+// transaction): what failed can be done again once it is back.
+class ManifestConnectionLost : public UserError {
+ public:
+  using UserError::UserError;
+};
 
 // Run statuses as stored in runs.status.
 inline constexpr const char* kRunning = "RUNNING";
@@ -39,17 +50,20 @@ struct RunRecord {
   std::string error;        // the failure message of a FAILED run
 };
 
-// `runner runs list`'s query (mlq/run_query.hpp compiles its parts).
+// `runner runs list`'s query, in the language of mlq/tracking/query.hpp.
 struct RunQuery {
-  SqlFragment filter;                // empty: every run
-  std::vector<SqlFragment> columns;  // values to fetch for each run
-  SqlFragment order;                 // empty: newest first; runs without a value come last
-  // Set when `order` is a metric summary value: the runs are then taken in the order of that
-  // column's index, so a LIMIT stops early (ties between equal values go by run id).
-  std::optional<SummaryColumn> order_summary;
+  std::string where;                 // empty: every run
+  std::vector<std::string> columns;  // FIELDs to fetch for each run
+  std::string order_by;              // a FIELD; empty: newest first; runs without one come last
   bool descending = true;
   int64_t limit = 0;  // 0: no limit
+  double now = 0;     // ends the duration of running runs; 0: now
+  // A metric order walks that metric's index (a LIMIT stops early); off only to test that both
+  // plans agree.
+  bool use_summary_index = true;
 };
+// Compiles the query's expressions: a malformed one is a UserError before anything is opened.
+void check_run_query(const RunQuery& query);
 
 struct RunRow {
   RunRecord run;
@@ -69,17 +83,31 @@ struct Artifact {
   std::string checksum;
 };
 
-// The SQLite manifest of every run (schema in docs/manifest.md). WAL mode and a busy timeout, so
-// several processes may write at once; every multi-row write is one transaction. Errors throw
-// UserError naming the database file.
+// Everything a manifest records about one run (what `runner runs copy` moves).
+struct RunHistory {
+  RunRecord run;
+  std::map<std::string, std::string> params;  // dotted key -> TOML literal
+  std::vector<MetricPoint> metrics;           // in the order they were logged
+  std::map<std::string, std::string> tags;
+  std::vector<Artifact> artifacts;
+};
+
+// The manifest of every run (schema in docs/manifest.md): a SQLite file (WAL mode and a busy
+// timeout, so several processes of one machine may write at once) or, for a location
+// "postgresql://...", a PostgreSQL database that several machines share. Every multi-row write
+// is one transaction. Errors throw UserError naming the file or URL (never its password);
+// ManifestConnectionLost when a server cannot be reached.
 class Manifest {
  public:
-  explicit Manifest(const std::filesystem::path& db_path);
+  explicit Manifest(const std::string& location);
+  explicit Manifest(const char* location) : Manifest(std::string(location)) {}
+  explicit Manifest(const std::filesystem::path& db_path) : Manifest(db_path.string()) {}
   ~Manifest();
   Manifest(const Manifest&) = delete;
   Manifest& operator=(const Manifest&) = delete;
 
-  const std::filesystem::path& path() const { return path_; }
+  // The file or URL, for messages.
+  const std::string& location() const;
 
   // Inserts the run and its flattened config (dotted key -> TOML literal) as params.
   void create_run(const RunRecord& run,
@@ -101,6 +129,11 @@ class Manifest {
   void add_artifact(std::string_view run_id, const Artifact& artifact);
   // Replaces the run's artifacts with these, in one transaction.
   void set_artifacts(std::string_view run_id, const std::vector<Artifact>& artifacts);
+  // Replaces the run's metric history (and its summaries) with these points, in one transaction.
+  void replace_metrics(std::string_view run_id, const std::vector<MetricPoint>& points);
+  // Records a run with its whole history in one transaction; false (and nothing written) when a
+  // run with its id is already there.
+  bool import_run(const RunHistory& history);
 
   // A run by full id or unique prefix; nullopt if none; UserError if the prefix is ambiguous.
   std::optional<RunRecord> find_run(std::string_view id_or_prefix) const;
@@ -114,6 +147,7 @@ class Manifest {
   std::vector<Artifact> artifacts(std::string_view run_id) const;
   // The last value of every metric key of a run.
   std::map<std::string, double> last_metrics(std::string_view run_id) const;
+  RunHistory history(const RunRecord& run) const;
 
   // RUNNING runs of this host whose process is gone, or of any host whose heartbeat is older
   // than `stale_seconds`, become KILLED. Returns how many.
@@ -122,12 +156,17 @@ class Manifest {
   std::optional<RunRecord> latest_unfinished(std::string_view task,
                                              std::string_view config_hash) const;
 
-  sqlite3* handle() const { return db_; }
+  // The database itself (tests and tools that need raw SQL).
+  db::Database& database() const { return *db_; }
 
  private:
-  std::filesystem::path path_;
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<db::Database> db_;
 };
+
+// Whether `location` names a database server (postgresql://...) rather than a SQLite file.
+bool is_manifest_server(const std::string& location);
+// Whether the manifest at `location` may hold runs: a server's may; a file must exist.
+bool manifest_exists(const std::string& location);
 
 // This machine's host name.
 std::string host_name();

@@ -24,6 +24,9 @@ namespace mlq {
 
 using SqlValue = std::variant<int64_t, double, std::string>;
 
+// The two SQL dialects the manifest is stored in; the compiled SQL differs only where they do.
+enum class SqlDialect { SQLite, PostgreSQL };
+
 // SQL text over the runs table aliased `r`, with `?` placeholders bound in order. `joins` are the
 // LEFT JOIN clauses (each with its own bindings) that must follow `FROM runs r` for `sql` to work.
 struct SqlFragment {
@@ -34,12 +37,20 @@ struct SqlFragment {
 
 // A boolean SQL expression; `now` (seconds since the epoch) ends the duration of running runs.
 // Joined tables are aliased `<alias>0`, `<alias>1`, ...: fragments used in one query need
-// different aliases.
+// different aliases. `like` is case-insensitive for ASCII letters and has no escape character on
+// both dialects, as SQLite's.
 SqlFragment compile_run_filter(std::string_view expression, double now,
-                               std::string_view alias = "w");
+                               std::string_view alias = "w",
+                               SqlDialect dialect = SqlDialect::SQLite);
 
-// One FIELD as a SQL value (for --order-by and --columns).
-SqlFragment compile_run_field(std::string_view field, double now, std::string_view alias = "f");
+// One FIELD as SQL (for --order-by and --columns): its value is the first of `values` that is not
+// NULL. A param has two, its number and its TOML text, so that it sorts as a number where it is
+// one, numbers before text, in any dialect (the text columns compare bytewise on both).
+struct FieldSql {
+  std::vector<SqlFragment> values;
+  std::vector<SqlFragment> joins;
+};
+FieldSql compile_run_field(std::string_view field, double now, std::string_view alias = "f");
 
 // Where a metric FIELD (metrics.KEY, last|min|max(metrics.KEY)) is kept: metric_summary's row for
 // `key`, column `column` ("last_value", "min_value" or "max_value"), which has an index per key

@@ -1,5 +1,8 @@
 #pragma once
+#include <chrono>
+#include <deque>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,20 +30,46 @@ class Run {
   std::filesystem::path checkpoints_dir() const { return dir_ / "checkpoints"; }
   Manifest& manifest() const { return *manifest_; }
 
+  // A write of the run to its manifest. When the manifest's server cannot be reached
+  // (ManifestConnectionLost), the run goes on: the write waits in memory, in order, and is tried
+  // again with backoff (1 s, doubling to 60 s) at the next one. Each write should be one
+  // transaction, so that trying it again does it once.
+  void record(std::function<void(Manifest&)> write);
+  // How many writes wait for the manifest's server.
+  size_t waiting_writes() const { return waiting_.size(); }
+  void set_best_checkpoint(const std::string& path);
+  const std::string& best_checkpoint() const { return best_checkpoint_; }
+
   // Final status; writes manifest.json (the run's summary: status, metrics, config, best model)
-  // and registers every file of the run directory as an artifact (register_artifacts).
+  // and registers every file of the run directory as an artifact (register_artifacts). When the
+  // server is still away, the summary comes from the run directory, and `runner runs sync DIR`
+  // brings the manifest up to date later.
   void finish(const std::string& status, const std::string& error = "");
-  // The manifest's artifacts of this run become the files now in its directory: path relative to
-  // it, kind (artifact_kind) and "xxh3:<hex>" checksum (file_checksum) (none for run.log, still
-  // appended to).
-  void register_artifacts() const;
+  // The manifest's artifacts of this run become the files now in its directory (run_artifacts).
+  void register_artifacts();
 
  private:
-  Run(Manifest& manifest, std::string id, std::filesystem::path dir);
+  Run(Manifest& manifest, std::string id, std::filesystem::path dir, std::string task,
+      std::string config_toml, std::string best_checkpoint);
+  // Does the waiting writes, unless the next try is not due (`now` forces it).
+  void write_waiting(bool now);
+
   Manifest* manifest_;
   std::string id_;
   std::filesystem::path dir_;
+  std::string task_;
+  std::string config_toml_;
+  std::string best_checkpoint_;
+  std::deque<std::function<void(Manifest&)>> waiting_;
+  std::chrono::steady_clock::time_point retry_at_{};
+  std::chrono::seconds retry_delay_{0};  // 0 while the server answers
 };
+
+// The files of a run directory as artifacts: path relative to it, kind (artifact_kind) and
+// "xxh3:<hex>" checksum (file_checksum) (none for run.log, still appended to), sorted by path.
+std::vector<Artifact> run_artifacts(const std::filesystem::path& dir);
+// The points of a run directory's metrics.csv (step,key,value,time), in file order.
+std::vector<MetricPoint> read_metrics_csv(const std::filesystem::path& file);
 
 // The kind of a run directory's file: checkpoint, tensorboard, image, audio, midi, metrics, log,
 // config, summary, or other.
@@ -48,10 +77,14 @@ std::string artifact_kind(const std::filesystem::path& relative_path);
 
 // Where runs go: config key `output_dir` (default "outputs").
 std::filesystem::path output_root(const Config& config);
-// The manifest file: config key `manifest.db`, else $MLQ_DB, else <output_root>/runs.sqlite.
-std::filesystem::path manifest_path(const Config& config);
+// The manifest (a SQLite file or a postgresql:// URL): config key `manifest.db`, else $MLQ_DB,
+// else <output_root>/runs.sqlite.
+std::string manifest_location(const Config& config);
 // Same without a config (runs list/show): --db, else $MLQ_DB, else outputs/runs.sqlite.
-std::filesystem::path manifest_path(const std::string& db_flag);
+std::string manifest_location(const std::string& db_flag);
+// Where `runner runs delete` moves a run directory: beside the manifest file, or for a server
+// manifest beside the run's task folder (<output_dir>/trash).
+std::filesystem::path trash_folder(const std::string& manifest, const RunRecord& run);
 // The identity of an experiment: hash of the resolved config without trainer.resume and tags.
 std::string config_hash(const Config& config);
 
