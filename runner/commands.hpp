@@ -12,6 +12,7 @@ int features_command(const std::vector<std::string>& args);
 int summary_command(const std::vector<std::string>& args);
 int regress_command(const std::vector<std::string>& args);
 int report_command(const std::vector<std::string>& args);
+int sweep_command(const std::vector<std::string>& args);
 // Hidden diagnostic: the parsed DistributedEnv as JSON (docs/training.md).
 int distributed_env_command(const std::vector<std::string>& args);
 // A command a plugin registered under `name`.

@@ -32,6 +32,10 @@ usage:
   runner report ID [ID...] -o FILE.html             a self-contained HTML page: curves, metrics,
                                                     examples; several runs compared
   runner plugins [--plugin-dir DIR]                 list plugins and what they register
+  runner sweep --config=F [a=1,2 b=interval(0,1) ...] [--strategy grid|random|tpe]
+               [--trials N] [--objective M] [--jobs N] [--pruning-min-steps N]
+                                                    a hyperparameter search (runner sweep --help;
+                                                    sweep --resume ID, sweep list, sweep show ID)
   runner runs list|show|compare|tag|export|delete   past runs from the manifest (SQLite or
   runner runs copy|sync                             PostgreSQL; runner runs --help)
   runner <command> [--task=T] ...                   a command a plugin adds (see runner plugins),
@@ -61,6 +65,7 @@ int dispatch(const std::vector<std::string>& all_args) {
   if (args[0] == "summary") return mlq::summary_command(rest);
   if (args[0] == "regress") return mlq::regress_command(rest);
   if (args[0] == "report") return mlq::report_command(rest);
+  if (args[0] == "sweep") return mlq::sweep_command(rest);
   if (args[0] == "distributed-env") return mlq::distributed_env_command(rest);
   if (args[0] == "runs") return mlq::runs_command(rest, mlq::manifest_location(std::string()));
   // A bare word that is not an override names a command a plugin adds (runner plugins lists them).

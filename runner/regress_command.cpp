@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "mlq/tracking/manifest.hpp"
+#include "mlq/tracking/metric_direction.hpp"
 #include "mlq/tracking/run.hpp"
 #include "mlq/util/cli.hpp"
 #include "mlq/util/files.hpp"
@@ -79,7 +80,11 @@ int regress_command(const std::vector<std::string>& args) {
       "baseline", "ID, tag:NAME (newest finished run with that tag) or file:PATH.json",
       cxxopts::value<std::string>())("tolerance", "KEY=ABS allowed worsening (repeatable)",
                                      cxxopts::value<std::vector<std::string>>())(
-      "lower-is-better", "metric names or globs where lower is better (repeatable)",
+      "lower-is-better",
+      "metric names or globs where lower is better (repeatable; default: by name, losses and "
+      "errors lower, the rest higher)",
+      cxxopts::value<std::vector<std::string>>())(
+      "higher-is-better", "metric names or globs where higher is better (repeatable)",
       cxxopts::value<std::vector<std::string>>())(
       "metrics", "metric globs to compare (repeatable; default test_*)",
       cxxopts::value<std::vector<std::string>>())(
@@ -98,6 +103,7 @@ int regress_command(const std::vector<std::string>& args) {
   std::vector<std::string> selected = strings("metrics");
   if (selected.empty()) selected = {"test_*"};
   const std::vector<std::string> lower = strings("lower-is-better");
+  const std::vector<std::string> higher = strings("higher-is-better");
   const std::map<std::string, double> tolerance = tolerances(strings("tolerance"));
 
   const Manifest manifest(manifest_location(result["db"].as<std::string>()));
@@ -131,7 +137,8 @@ int regress_command(const std::vector<std::string>& args) {
   for (const auto& [key, base] : baseline) {
     if (!matches_any(key, selected)) continue;
     ++compared;
-    const bool lower_better = matches_any(key, lower);
+    const bool lower_better =
+        matches_any(key, lower) || (!matches_any(key, higher) && lower_is_better(key));
     const double allowed = tolerance.count(key) ? tolerance.at(key) : 0.0;
     auto found = current.find(key);
     std::string verdict;

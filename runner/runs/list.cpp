@@ -9,6 +9,7 @@
 
 #include "mlq/audio/csv.hpp"
 #include "mlq/tracking/manifest.hpp"
+#include "mlq/tracking/metric_direction.hpp"
 #include "mlq/tracking/query.hpp"
 #include "mlq/util/duration.hpp"
 #include "mlq/util/error.hpp"
@@ -18,6 +19,14 @@
 
 namespace mlq::runs {
 namespace {
+
+// The metric key of a FIELD (metrics.KEY, max(metrics.KEY), ...), else the field itself.
+std::string metric_of(const std::string& field) {
+  const size_t at = field.find("metrics.");
+  if (at == std::string::npos) return field;
+  const size_t end = field.find_first_of("), ", at);
+  return field.substr(at + 8, end == std::string::npos ? std::string::npos : end - at - 8);
+}
 
 struct ListOptions {
   std::string task;
@@ -67,11 +76,13 @@ std::optional<ListOptions> parse_list_options(const std::string& name,
   cxxopts::Options options = subcommand_options(name, "Runs in the manifest, newest first.");
   options.add_options()("where", "filter expression (runner runs --help)",
                         cxxopts::value<std::string>())(
-      "order-by", "FIELD [asc|desc] (default: newest first)", cxxopts::value<std::string>())(
-      "limit", "at most N runs", cxxopts::value<std::string>())(
+      "order-by",
+      "FIELD [asc|desc] (default: newest first; a metric best first: a loss ascending, an accuracy "
+      "descending)",
+      cxxopts::value<std::string>())("limit", "at most N runs", cxxopts::value<std::string>())(
       "columns", "FIELD,... to show instead of the test_/val_ metrics",
       cxxopts::value<std::string>())("task", "only runs of TASK", cxxopts::value<std::string>())(
-      "status", "only runs in STATUS (RUNNING, FINISHED, FAILED, KILLED)",
+      "status", "only runs in STATUS (RUNNING, FINISHED, FAILED, KILLED, PRUNED)",
       cxxopts::value<std::string>())("format", "table, csv or json",
                                      cxxopts::value<std::string>()->default_value(default_format))(
       "direction", "asc or desc after --order-by", cxxopts::value<std::vector<std::string>>());
@@ -97,14 +108,16 @@ std::optional<ListOptions> parse_list_options(const std::string& name,
                                   direction[list.order_by.empty() ? 0 : direction.size() - 1],
                                   command));
     list.descending = word == "desc";
+  } else if (!list.order_by.empty()) {  // best first: a loss ascending, an accuracy descending
+    list.descending = !lower_is_better(metric_of(list.order_by));
   }
   if (result->count("status")) {
     list.status = to_upper(value("status"));
     if (list.status != kRunning && list.status != kFinished && list.status != kFailed &&
-        list.status != kKilled)
+        list.status != kKilled && list.status != kPruned)
       throw UserError(
-          fmt::format("{}: --status '{}' is not one of RUNNING, FINISHED, FAILED, KILLED", command,
-                      value("status")));
+          fmt::format("{}: --status '{}' is not one of RUNNING, FINISHED, FAILED, KILLED, PRUNED",
+                      command, value("status")));
   }
   if (result->count("limit")) {
     const std::string text = value("limit");

@@ -49,7 +49,8 @@ TEST_CASE("manifest: opening creates folders, the schema and WAL mode" *
   Manifest m(path);
   CHECK(std::filesystem::exists(path));
   CHECK(m.location() == path.string());
-  for (const char* table : {"runs", "params", "metrics", "metric_summary", "tags", "artifacts"})
+  for (const char* table : {"runs", "params", "metrics", "metric_summary", "tags", "artifacts",
+                            "sweeps", "sweep_trials", "sweep_rungs"})
     CHECK_MESSAGE(query_int(m, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?",
                             table) == 1,
                   table);
@@ -59,7 +60,7 @@ TEST_CASE("manifest: opening creates folders, the schema and WAL mode" *
                             index) == 1,
                   index);
   CHECK(query_text(m, "PRAGMA journal_mode") == "wal");
-  CHECK(query_int(m, "PRAGMA user_version") == 2);
+  CHECK(query_int(m, "PRAGMA user_version") == 3);
   CHECK(query_int(m, "PRAGMA foreign_keys") == 1);
   CHECK(query_int(m, "PRAGMA synchronous") == 1);  // NORMAL
 }
@@ -328,7 +329,7 @@ TEST_CASE("manifest: a version 1 database is upgraded in place with its metric s
       std::string::npos);
   CHECK(query_text(m, "SELECT sql FROM sqlite_master WHERE name = 'tags'").find("WITHOUT ROWID") !=
         std::string::npos);
-  CHECK(query_int(m, "PRAGMA user_version") == 2);
+  CHECK(query_int(m, "PRAGMA user_version") == 3);
   CHECK(query_int(m,
                   "SELECT count(*) FROM sqlite_master WHERE name IN "
                   "('metrics_key_value', 'runs_start_time')") == 0);

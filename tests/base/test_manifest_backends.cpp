@@ -51,14 +51,15 @@ TEST_CASE("manifest on PostgreSQL: the schema, its version, a newer one refused"
   const std::string url = mlq::test::new_postgresql_database();
   {
     Manifest m(url);
-    for (const char* table : {"runs", "params", "metrics", "metric_summary", "tags", "artifacts"}) {
+    for (const char* table : {"runs", "params", "metrics", "metric_summary", "tags", "artifacts",
+                            "sweeps", "sweep_trials", "sweep_rungs"}) {
       mlq::db::Statement st(m.database(),
                             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?");
       st.bind(1, table);
       REQUIRE(st.step());
       CHECK_MESSAGE(st.integer(0) == 1, table);
     }
-    CHECK(m.database().schema_version() == 2);
+    CHECK(m.database().schema_version() == 3);
     m.create_run(make_run("r1"), {});
     mlq::test::exec_sql(m, "UPDATE mlq_schema SET version = 7");
   }

@@ -146,7 +146,8 @@ TEST_CASE("the regression plugin loads from the build's plugin folder") {
   CHECK(registry.get("models", "mlp").file == regression_plugin().string());
   CHECK(registry.names("metadata_parsers") == std::vector<std::string>{"split_list"});
   CHECK(registry.names("callbacks") == std::vector<std::string>{"hook_log"});
-  CHECK(registry.entries_of("regression").size() == 7);
+  CHECK(registry.names("metric_keys") == std::vector<std::string>{"regression"});
+  CHECK(registry.entries_of("regression").size() == 8);
 }
 
 TEST_CASE("load_all of the search path finds the regression plugin") {

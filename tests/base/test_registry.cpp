@@ -33,10 +33,10 @@ std::vector<std::string> names_of(const std::vector<const Registry::Entry*>& ent
 
 }  // namespace
 
-TEST_CASE("registry kinds are the nine documented ones, in order") {
-  const std::vector<std::string> expected = {"tasks",     "models",           "datasets",
-                                             "losses",    "metrics",          "augmentations",
-                                             "callbacks", "metadata_parsers", "commands"};
+TEST_CASE("registry kinds are the ten documented ones, in order") {
+  const std::vector<std::string> expected = {
+      "tasks",         "models",    "datasets",         "losses",   "metrics",
+      "augmentations", "callbacks", "metadata_parsers", "commands", "metric_keys"};
   CHECK(mlq::registry_kinds() == expected);
 }
 

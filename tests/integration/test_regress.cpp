@@ -57,8 +57,13 @@ TEST_CASE("regress passes equal or better runs and fails on a regression beyond 
   CHECK_MESSAGE(has(good, "0 of 2 metrics regressed"), good.out);  // val_* is not compared
   CHECK_MESSAGE(has(good, "better"), good.out);
 
-  // Without the direction, a lower loss would be a regression.
-  auto direction = runs.regress({"--run=good", "--baseline=base"});
+  // Without a direction the names tell: a lower loss is better, a lower R^2 worse.
+  auto by_name = runs.regress({"--run=good", "--baseline=base"});
+  CHECK(by_name.exit_code == 0);
+  CHECK_MESSAGE(has(by_name, "0 of 2 metrics regressed"), by_name.out);
+  CHECK_MESSAGE(has(by_name, "better (lower is better)"), by_name.out);
+  // --higher-is-better says otherwise: the lower loss is then a regression.
+  auto direction = runs.regress({"--run=good", "--baseline=base", "--higher-is-better=test_loss"});
   CHECK(direction.exit_code == 1);
   CHECK_MESSAGE(has(direction, "1 of 2 metrics regressed"), direction.out);
 

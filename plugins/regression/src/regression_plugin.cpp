@@ -168,7 +168,8 @@ void mlq_register(mlq::Registry& registry) {
     };
   });
   mlq::register_metric(registry, "regression",
-                       [](const mlq::Config&) { return std::make_unique<RegressionMetrics>(); });
+                       [](const mlq::Config&) { return std::make_unique<RegressionMetrics>(); },
+                       {{"mse", true}, {"r2", false}});
   mlq::register_metadata_parser(registry, "split_list", read_split_list);
   mlq::register_callback(registry, "hook_log",
                          [](const mlq::Config& c) { return std::make_shared<HookLog>(c); });

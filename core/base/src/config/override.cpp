@@ -25,7 +25,8 @@ bool valid_dotted_key(std::string_view key) {
   return true;
 }
 
-// Splits `text` at commas that are outside brackets, braces and quotes.
+}  // namespace
+
 std::vector<std::string> split_top_level(std::string_view text) {
   std::vector<std::string> parts;
   std::string current;
@@ -44,9 +45,9 @@ std::vector<std::string> split_top_level(std::string_view text) {
     }
     if (c == '"' || c == '\'') {
       quote = c;
-    } else if (c == '[' || c == '{') {
+    } else if (c == '[' || c == '{' || c == '(') {
       ++depth;
-    } else if ((c == ']' || c == '}') && depth > 0) {
+    } else if ((c == ']' || c == '}' || c == ')') && depth > 0) {
       --depth;
     } else if (c == ',' && depth == 0) {
       parts.push_back(current);
@@ -58,8 +59,6 @@ std::vector<std::string> split_top_level(std::string_view text) {
   parts.push_back(current);
   return parts;
 }
-
-}  // namespace
 
 Override parse_override(std::string_view text) {
   Override result;

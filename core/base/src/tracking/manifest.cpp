@@ -27,7 +27,7 @@ using namespace db;
 namespace {
 
 bool is_final_status(std::string_view status) {
-  return status == kFinished || status == kFailed || status == kKilled;
+  return status == kFinished || status == kFailed || status == kKilled || status == kPruned;
 }
 
 // The numeric value of a TOML literal (number or bool), for params.value_num.

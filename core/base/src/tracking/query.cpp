@@ -450,12 +450,27 @@ class Compiler {
     if (attribute == "start_time" || attribute == "end_time")
       return {Field::Time, name, "r." + attribute, "", {}, {}};
     if (attribute == "status") return {Field::Status, name, "r.status", "", {}, {}};
+    // A sweep's trials are runs: the sweep id and trial number of the run's trial.
+    if (attribute == "sweep")
+      return {Field::Text,
+              name,
+              "(SELECT t.sweep_id FROM sweep_trials t WHERE t.run_id = r.id LIMIT 1)",
+              "",
+              {},
+              {}};
+    if (attribute == "trial")
+      return {Field::Number,
+              name,
+              "(SELECT t.number FROM sweep_trials t WHERE t.run_id = r.id LIMIT 1)",
+              "",
+              {},
+              {}};
     for (const char* known : kAttributes)
       if (attribute == known) return {Field::Text, name, "r." + attribute, "", {}, {}};
     fail(token.column,
          fmt::format("unknown field '{}' (expected metrics.KEY, params.KEY, tags.KEY, "
                      "max|min|last(metrics.KEY), at(metrics.KEY, STEP), id, task, status, "
-                     "start_time, end_time, duration, git_commit or host)",
+                     "start_time, end_time, duration, git_commit, host, sweep or trial)",
                      name));
   }
 

@@ -23,7 +23,47 @@ CREATE INDEX IF NOT EXISTS metric_summary_key_min ON metric_summary(key, min_val
 CREATE INDEX IF NOT EXISTS metric_summary_key_max ON metric_summary(key, max_value);
 )sql";
 
-// The current schema (version 2); documented in docs/manifest.md.
+// Version 3's sweep tables, in either dialect: {text} is a text column compared bytewise, {real}
+// and {integer} the number types.
+constexpr const char* kSweepSql = R"sql(
+CREATE TABLE IF NOT EXISTS sweeps (
+  id {text} PRIMARY KEY,
+  task {text} NOT NULL,
+  status {text} NOT NULL,
+  start_time {real} NOT NULL,
+  end_time {real},
+  strategy {text} NOT NULL,
+  space {text} NOT NULL,
+  objective {text} NOT NULL,
+  direction {text} NOT NULL,
+  trials {integer} NOT NULL,
+  settings {text} NOT NULL,
+  error {text}
+);
+CREATE TABLE IF NOT EXISTS sweep_trials (
+  sweep_id {text} NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+  number {integer} NOT NULL,
+  params {text} NOT NULL,
+  status {text} NOT NULL,
+  attempts {integer} NOT NULL DEFAULT 0,
+  run_id {text},
+  worker {text},
+  objective {real},
+  error {text},
+  PRIMARY KEY (sweep_id, number)
+);
+CREATE INDEX IF NOT EXISTS sweep_trials_run ON sweep_trials(run_id);
+CREATE TABLE IF NOT EXISTS sweep_rungs (
+  sweep_id {text} NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+  rung {integer} NOT NULL,
+  number {integer} NOT NULL,
+  value {real},
+  PRIMARY KEY (sweep_id, rung, number)
+);
+)sql";
+
+// The current schema (version 3; version 2 without the sweep tables); documented in
+// docs/manifest.md.
 constexpr const char* kSqliteSchemaSql = R"sql(
 CREATE TABLE IF NOT EXISTS runs (
   id TEXT PRIMARY KEY,
@@ -194,6 +234,11 @@ void create_or_migrate_schema(Database& db) {
       const bool sqlite = db.dialect() == SqlDialect::SQLite;
       db.exec(sqlite ? kSqliteSchemaSql : kPostgresSchemaSql);
       db.exec(kIndexSql);
+      db.exec(sqlite ? fmt::format(kSweepSql, fmt::arg("text", "TEXT"), fmt::arg("real", "REAL"),
+                                   fmt::arg("integer", "INTEGER"))
+                     : fmt::format(kSweepSql, fmt::arg("text", "TEXT COLLATE \"C\""),
+                                   fmt::arg("real", "DOUBLE PRECISION"),
+                                   fmt::arg("integer", "BIGINT")));
       if (version == 1) {  // only SQLite manifests are that old
         db.exec(kMigrateToV2Sql);
         db.exec(fmt::format(kSummarizeSql, ""));

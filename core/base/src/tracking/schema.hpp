@@ -6,7 +6,7 @@ namespace db {
 class Database;
 }
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // Rebuilds metric_summary rows from the metric history: format with "" for all runs, or with
 // "WHERE run_id = ?1" for the run bound to ?1.

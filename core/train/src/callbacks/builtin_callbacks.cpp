@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "mlq/tracking/metric_direction.hpp"
 #include "mlq/train/trainer.hpp"
 #include "mlq/util/log.hpp"
 #include "mlq/util/progress.hpp"
@@ -22,8 +23,10 @@ bool is_improvement(const std::string& mode, double candidate, double best, doub
 
 namespace {
 
+// The mode of a monitor: as configured, else the monitored metric's direction.
 std::string checked_mode(const Config& config, const std::string& section) {
-  std::string mode = config.get_string("mode", "min");
+  std::string mode =
+      config.get_string("mode", metric_mode(config.get_string("monitor", "val_loss")));
   if (mode != "min" && mode != "max")
     throw ConfigError("config key '" + section + ".mode' (" + config.origin("mode") +
                       "): expected \"min\" or \"max\", got \"" + mode + "\"");

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "callbacks/sweep_pruning.hpp"
 #include "loggers/metric_log.hpp"
 #include "mlq/train/callbacks.hpp"
 #include "mlq/train/components.hpp"
@@ -52,6 +53,8 @@ void Trainer::add_default_callbacks() {
   if (early.get_bool("enabled", false)) add_callback(std::make_shared<EarlyStopping>(early));
   add_callback(std::make_shared<LrMonitor>());
   if (options_.progress_bar) add_callback(std::make_shared<ProgressBar>());
+  if (config_.has("sweep.pruning.min_steps"))
+    add_callback(make_sweep_pruning(config_.section("sweep")));
 }
 
 void Trainer::add_configured_callbacks(const Registry& registry) {

@@ -22,6 +22,9 @@ Override parse_override(std::string_view text);
 // Parse the value of an override as a TOML literal; a bare word becomes a string.
 std::unique_ptr<toml::node> parse_value(std::string_view text, std::string_view origin);
 
+// Splits `text` at commas outside brackets, braces, parentheses and quotes.
+std::vector<std::string> split_top_level(std::string_view text);
+
 // --multirun: overrides whose value is a comma list (a=1,2,3; brackets and quotes respected)
 // expand into the cartesian product; each element is a complete override list, in order.
 std::vector<std::vector<std::string>> expand_sweeps(const std::vector<std::string>& overrides);

@@ -13,9 +13,9 @@ namespace mlq {
 // The kinds of component a plugin can register. Each kind is a typed registry: its entries are
 // factories of one signature (see mlq/components.hpp for the LibTorch-side types).
 inline const std::vector<std::string>& registry_kinds() {
-  static const std::vector<std::string> kinds = {"tasks",     "models",           "datasets",
-                                                 "losses",    "metrics",          "augmentations",
-                                                 "callbacks", "metadata_parsers", "commands"};
+  static const std::vector<std::string> kinds = {
+      "tasks",         "models",    "datasets",         "losses",   "metrics",
+      "augmentations", "callbacks", "metadata_parsers", "commands", "metric_keys"};
   return kinds;
 }
 

@@ -30,6 +30,10 @@ inline constexpr const char* kRunning = "RUNNING";
 inline constexpr const char* kFinished = "FINISHED";
 inline constexpr const char* kFailed = "FAILED";
 inline constexpr const char* kKilled = "KILLED";
+// A sweep trial that successive halving stopped early (its run's status too).
+inline constexpr const char* kPruned = "PRUNED";
+// A sweep trial that waits for a worker.
+inline constexpr const char* kPending = "PENDING";
 
 struct RunRecord {
   std::string id;
@@ -48,6 +52,36 @@ struct RunRecord {
   std::string config_hash;
   std::string config_toml;  // the resolved config
   std::string error;        // the failure message of a FAILED run
+};
+
+// A sweep (runner sweep): its search and its trials' bookkeeping. Statuses RUNNING, FINISHED,
+// FAILED (max_failures reached).
+struct SweepRecord {
+  std::string id;
+  std::string task;
+  std::string status = kRunning;
+  double start_time = 0;
+  double end_time = 0;
+  std::string strategy;   // grid, random, tpe
+  std::string space;      // JSON: the dimensions as written
+  std::string objective;  // a metric key
+  std::string direction;  // min or max
+  int64_t trials = 0;     // the budget
+  std::string settings;   // JSON: how to run a trial and the failure and pruning policies
+  std::string error;
+};
+
+// One trial: PENDING, RUNNING (claimed by `worker`), FINISHED, PRUNED or FAILED (retries spent).
+struct SweepTrial {
+  std::string sweep_id;
+  int64_t number = 0;
+  std::vector<std::string> params;  // its overrides, key=value
+  std::string status = kPending;
+  int64_t attempts = 0;
+  std::string run_id;  // the run of its latest attempt
+  std::string worker;  // host:pid
+  std::optional<double> objective;
+  std::string error;
 };
 
 // `runner runs list`'s query, in the language of mlq/tracking/query.hpp.
@@ -155,6 +189,26 @@ class Manifest {
   // The newest KILLED or FAILED run of `task` with this config hash (resume=auto).
   std::optional<RunRecord> latest_unfinished(std::string_view task,
                                              std::string_view config_hash) const;
+
+  // Sweeps (manifest_sweeps.cpp).
+  void create_sweep(const SweepRecord& sweep);
+  // By full id or unique prefix; nullopt if none; UserError if the prefix is ambiguous.
+  std::optional<SweepRecord> find_sweep(std::string_view id_or_prefix) const;
+  std::vector<SweepRecord> list_sweeps() const;  // newest first
+  void set_sweep_status(std::string_view sweep_id, std::string_view status,
+                        std::string_view error = "");
+  std::vector<SweepTrial> sweep_trials(std::string_view sweep_id) const;  // by number
+  // Adds a new trial (claimed by its worker when RUNNING); false when the number is taken.
+  bool add_trial(const SweepTrial& trial);
+  // Claims the lowest-numbered PENDING trial for `worker` in one statement, so two workers never
+  // get the same one; nullopt when none is pending.
+  std::optional<SweepTrial> claim_trial(std::string_view sweep_id, std::string_view worker);
+  // Writes the trial's status, attempts, run, worker, objective and error.
+  void update_trial(const SweepTrial& trial);
+  // Successive halving: records trial `number`'s value at `rung` (once) and returns the values of
+  // every trial that reached it.
+  std::vector<double> report_rung(std::string_view sweep_id, int64_t rung, int64_t number,
+                                  double value);
 
   // The database itself (tests and tools that need raw SQL).
   db::Database& database() const { return *db_; }

@@ -9,6 +9,7 @@
 //   FIELD   := metrics.KEY (its last value) | max(metrics.KEY) | min(...) | last(...)
 //              | at(metrics.KEY, STEP) | params.KEY | tags.KEY
 //              | id | task | status | start_time | end_time | duration | git_commit | host
+//              | sweep | trial (the sweep id and trial number of a sweep's run)
 // params compare as numbers when the other side is a number, else as their TOML text; times
 // take seconds since the epoch or 'YYYY-MM-DD[ HH:MM[:SS]]' (local time); status is matched
 // without regard to case. Keywords are case-insensitive. A malformed expression throws UserError

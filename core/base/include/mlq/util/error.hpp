@@ -25,6 +25,12 @@ class PluginError : public UserError {
 
 namespace mlq {
 
+// A sweep's trial stopped early by successive halving: its run ends as PRUNED.
+class Pruned : public UserError {
+ public:
+  using UserError::UserError;
+};
+
 // The run was stopped by SIGINT/SIGTERM after writing its last checkpoint.
 class Interrupted : public UserError {
  public:

@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 
+#include "mlq/tracking/metric_direction.hpp"
 #include "mlq/train/callback.hpp"
 #include "mlq/train/task.hpp"
 
@@ -31,7 +32,10 @@ inline void register_dataset(Registry& r, std::string name, DatasetFactory f) {
 inline void register_loss(Registry& r, std::string name, LossFactory f) {
   r.add("losses", std::move(name), std::move(f));
 }
-inline void register_metric(Registry& r, std::string name, MetricFactory f) {
+// `keys`: what the metric computes and which way each is better (runner sweep checks its
+// objective against them; without them, names tell: losses and errors lower, the rest higher).
+inline void register_metric(Registry& r, std::string name, MetricFactory f, MetricKeys keys = {}) {
+  if (!keys.empty()) r.add(kMetricKeysKind, name, std::move(keys));
   r.add("metrics", std::move(name), std::move(f));
 }
 inline void register_callback(Registry& r, std::string name, CallbackFactory f) {

@@ -1,0 +1,155 @@
+// runner sweep through the runner, on the regression task: parallel workers killed and resumed,
+// pruning, failures, and bad input (on both manifest backends).
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "cli.hpp"
+#include "mlq/tracking/manifest.hpp"
+#include "support/process.hpp"
+
+namespace fs = std::filesystem;
+using mlq::Manifest;
+using namespace mlq::test::cli;
+
+namespace {
+
+// A sweep of short regression runs: 12 trials, 3 at once, with pruning.
+std::vector<std::string> sweep_args() {
+  return {"sweep",
+          kConfig,
+          "trainer.optimizer.lr=tag(log, interval(1e-4, 1e-1))",
+          "model.dropout=0.0,0.1,0.2",
+          "trainer.max_steps=200",
+          "trainer.val_every_n_steps=20",
+          "trainer.checkpoint.every_n_steps=20",
+          "trainer.early_stopping.enabled=false",
+          "trainer.progress_bar=false",
+          "data.num_train=256",
+          "--trials=12",
+          "--jobs=3",
+          "--strategy=random",
+          "--seed=5",
+          "--pruning-min-steps=40",
+          "--pruning-eta=3"};
+}
+
+std::string only_sweep(const Cli& cli) {
+  if (!testing_postgresql() && !fs::exists(cli.db())) return "";
+  const auto sweeps = Manifest(cli.db()).list_sweeps();
+  REQUIRE(sweeps.size() <= 1);
+  return sweeps.empty() ? "" : sweeps[0].id;
+}
+
+}  // namespace
+
+TEST_CASE("a sweep killed twice with SIGKILL and resumed runs each of its 12 trials once") {
+  Cli cli;
+  std::mt19937 random(20261206);
+  std::vector<std::string> argv{MLQ_RUNNER};
+  for (const auto& arg : sweep_args()) argv.push_back(arg);
+  std::map<std::string, std::string> env{{"MLQ_DB", cli.db()}, {"MLQ_PLUGIN_PATH", ""}};
+  std::string id;
+  for (int kill = 0; kill < 2; ++kill) {
+    const pid_t pid = mlq::test::start_process(argv, cli.dir / ("run" + std::to_string(kill)), env,
+                                               cli.dir.path());
+    // A random moment once trials are under way.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline && (id = only_sweep(cli)).empty())
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    REQUIRE_FALSE(id.empty());
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + random() % 1200));
+    ::kill(pid, SIGKILL);
+    mlq::test::wait_process(pid);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // its workers die with it
+    argv = {MLQ_RUNNER, "sweep", "--resume", id, "--jobs=3"};
+  }
+  const auto resumed = cli.run({"sweep", "--resume", id.substr(0, 4), "--jobs", "3"});
+  INFO(resumed.out);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(contains(resumed.out, "sweep " + id + " (regression): FINISHED"));
+
+  Manifest manifest(cli.db());
+  const auto trials = manifest.sweep_trials(id);
+  REQUIRE(trials.size() == 12);
+  std::set<std::string> runs;
+  for (const auto& t : trials) {
+    CAPTURE(t.number);
+    CHECK((t.status == "FINISHED" || t.status == "PRUNED"));
+    CHECK(t.objective.has_value());
+    runs.insert(t.run_id);
+  }
+  CHECK(runs.size() == 12);
+  // No trial ran to its end twice: one finished or pruned run per trial number.
+  mlq::RunQuery query;
+  query.where = "params.sweep.id = '" + id + "' and status in ('FINISHED', 'PRUNED')";
+  query.columns = {"trial"};
+  std::multiset<int64_t> numbers;
+  for (const auto& row : manifest.query_runs(query))
+    numbers.insert(std::get<int64_t>(*row.values[0]));
+  CHECK(numbers.size() == 12);
+  CHECK(std::set<int64_t>(numbers.begin(), numbers.end()).size() == 12);
+  // The sweep's runs, through the query language.
+  const auto listed = cli.run({"runs", "list", "--where", "sweep = '" + id + "'", "--format=csv"});
+  CHECK(count_lines(listed.out) == 13);
+  const auto shown = cli.run({"sweep", "show", id});
+  CHECK(contains(shown.out, "objective val_loss (min)"));
+  CHECK(contains(shown.out, "pruning: successive halving from 40 steps, eta 3"));
+  CHECK(contains(cli.run({"sweep", "list"}).out, id + "  regression  FINISHED  random    "));
+}
+
+TEST_CASE("sweep: bad input is one line, exit 2, and no sweep") {
+  Cli cli;
+  auto fails = [&](std::vector<std::string> extra, const std::string& expected) {
+    std::vector<std::string> args{"sweep", kConfig, "trainer.max_steps=5"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto result = cli.run(args);
+    INFO(result.out);
+    CHECK(result.exit_code == 2);
+    CHECK(count_lines(result.out) == 1);
+    CHECK(contains(result.out, "error: " + expected));
+    CHECK(only_sweep(cli).empty());
+  };
+  fails({"trainer.optimizer.lr=loguniform(1e-4, 1)"},
+        "sweep override 'trainer.optimizer.lr=loguniform(1e-4, 1)': unknown search-space "
+        "function 'loguniform'");
+  fails({"trainer.batch_size=range(64, 8)"},
+        "sweep override 'trainer.batch_size=range(64, 8)': range(64, 8) is empty");
+  fails({"model.dropout=0.0,0.1", "--objective=val_accuracy"},
+        "runner sweep: the objective 'val_accuracy' is not a metric regression runs log "
+        "(train_loss, val_loss, test_loss, val_mse, test_mse, val_r2, test_r2)");
+  fails({"model.dropout=0.0,0.1", "--objective=val_r2", "--direction=min"},
+        "runner sweep: direction 'min' contradicts the metric 'val_r2', where higher is better");
+  fails({"model.dropout=0.0,0.1", "--strategy=bayes"},
+        "sweep strategy 'bayes' is not one of grid, random or tpe");
+  fails({"model.dropout=0.0,0.1", "model.widht=3"},
+        "override 'model.widht=3': key 'model.widht' does not exist");
+  fails({}, "runner sweep: no search space");
+}
+
+TEST_CASE("sweep: failed trials retry, and max_failures stops the sweep naming them") {
+  Cli cli;
+  // hidden=[0] fails when its model is built; each trial fails twice (one retry).
+  const auto result = cli.run({"sweep", kConfig, "model.hidden=[8],[0]", "trainer.max_steps=5",
+                               "--retries=1", "--max-failures=1", "--strategy=grid"});
+  INFO(result.out);
+  CHECK(result.exit_code == 1);
+  const std::string id = only_sweep(cli);
+  REQUIRE_FALSE(id.empty());
+  Manifest manifest(cli.db());
+  const auto sweep = manifest.find_sweep(id);
+  CHECK(sweep->status == "FAILED");
+  CHECK(contains(sweep->error, "1 trials failed (max_failures = 1): trial 1 ("));
+  const auto trials = manifest.sweep_trials(id);
+  REQUIRE(trials.size() == 2);
+  CHECK(trials[0].status == "FINISHED");
+  CHECK(trials[1].status == "FAILED");
+  CHECK(trials[1].attempts == 2);
+  const auto resumed = cli.run({"sweep", "--resume", id});
+  CHECK(resumed.exit_code == 2);
+  CHECK(contains(resumed.out, "error: runner sweep: sweep " + id + " failed: 1 trials failed"));
+}
