@@ -52,7 +52,7 @@ TEST_CASE("manifest on PostgreSQL: the schema, its version, a newer one refused"
   {
     Manifest m(url);
     for (const char* table : {"runs", "params", "metrics", "metric_summary", "tags", "artifacts",
-                            "sweeps", "sweep_trials", "sweep_rungs"}) {
+                              "sweeps", "sweep_trials", "sweep_rungs"}) {
       mlq::db::Statement st(m.database(),
                             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?");
       st.bind(1, table);
