@@ -11,6 +11,8 @@ packages=(
   libsqlite3-dev sqlite3 doctest-dev
   # The shared manifest: libpq, and a PostgreSQL 15 server the tests start themselves.
   libpq-dev postgresql
+  # runner sweep --launcher slurm: the tests start a one-node Slurm cluster of their own.
+  slurm-wlm munge
   # Run-end notifications (SMTP, webhooks); the tests generate certificates with openssl.
   libcurl4-openssl-dev openssl
   libsox-dev libsox-fmt-all sox nlohmann-json3-dev

@@ -41,6 +41,21 @@ int work(const std::string& manifest, const std::string& sweep_id, int64_t threa
 std::optional<double> run_objective(const Manifest& manifest, const std::string& run_id,
                                     const SweepRecord& sweep);
 
+// --launcher slurm: an array job of `tasks` workers.
+struct SlurmOptions {
+  int64_t tasks = 1;
+  std::string partition;
+  std::string time;
+  int64_t gpus_per_task = 0;
+  std::vector<std::string> extra_lines;  // more #SBATCH lines ("--mem=8G" or "#SBATCH ...")
+  bool wait = false;                     // return once the job has left the queue
+};
+std::string slurm_script(const SlurmOptions& options, const std::string& manifest,
+                         const std::string& sweep_id, const std::filesystem::path& folder);
+// Writes <folder>/sweep.sbatch and submits it (and waits for the job to end when asked); 0.
+int submit_to_slurm(const SlurmOptions& options, const std::string& manifest,
+                    const std::string& sweep_id, const std::filesystem::path& folder);
+
 // runner sweep list / show ID.
 int list_sweeps(const std::string& manifest, std::ostream& out);
 int show_sweep(const std::string& manifest, const std::string& id, std::ostream& out);

@@ -24,6 +24,7 @@
 #include "training.hpp"
 
 namespace mlq {
+namespace fs = std::filesystem;
 namespace {
 
 using sweep::Settings;
@@ -58,6 +59,13 @@ cxxopts::Options sweep_options() {
                                      cxxopts::value<std::string>())(
       "work", "(internal) a worker of the sweep ID", cxxopts::value<std::string>())(
       "threads", "(internal) trainer.threads of each trial", cxxopts::value<std::string>())(
+      "launcher", "local (default) or slurm: one sbatch --array job of --jobs workers",
+      cxxopts::value<std::string>())("partition", "slurm: the partition",
+                                     cxxopts::value<std::string>())(
+      "time", "slurm: each worker's time limit (sbatch --time)", cxxopts::value<std::string>())(
+      "gpus-per-task", "slurm: GPUs of each worker", cxxopts::value<std::string>())(
+      "sbatch", "slurm: one more #SBATCH line, e.g. --sbatch=--mem=8G (repeatable)",
+      cxxopts::value<std::vector<std::string>>())("wait", "slurm: return once the job has ended")(
       "db", "the manifest (default: the config's manifest.db, MLQ_DB, outputs/runs.sqlite)",
       cxxopts::value<std::string>())("h,help", "this help");
   return options;
@@ -164,6 +172,29 @@ void release_abandoned_trials(Manifest& manifest, const SweepRecord& sweep) {
   }
 }
 
+// Runs the sweep's workers here (`jobs` processes) or submits them to Slurm.
+int launch(const cxxopts::ParseResult& result, const std::string& manifest,
+           const SweepRecord& sweep, int64_t jobs) {
+  const std::string launcher =
+      result.count("launcher") ? result["launcher"].as<std::string>() : "local";
+  if (launcher == "local") return run_workers(manifest, sweep.id, jobs);
+  if (launcher != "slurm")
+    throw UserError(fmt::format("runner sweep: --launcher '{}' is not local or slurm", launcher));
+  sweep::SlurmOptions slurm;
+  slurm.tasks = jobs;
+  if (result.count("partition")) slurm.partition = result["partition"].as<std::string>();
+  if (result.count("time")) slurm.time = result["time"].as<std::string>();
+  if (result.count("gpus-per-task"))
+    slurm.gpus_per_task = parse_integer(result["gpus-per-task"].as<std::string>()).value_or(0);
+  if (result.count("sbatch")) slurm.extra_lines = result["sbatch"].as<std::vector<std::string>>();
+  slurm.wait = result.count("wait") > 0;
+  const Settings settings = sweep::parse_settings(sweep.settings);
+  const Config config = compose({settings.config_file, settings.task, settings.overrides});
+  const int status = sweep::submit_to_slurm(
+      slurm, manifest, sweep.id, fs::absolute(output_root(config)) / "sweeps" / sweep.id);
+  return status;
+}
+
 // Finished when every trial of the budget has ended; prints the sweep. A failed sweep exits 1.
 int conclude(const std::string& location, const std::string& id, int status) {
   {
@@ -268,7 +299,11 @@ int new_sweep(const cxxopts::Options& options, const cxxopts::ParseResult& resul
   log::info("sweep {} ({}, {} trials of {}, objective {} {}): resume with runner sweep --resume {}",
             sweep.id, sweep.strategy, sweep.trials, sweep.task, sweep.objective, sweep.direction,
             sweep.id);
-  return conclude(settings.manifest, sweep.id, run_workers(settings.manifest, sweep.id, jobs));
+  const int status = launch(result, settings.manifest, sweep, jobs);
+  if (result.count("launcher") && result["launcher"].as<std::string>() == "slurm" &&
+      !result.count("wait"))
+    return status;  // the job runs on: runner sweep show ID follows it
+  return conclude(settings.manifest, sweep.id, status);
 }
 
 }  // namespace
@@ -310,7 +345,11 @@ int sweep_command(const std::vector<std::string>& args) {
     release_abandoned_trials(manifest, *sweep);
     const int64_t jobs =
         result.count("jobs") ? parse_integer(result["jobs"].as<std::string>()).value_or(1) : 1;
-    return conclude(db, sweep->id, run_workers(db, sweep->id, std::max<int64_t>(1, jobs)));
+    const int status = launch(result, db, *sweep, std::max<int64_t>(1, jobs));
+    if (result.count("launcher") && result["launcher"].as<std::string>() == "slurm" &&
+        !result.count("wait"))
+      return status;
+    return conclude(db, sweep->id, status);
   }
   return new_sweep(options, result);
 }

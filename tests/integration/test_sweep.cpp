@@ -2,6 +2,7 @@
 // pruning, failures, and bad input (on both manifest backends).
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <random>
@@ -152,4 +153,95 @@ TEST_CASE("sweep: failed trials retry, and max_failures stops the sweep naming t
   const auto resumed = cli.run({"sweep", "--resume", id});
   CHECK(resumed.exit_code == 2);
   CHECK(contains(resumed.out, "error: runner sweep: sweep " + id + " failed: 1 trials failed"));
+}
+
+namespace {
+
+// A one-node Slurm cluster of the test's own (tests/support/slurm_cluster.sh).
+class SlurmCluster {
+ public:
+  SlurmCluster() {
+    const auto started = mlq::test::run_process({"bash", script(), "start", folder()});
+    REQUIRE_MESSAGE(started.exit_code == 0, started.out);
+    conf_ = started.out.substr(0, started.out.find('\n'));
+  }
+  ~SlurmCluster() { mlq::test::run_process({"bash", script(), "stop", folder()}); }
+  const std::string& conf() const { return conf_; }
+
+ private:
+  static std::string script() {
+    return std::string(MLQ_SOURCE_DIR) + "/tests/support/slurm_cluster.sh";
+  }
+  std::string folder() const { return (dir_ / "slurm").string(); }
+  mlq::test::TempDir dir_;
+  std::string conf_;
+};
+
+}  // namespace
+
+TEST_CASE("sweep on a real one-node Slurm: array workers, scancel of the job, and a resume") {
+  if (geteuid() != 0) {
+    MESSAGE("skipped: this test needs root (slurmd starts jobs as their user)");
+    return;
+  }
+  SlurmCluster slurm;
+  Cli cli;
+  const std::map<std::string, std::string> env{{"SLURM_CONF", slurm.conf()}};
+  std::vector<std::string> args{"sweep",
+                                kConfig,
+                                "model.dropout=0.0,0.1,0.2",
+                                "trainer.optimizer.lr=1e-3,3e-3",
+                                "trainer.max_steps=1500",
+                                "trainer.val_every_n_steps=100",
+                                "trainer.checkpoint.every_n_steps=100",
+                                "trainer.early_stopping.enabled=false",
+                                "trainer.progress_bar=false",
+                                "data.num_train=256",
+                                "model.hidden=[256,256]",
+                                "--launcher=slurm",
+                                "--jobs=2",
+                                "--sbatch=--cpus-per-task=1"};
+  const auto submitted = cli.run(args, env);
+  INFO(submitted.out);
+  REQUIRE(submitted.exit_code == 0);
+  const std::string id = only_sweep(cli);
+  REQUIRE_FALSE(id.empty());
+  const std::string job = submitted.out.substr(submitted.out.find("Slurm job ") + 10);
+  const std::string job_id = job.substr(0, job.find(' '));
+  const fs::path folder = cli.dir / "outputs" / "sweeps" / id;
+  const std::string script = mlq::test::read_file(folder / "sweep.sbatch");
+  CHECK(contains(script, "#SBATCH --array=0-1\n"));
+  CHECK(contains(script, "#SBATCH --cpus-per-task=1\n"));
+  CHECK(contains(script, "sweep --work " + id + " --db '" + cli.db() + "'"));
+
+  // Once trials run, the whole job is cancelled.
+  Manifest manifest(cli.db());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  auto running = [&] {
+    for (const auto& t : manifest.sweep_trials(id))
+      if (t.status == "RUNNING" && !t.run_id.empty()) return true;
+    return false;
+  };
+  while (std::chrono::steady_clock::now() < deadline && !running())
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(running());
+  CHECK(mlq::test::run_process({"scancel", job_id}, env).exit_code == 0);
+  auto queued = [&] {
+    return !mlq::test::run_process({"squeue", "-h", "-j", job_id}, env).out.empty();
+  };
+  while (std::chrono::steady_clock::now() < deadline && queued())
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  REQUIRE_FALSE(queued());
+
+  // The resume finishes it, through Slurm again, waiting for the job.
+  const auto resumed =
+      cli.run({"sweep", "--resume", id, "--launcher=slurm", "--jobs=2", "--wait"}, env);
+  INFO(resumed.out);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(contains(resumed.out, "sweep " + id + " (regression): FINISHED"));
+  const auto trials = manifest.sweep_trials(id);
+  REQUIRE(trials.size() == 6);
+  for (const auto& t : trials) CHECK(t.status == "FINISHED");
+  CHECK(fs::exists(folder / "worker-0.log"));
+  CHECK(fs::exists(folder / "worker-1.log"));
 }
