@@ -212,16 +212,22 @@ std::string examples(const Manifest& manifest, const std::vector<RunRecord>& run
 
 }  // namespace
 
+std::string html_page(const std::string& title, const std::string& body) {
+  return fmt::format(
+      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>"
+      "<style>{}</style></head><body>\n<h1>{}</h1>\n{}\n<script>{}</script>\n</body></html>\n",
+      html_escape(title), kStyle, html_escape(title), body, kScript);
+}
+
+std::string metric_curves(const Manifest& manifest, const std::vector<RunRecord>& runs) {
+  return curves(manifest, comparison_of(manifest, runs));
+}
+
 std::string html_report(const Manifest& manifest, const std::vector<RunRecord>& runs) {
   const RunComparison comparison = comparison_of(manifest, runs);
   std::string ids;
   for (const RunRecord& run : runs) ids += (ids.empty() ? "" : ", ") + run.id;
-  const std::string title = runs.size() == 1 ? "Run " + ids : "Runs " + ids;
-  std::string html = fmt::format(
-      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>"
-      "<style>{}</style></head><body>\n<h1>{}</h1>\n",
-      html_escape(title), kStyle, html_escape(title));
-  html += summary_table(runs);
+  std::string html = summary_table(runs);
   if (runs.size() > 1) html += "\n<h2>Config differences</h2>\n" + config_differences(comparison);
   html += "\n<h2>Metrics</h2>\n" + metrics_table(manifest, comparison);
   html += "\n<h2>Curves</h2>\n" + curves(manifest, comparison);
@@ -231,8 +237,7 @@ std::string html_report(const Manifest& manifest, const std::vector<RunRecord>& 
   for (const RunRecord& run : runs)
     html += fmt::format("<details><summary>run <code>{}</code></summary><pre>{}</pre></details>",
                         html_escape(run.id), html_escape(run.config_toml));
-  html += fmt::format("\n<script>{}</script>\n</body></html>\n", kScript);
-  return html;
+  return html_page(runs.size() == 1 ? "Run " + ids : "Runs " + ids, html);
 }
 
 }  // namespace mlq

@@ -12,4 +12,9 @@ namespace mlq {
 // transcription: piano rolls and audio of test excerpts), and each run's config.
 std::string html_report(const Manifest& manifest, const std::vector<RunRecord>& runs);
 
+// The parts other pages reuse: a whole page around `body` (the report's style and readiness
+// script), and the overlaid curves of `runs`' metrics.
+std::string html_page(const std::string& title, const std::string& body);
+std::string metric_curves(const Manifest& manifest, const std::vector<RunRecord>& runs);
+
 }  // namespace mlq

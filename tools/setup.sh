@@ -29,6 +29,7 @@ packages=(
   zlib1g-dev
   # The Python peers of tests and benchmarks; PIL decodes our PNG files in a test.
   python3-numpy python3-torchaudio python3-mido python3-mir-eval python3-soundfile python3-pil
+  python3-optuna
   # The HTML report's test loads the page in a headless browser.
   chromium
 )

@@ -56,6 +56,9 @@ std::string slurm_script(const SlurmOptions& options, const std::string& manifes
 int submit_to_slurm(const SlurmOptions& options, const std::string& manifest,
                     const std::string& sweep_id, const std::filesystem::path& folder);
 
+// runner report --sweep ID: one self-contained HTML page (sweep_report.cpp).
+std::string html_sweep_report(const Manifest& manifest, const SweepRecord& sweep);
+
 // runner sweep list / show ID.
 int list_sweeps(const std::string& manifest, std::ostream& out);
 int show_sweep(const std::string& manifest, const std::string& id, std::ostream& out);

@@ -101,6 +101,14 @@ TEST_CASE("a sweep killed twice with SIGKILL and resumed runs each of its 12 tri
   CHECK(contains(shown.out, "objective val_loss (min)"));
   CHECK(contains(shown.out, "pruning: successive halving from 40 steps, eta 3"));
   CHECK(contains(cli.run({"sweep", "list"}).out, id + "  regression  FINISHED  random    "));
+  // Its page: objectives, the parallel coordinates of all 12 trials, the best trials' curves.
+  const auto report = cli.run({"report", "--sweep", id, "-o", (cli.dir / "sweep.html").string()});
+  REQUIRE(report.exit_code == 0);
+  const std::string page = mlq::test::read_file(cli.dir / "sweep.html");
+  CHECK(contains(page, "<h1>Sweep " + id + "</h1>"));
+  CHECK(contains(page, "data-trials=\"12\""));
+  CHECK(contains(page, "The best 5 trials' curves"));
+  CHECK(contains(page, "trainer.optimizer.lr"));
 }
 
 TEST_CASE("sweep: bad input is one line, exit 2, and no sweep") {
