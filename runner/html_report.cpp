@@ -24,7 +24,7 @@ body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1180
 h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; margin: 8px 0; } td, th { padding: 3px 10px; border-bottom: 1px solid #eee; text-align: left; }
 th { background: #f6f6f6; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.status-FINISHED { color: #2a7d2a; } .status-FAILED, .status-KILLED { color: #b02020; } .status-RUNNING { color: #1f5fb4; }
+.status-FINISHED, .status-PRUNED { color: #2a7d2a; } .status-FAILED, .status-KILLED { color: #b02020; } .status-RUNNING { color: #1f5fb4; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px; }
 svg.curve { background: #fff; border: 1px solid #e4e4e4; }
 svg.curve .plot { fill: #fcfcfc; stroke: #ccc; } svg.curve .grid { stroke: #eee; }

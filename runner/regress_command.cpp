@@ -1,6 +1,7 @@
 // runner regress: a fresh run's metrics against a baseline, for CI.
 #include <fmt/format.h>
 #include <fnmatch.h>
+#include <toml++/toml.h>
 
 #include <cmath>
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "mlq/config/tree.hpp"
 #include "mlq/tracking/manifest.hpp"
 #include "mlq/tracking/metric_direction.hpp"
 #include "mlq/tracking/run.hpp"
@@ -130,6 +132,12 @@ int regress_command(const std::vector<std::string>& args) {
   const std::map<std::string, double> baseline =
       baseline_metrics(manifest, result["baseline"].as<std::string>(), described);
 
+  // The run's config's metrics.directions, else the names (regress loads no plugin).
+  MetricDirections directions;
+  try {
+    directions = metric_directions(Config(toml::parse(run.config_toml), {}));
+  } catch (const std::exception&) {  // an old run's config that does not parse: names only
+  }
   std::printf("run %s against %s\n", run.id.c_str(), described.c_str());
   std::printf("%-32s %12s %12s %12s %10s  %s\n", "metric", "baseline", "run", "change", "tolerance",
               "verdict");
@@ -138,7 +146,7 @@ int regress_command(const std::vector<std::string>& args) {
     if (!matches_any(key, selected)) continue;
     ++compared;
     const bool lower_better =
-        matches_any(key, lower) || (!matches_any(key, higher) && lower_is_better(key));
+        matches_any(key, lower) || (!matches_any(key, higher) && directions.mode(key) == "min");
     const double allowed = tolerance.count(key) ? tolerance.at(key) : 0.0;
     auto found = current.find(key);
     std::string verdict;

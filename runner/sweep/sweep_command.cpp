@@ -98,23 +98,6 @@ std::string text_setting(const cxxopts::ParseResult& result, const Config& confi
   return fallback;
 }
 
-// The metric keys the task's runs log, as far as its plugins declare them (empty when a
-// metric of the config's metrics.names declares none: then any val_/test_ key may be logged).
-std::vector<std::string> logged_keys(const Registry& registry, const Config& config,
-                                     std::vector<MetricKeys>& declared) {
-  std::vector<std::string> keys{"train_loss", "val_loss", "test_loss"};
-  const std::vector<std::string> names = config.has("metrics.names")
-                                             ? config.get_strings("metrics.names")
-                                             : std::vector<std::string>{};
-  for (const std::string& name : names) {
-    if (!registry.contains(kMetricKeysKind, name)) return {};
-    declared.push_back(registry.factory<MetricKeys>(kMetricKeysKind, name));
-    for (const MetricKey& key : declared.back())
-      for (const char* split : {"val_", "test_"}) keys.push_back(split + key.name);
-  }
-  return names.empty() ? std::vector<std::string>{} : keys;
-}
-
 // Starts `jobs` worker processes (this runner, `sweep --work ID`), which die with this process,
 // and waits for them: 130 if any was interrupted, else 0.
 int run_workers(const std::string& manifest, const std::string& id, int64_t jobs) {
@@ -266,8 +249,9 @@ int new_sweep(const cxxopts::Options& options, const cxxopts::ParseResult& resul
   PluginLoader plugins;
   load_training(settings.plugin_dirs, registry, plugins);
   registry.get("tasks", sweep.task);
-  std::vector<MetricKeys> declared;
-  const std::vector<std::string> logged = logged_keys(registry, config, declared);
+  const MetricDirections directions = metric_directions(config, &registry);
+  const std::vector<std::string> logged =
+      directions.all_declared ? directions.logged_keys() : std::vector<std::string>{};
   const bool known =
       logged.empty() ? sweep.objective == "train_loss" || sweep.objective.rfind("val_", 0) == 0 ||
                            sweep.objective.rfind("test_", 0) == 0
@@ -277,10 +261,7 @@ int new_sweep(const cxxopts::Options& options, const cxxopts::ParseResult& resul
                                 sweep.objective, sweep.task,
                                 logged.empty() ? "train_loss, val_<name>, test_<name>"
                                                : fmt::format("{}", fmt::join(logged, ", "))));
-  // A config's metrics.directions.<key> = "min"|"max" overrides what the plugin declares.
-  const std::string natural = config.has("metrics.directions." + sweep.objective)
-                                  ? config.get_string("metrics.directions." + sweep.objective)
-                                  : metric_mode(sweep.objective, declared);
+  const std::string natural = directions.mode(sweep.objective);
   sweep.direction = text_setting(result, base, "direction", "direction", natural);
   if (sweep.direction != "min" && sweep.direction != "max")
     throw UserError(fmt::format("runner sweep: direction '{}' is not min or max", sweep.direction));

@@ -4,12 +4,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <toml++/toml.h>
 #include <cmath>
 #include <set>
 
+#include "mlq/config/tree.hpp"
 #include "mlq/sweep/space.hpp"
 #include "mlq/sweep/strategy.hpp"
 #include "mlq/tracking/manifest.hpp"
+#include "mlq/tracking/metric_direction.hpp"
 #include "support/manifest_helpers.hpp"
 #include "support/manifest_location.hpp"
 #include "support/temp_dir.hpp"
@@ -204,4 +207,28 @@ TEST_CASE("sweep records: each rung's values, each trial's once") {
   std::sort(values.begin(), values.end());
   CHECK(values == std::vector<double>{0.25, 0.5, 0.75});
   CHECK(m.report_rung("s2", 1, 1, 0.2) == std::vector<double>{0.2});
+}
+
+TEST_CASE("metric directions: a config's override, then a plugin's declaration, then the name" *
+          doctest::test_suite("sqlite")) {
+  CHECK(mlq::lower_is_better("val_loss"));
+  CHECK(mlq::lower_is_better("test_onset_error"));
+  CHECK(mlq::lower_is_better("train_loss"));
+  CHECK(mlq::lower_is_better("val_rmse"));
+  CHECK_FALSE(mlq::lower_is_better("val_r2"));
+  CHECK_FALSE(mlq::lower_is_better("test_onset_f1"));
+  CHECK_FALSE(mlq::lower_is_better("val_lossless_ratio"));
+  mlq::MetricDirections directions;
+  directions.declared = {{{"perplexity", true}, {"r2", false}}};
+  CHECK(directions.mode("val_perplexity") == "min");  // declared: the name alone says max
+  CHECK(directions.mode("val_r2") == "max");
+  directions.overrides["val_r2"] = "min";
+  CHECK(directions.mode("val_r2") == "min");
+  CHECK(directions.mode("test_r2") == "max");
+  const mlq::Config config(toml::parse("[metrics.directions]\nval_acc = \"min\"\n"), {});
+  CHECK(mlq::metric_directions(config).mode("val_acc") == "min");
+  const mlq::Config bad(toml::parse("[metrics.directions]\nval_acc = \"up\"\n"), {});
+  CHECK(error_of([&] {
+          mlq::metric_directions(bad);
+        }).find("config key 'metrics.directions.val_acc'") != std::string::npos);
 }

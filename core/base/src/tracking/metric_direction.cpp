@@ -1,5 +1,10 @@
 #include "mlq/tracking/metric_direction.hpp"
 
+#include <fmt/format.h>
+
+#include "mlq/config/tree.hpp"
+#include "mlq/plugin/registry.hpp"
+#include "mlq/util/error.hpp"
 #include "mlq/util/text.hpp"
 
 namespace mlq {
@@ -31,6 +36,45 @@ std::string metric_mode(std::string_view key, const std::vector<MetricKeys>& dec
     for (const MetricKey& k : keys)
       if (k.name == name) return k.lower_is_better ? "min" : "max";
   return lower_is_better(key) ? "min" : "max";
+}
+
+std::string MetricDirections::mode(std::string_view key) const {
+  const auto found = overrides.find(std::string(key));
+  return found != overrides.end() ? found->second : metric_mode(key, declared);
+}
+
+std::vector<std::string> MetricDirections::logged_keys() const {
+  std::vector<std::string> keys{"train_loss", "val_loss", "test_loss"};
+  for (const MetricKeys& metric : declared)
+    for (const MetricKey& key : metric)
+      for (const char* split : {"val_", "test_"}) keys.push_back(split + key.name);
+  return keys;
+}
+
+MetricDirections metric_directions(const Config& config, const Registry* registry) {
+  MetricDirections out;
+  for (const std::string& key : config.keys("metrics.directions")) {
+    const std::string mode = config.get_string("metrics.directions." + key);
+    if (mode != "min" && mode != "max")
+      throw ConfigError(
+          fmt::format("config key 'metrics.directions.{}' ({}): expected \"min\" or "
+                      "\"max\", got \"{}\"",
+                      key, config.origin("metrics.directions." + key), mode));
+    out.overrides[key] = mode;
+  }
+  if (!registry) return out;
+  const std::vector<std::string> names = config.has("metrics.names")
+                                             ? config.get_strings("metrics.names")
+                                             : std::vector<std::string>{};
+  out.all_declared = !names.empty();
+  for (const std::string& name : names) {
+    if (!registry->contains(kMetricKeysKind, name)) {
+      out.all_declared = false;
+      continue;
+    }
+    out.declared.push_back(registry->factory<MetricKeys>(kMetricKeysKind, name));
+  }
+  return out;
 }
 
 }  // namespace mlq

@@ -24,9 +24,10 @@ bool is_improvement(const std::string& mode, double candidate, double best, doub
 namespace {
 
 // The mode of a monitor: as configured, else the monitored metric's direction.
-std::string checked_mode(const Config& config, const std::string& section) {
+std::string checked_mode(const Config& config, const std::string& section,
+                         const MetricDirections& directions) {
   std::string mode =
-      config.get_string("mode", metric_mode(config.get_string("monitor", "val_loss")));
+      config.get_string("mode", directions.mode(config.get_string("monitor", "val_loss")));
   if (mode != "min" && mode != "max")
     throw ConfigError("config key '" + section + ".mode' (" + config.origin("mode") +
                       "): expected \"min\" or \"max\", got \"" + mode + "\"");
@@ -35,9 +36,9 @@ std::string checked_mode(const Config& config, const std::string& section) {
 
 }  // namespace
 
-CheckpointCallback::CheckpointCallback(const Config& config)
+CheckpointCallback::CheckpointCallback(const Config& config, const MetricDirections& directions)
     : monitor_(config.get_string("monitor", "val_loss")),
-      mode_(checked_mode(config, "trainer.checkpoint")),
+      mode_(checked_mode(config, "trainer.checkpoint", directions)),
       save_top_k_(config.get_int("save_top_k", 1, Range::at_least(0))),
       save_last_(config.get_bool("save_last", true)),
       every_n_steps_(config.get_int("every_n_steps", 0, Range::at_least(0))) {
@@ -107,9 +108,9 @@ void CheckpointCallback::load_state(const std::string& state) {
   }
 }
 
-EarlyStopping::EarlyStopping(const Config& config)
+EarlyStopping::EarlyStopping(const Config& config, const MetricDirections& directions)
     : monitor_(config.get_string("monitor", "val_loss")),
-      mode_(checked_mode(config, "trainer.early_stopping")),
+      mode_(checked_mode(config, "trainer.early_stopping", directions)),
       patience_(config.get_int("patience", 3, Range::at_least(0))),
       min_delta_(config.get_double("min_delta", 0.0, Range::at_least(0))) {
   config.check_known_keys("", {"enabled", "monitor", "mode", "patience", "min_delta"});

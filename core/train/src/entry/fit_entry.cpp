@@ -36,7 +36,7 @@ void fit(const FitRequest& request) {
   install_stop_signal_handlers();
   task->setup(config, *request.registry);
   Trainer trainer(config, *task, nullptr, request.rank, request.world_size);
-  trainer.add_default_callbacks();
+  trainer.add_default_callbacks(request.registry);
   trainer.add_configured_callbacks(*request.registry);
   trainer.setup();
   Run* run = nullptr;

@@ -47,10 +47,13 @@ void Trainer::add_callback(std::shared_ptr<Callback> callback) {
   callbacks_.insert(position, std::move(callback));
 }
 
-void Trainer::add_default_callbacks() {
-  callbacks_.push_back(std::make_shared<CheckpointCallback>(config_.section("trainer.checkpoint")));
+void Trainer::add_default_callbacks(const Registry* registry) {
+  const MetricDirections directions = metric_directions(config_, registry);
+  callbacks_.push_back(
+      std::make_shared<CheckpointCallback>(config_.section("trainer.checkpoint"), directions));
   const Config early = config_.section("trainer.early_stopping");
-  if (early.get_bool("enabled", false)) add_callback(std::make_shared<EarlyStopping>(early));
+  if (early.get_bool("enabled", false))
+    add_callback(std::make_shared<EarlyStopping>(early, directions));
   add_callback(std::make_shared<LrMonitor>());
   if (options_.progress_bar) add_callback(std::make_shared<ProgressBar>());
   if (config_.has("sweep.pruning.min_steps"))

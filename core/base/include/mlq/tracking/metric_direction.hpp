@@ -2,6 +2,7 @@
 // Whether lower or higher values of a metric are better, for everything that ranks runs or
 // trials: sweeps, checkpoint monitors and early stopping (when their mode is not set),
 // `runs list --order-by` without asc/desc, and `runner regress`.
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,5 +28,20 @@ bool lower_is_better(std::string_view key);
 // "min" or "max" for a key: `declared` (a plugin's MetricKeys) when it names the key (after its
 // val_/test_ prefix), else by name.
 std::string metric_mode(std::string_view key, const std::vector<MetricKeys>& declared = {});
+
+class Config;
+class Registry;
+
+// The directions a config's runs go by: the config's `metrics.directions.<key> = "min"|"max"`
+// first, then what the plugins of its `metrics.names` declare (with a registry), then the name.
+struct MetricDirections {
+  std::map<std::string, std::string> overrides;
+  std::vector<MetricKeys> declared;
+  bool all_declared = false;  // every metric of metrics.names declares its keys
+  std::string mode(std::string_view key) const;
+  // The keys runs log (train_loss, val_/test_ loss and every declared key) when all_declared.
+  std::vector<std::string> logged_keys() const;
+};
+MetricDirections metric_directions(const Config& config, const Registry* registry = nullptr);
 
 }  // namespace mlq

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "mlq/tracking/metric_direction.hpp"
 #include "mlq/train/callback.hpp"
 
 namespace mlq {
@@ -15,7 +16,8 @@ bool is_improvement(const std::string& mode, double candidate, double best, doub
 // every_n_steps also saves last.pt between validations. Records the best in the manifest.
 class CheckpointCallback : public Callback {
  public:
-  explicit CheckpointCallback(const Config& config);
+  // `directions`: the monitor's direction when `mode` is not set.
+  explicit CheckpointCallback(const Config& config, const MetricDirections& directions = {});
   std::string name() const override { return "checkpoint"; }
   void on_train_batch_end(Trainer& trainer, const StepInfo& info) override;
   void on_validation_end(Trainer& trainer, const Scalars& metrics) override;
@@ -42,7 +44,7 @@ class CheckpointCallback : public Callback {
 // validations.
 class EarlyStopping : public Callback {
  public:
-  explicit EarlyStopping(const Config& config);
+  explicit EarlyStopping(const Config& config, const MetricDirections& directions = {});
   std::string name() const override { return "early_stopping"; }
   void on_validation_end(Trainer& trainer, const Scalars& metrics) override;
   std::string state() const override;

@@ -35,7 +35,9 @@ class Trainer {
 
   void add_callback(std::shared_ptr<Callback> callback);
   // The built-in callbacks per config: checkpoint, early stopping, lr monitor, progress bar.
-  void add_default_callbacks();
+  // Checkpoints, early stopping, ...; with the registry, the metrics' declared directions give
+  // the monitors' default modes.
+  void add_default_callbacks(const Registry* registry = nullptr);
   // The registered callbacks the config turns on: `[callbacks] names = ["a", "b"]`, each built
   // from its table [callbacks.a] by the factory a plugin registered under that name, in order,
   // before the checkpoint callback. An unknown name is a ConfigError naming the registered ones.
