@@ -1,6 +1,5 @@
 // --launcher slurm: one `sbatch --array` job whose tasks are sweep workers (runner sweep --work
-// ID), pulling trials from the manifest as local workers do. A trial that trains data-parallel
-// inside its task uses the srun environment as any run does (docs/training.md).
+// ID), pulling trials from the manifest as local workers do, one trial at a time each.
 #include <fmt/format.h>
 #include <sys/wait.h>
 

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -211,8 +212,24 @@ int new_sweep(const cxxopts::Options& options, const cxxopts::ParseResult& resul
   settings.overrides = space.fixed;
   settings.plugin_dirs = plugin_dirs(result);
   const Config base = compose({request.config_file, request.task, space.fixed});
-  for (const std::string& key : base.keys("sweep.space"))
-    space.dimensions.push_back(parse_dimension(key, base.get_string("sweep.space." + key)));
+  // [sweep.space]: "dotted.key" = "spec" (its keys are override keys, so read them as written).
+  if (const toml::node* node = base.table().at_path("sweep.space").node()) {
+    const toml::table* table = node->as_table();
+    if (!table)
+      throw UserError(
+          fmt::format("config key 'sweep.space' ({}): expected a table of \"key\" = "
+                      "\"spec\" strings",
+                      base.origin("sweep.space")));
+    for (const auto& [key, value] : *table) {
+      const auto spec = value.value<std::string>();
+      if (!spec)
+        throw UserError(
+            fmt::format("config key 'sweep.space' ({}): '{}' must be a string such as "
+                        "\"interval(0, 1)\"",
+                        base.origin("sweep.space"), key.str()));
+      space.dimensions.push_back(parse_dimension(std::string(key.str()), *spec));
+    }
+  }
   if (space.dimensions.empty())
     throw UserError(
         "runner sweep: no search space: give dimensions as overrides (lr=interval(1e-4,"

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli.hpp"
+#include "mlq/sweep/strategy.hpp"
 #include "mlq/tracking/manifest.hpp"
 #include "support/process.hpp"
 
@@ -85,6 +86,15 @@ TEST_CASE("a sweep killed twice with SIGKILL and resumed runs each of its 12 tri
     runs.insert(t.run_id);
   }
   CHECK(runs.size() == 12);
+  // The trials are the ones an uninterrupted sweep proposes: random draws from seed 5.
+  const auto space = mlq::parse_search_space(
+      {"trainer.optimizer.lr=tag(log, interval(1e-4, 1e-1))", "model.dropout=0.0,0.1,0.2"});
+  const auto strategy = mlq::make_strategy("random", space, 5, true);
+  for (const auto& t : trials) {
+    const auto values = *strategy->propose(t.number, {});
+    CHECK(t.params == std::vector<std::string>{"trainer.optimizer.lr=" + values[0],
+                                               "model.dropout=" + values[1]});
+  }
   // No trial ran to its end twice: one finished or pruned run per trial number.
   mlq::RunQuery query;
   query.where = "params.sweep.id = '" + id + "' and status in ('FINISHED', 'PRUNED')";
@@ -187,7 +197,9 @@ class SlurmCluster {
 
 }  // namespace
 
-TEST_CASE("sweep on a real one-node Slurm: array workers, scancel of the job, and a resume") {
+// The workers' manifest is what the other tests vary; this one runs on SQLite only.
+TEST_CASE("sweep on a real one-node Slurm: array workers, scancel of the job, and a resume" *
+          doctest::test_suite("sqlite")) {
   if (geteuid() != 0) {
     MESSAGE("skipped: this test needs root (slurmd starts jobs as their user)");
     return;
@@ -252,4 +264,36 @@ TEST_CASE("sweep on a real one-node Slurm: array workers, scancel of the job, an
   for (const auto& t : trials) CHECK(t.status == "FINISHED");
   CHECK(fs::exists(folder / "worker-0.log"));
   CHECK(fs::exists(folder / "worker-1.log"));
+}
+
+TEST_CASE("sweep: a [sweep] table in the config gives the space and the settings") {
+  Cli cli;
+  const fs::path config = cli.dir / "sweep.toml";
+  // The regression experiment, resolved, with a [sweep] table.
+  const auto composed = cli.run({"--cfg", kConfig});
+  REQUIRE(composed.exit_code == 0);
+  mlq::test::write_file(config,
+                        composed.out +
+                            "\n[sweep]\nstrategy = \"random\"\ntrials = 3\nseed = 9\n"
+                            "objective = \"val_r2\"\n"
+                            "[sweep.space]\n\"model.dropout\" = \"0.0, 0.2\"\n"
+                            "\"trainer.optimizer.lr\" = \"tag(log, interval(1e-3, 1e-2))\"\n");
+  const auto result = cli.run({"sweep", "--config=" + config.string(), "trainer.max_steps=20",
+                               "trainer.val_every_n_steps=10", "trainer.progress_bar=false"});
+  INFO(result.out);
+  REQUIRE(result.exit_code == 0);
+  const std::string id = only_sweep(cli);
+  Manifest manifest(cli.db());
+  const auto sweep = manifest.find_sweep(id);
+  CHECK(sweep->strategy == "random");
+  CHECK(sweep->trials == 3);
+  CHECK(sweep->objective == "val_r2");
+  CHECK(sweep->direction == "max");  // the regression plugin declares r2 higher-is-better
+  CHECK(contains(sweep->space, "model.dropout=0.0, 0.2"));
+  const auto trials = manifest.sweep_trials(id);
+  REQUIRE(trials.size() == 3);
+  for (const auto& t : trials) {
+    CHECK(t.status == "FINISHED");
+    CHECK(t.params.size() == 2);
+  }
 }
