@@ -331,26 +331,7 @@ bool Manifest::import_run(const RunHistory& history) {
 }
 
 std::optional<RunRecord> Manifest::find_run(std::string_view id_or_prefix) const {
-  if (id_or_prefix.empty()) return std::nullopt;
-  {
-    Statement st(*db_, fmt::format("SELECT {} FROM runs WHERE id = ?1", kRunColumns));
-    st.bind(1, id_or_prefix);
-    if (st.step()) return read_run(st);
-  }
-  // substr() instead of LIKE: no wildcards to escape, and case-sensitive.
-  Statement st(*db_, fmt::format("SELECT {} FROM runs WHERE substr(id, 1, length(?1)) = ?1 "
-                                 "ORDER BY start_time DESC, id LIMIT 11",
-                                 kRunColumns));
-  st.bind(1, id_or_prefix);
-  std::vector<RunRecord> found;
-  while (st.step()) found.push_back(read_run(st));
-  if (found.empty()) return std::nullopt;
-  if (found.size() == 1) return found[0];
-  std::string ids;
-  for (size_t i = 0; i < found.size() && i < 10; ++i) ids += (i ? ", " : "") + found[i].id;
-  if (found.size() > 10) ids += ", ...";
-  throw UserError(fmt::format("run id prefix '{}' is ambiguous in {}: matches {}", id_or_prefix,
-                              location(), ids));
+  return find_by_id_or_prefix<RunRecord>(*db_, "run", "runs", kRunColumns, id_or_prefix, read_run);
 }
 
 std::vector<RunRecord> Manifest::list_runs(std::string_view task, std::string_view status,

@@ -1,11 +1,14 @@
 #pragma once
 // What the manifest's source files share: the runs table's columns and how a row is read.
+#include <fmt/format.h>
+
 #include <optional>
 #include <string_view>
 
 #include <limits>
 #include "mlq/tracking/manifest.hpp"
 
+#include "mlq/util/error.hpp"
 #include "tracking/database.hpp"
 
 namespace mlq {
@@ -36,6 +39,34 @@ inline RunRecord read_run(const db::Statement& st) {
   r.config_toml = st.text(14);
   r.error = st.text(15);
   return r;
+}
+
+// The row of `table` whose id is `id_or_prefix`, else the only one whose id starts with it;
+// nullopt if none; UserError when the prefix is ambiguous (`what`: "run", "sweep").
+// substr() instead of LIKE: no wildcards to escape, and case-sensitive.
+template <typename Record, typename Read>
+std::optional<Record> find_by_id_or_prefix(db::Database& db, const char* what, const char* table,
+                                           const char* columns, std::string_view id_or_prefix,
+                                           Read read) {
+  if (id_or_prefix.empty()) return std::nullopt;
+  {
+    db::Statement st(db, fmt::format("SELECT {} FROM {} WHERE id = ?1", columns, table));
+    st.bind(1, id_or_prefix);
+    if (st.step()) return read(st);
+  }
+  db::Statement st(db, fmt::format("SELECT {} FROM {} WHERE substr(id, 1, length(?1)) = ?1 "
+                                   "ORDER BY start_time DESC, id LIMIT 11",
+                                   columns, table));
+  st.bind(1, id_or_prefix);
+  std::vector<Record> found;
+  while (st.step()) found.push_back(read(st));
+  if (found.empty()) return std::nullopt;
+  if (found.size() == 1) return found[0];
+  std::string ids;
+  for (size_t i = 0; i < found.size() && i < 10; ++i) ids += (i ? ", " : "") + found[i].id;
+  if (found.size() > 10) ids += ", ...";
+  throw UserError(fmt::format("{} id prefix '{}' is ambiguous in {}: matches {}", what,
+                              id_or_prefix, db.location(), ids));
 }
 
 }  // namespace mlq

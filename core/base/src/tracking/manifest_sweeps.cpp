@@ -8,6 +8,7 @@
 #include "mlq/tracking/manifest.hpp"
 #include "mlq/util/error.hpp"
 #include "tracking/database.hpp"
+#include "tracking/manifest_rows.hpp"
 
 namespace mlq {
 
@@ -67,21 +68,8 @@ void Manifest::create_sweep(const SweepRecord& sweep) {
 }
 
 std::optional<SweepRecord> Manifest::find_sweep(std::string_view id_or_prefix) const {
-  if (id_or_prefix.empty()) return std::nullopt;
-  Statement st(*db_, fmt::format("SELECT {} FROM sweeps WHERE substr(id, 1, length(?1)) = ?1 "
-                                 "ORDER BY start_time DESC, id LIMIT 11",
-                                 kSweepColumns));
-  st.bind(1, id_or_prefix);
-  std::vector<SweepRecord> found;
-  while (st.step()) found.push_back(read_sweep(st));
-  for (const SweepRecord& s : found)
-    if (s.id == id_or_prefix) return s;
-  if (found.empty()) return std::nullopt;
-  if (found.size() == 1) return found[0];
-  std::string ids;
-  for (size_t i = 0; i < found.size() && i < 10; ++i) ids += (i ? ", " : "") + found[i].id;
-  throw UserError(fmt::format("sweep id prefix '{}' is ambiguous in {}: matches {}", id_or_prefix,
-                              location(), ids));
+  return find_by_id_or_prefix<SweepRecord>(*db_, "sweep", "sweeps", kSweepColumns, id_or_prefix,
+                                           read_sweep);
 }
 
 std::vector<SweepRecord> Manifest::list_sweeps() const {
