@@ -7,7 +7,7 @@
 #include "mlq/tracking/manifest.hpp"
 #include "mlq/util/duration.hpp"
 #include "mlq/util/error.hpp"
-#include "run_comparison.hpp"
+#include "report/run_comparison.hpp"
 #include "run_format.hpp"
 #include "runs/runs_options.hpp"
 

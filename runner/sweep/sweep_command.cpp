@@ -22,7 +22,7 @@
 #include "mlq/util/log.hpp"
 #include "mlq/util/text.hpp"
 #include "sweep/sweep.hpp"
-#include "training.hpp"
+#include "train/training.hpp"
 
 namespace mlq {
 namespace fs = std::filesystem;
@@ -169,7 +169,7 @@ int launch(const cxxopts::ParseResult& result, const std::string& manifest,
   if (result.count("partition")) slurm.partition = result["partition"].as<std::string>();
   if (result.count("time")) slurm.time = result["time"].as<std::string>();
   if (result.count("gpus-per-task"))
-    slurm.gpus_per_task = parse_integer(result["gpus-per-task"].as<std::string>()).value_or(0);
+    slurm.gpus_per_task = integer_setting(result, Config(), "gpus-per-task", "gpus_per_task", 0, 0);
   if (result.count("sbatch")) slurm.extra_lines = result["sbatch"].as<std::vector<std::string>>();
   slurm.wait = result.count("wait") > 0;
   const Settings settings = sweep::parse_settings(sweep.settings);
@@ -328,11 +328,11 @@ int sweep_command(const std::vector<std::string>& args) {
   const std::string db =
       manifest_location(result.count("db") ? result["db"].as<std::string>() : std::string());
   if (result.count("work")) {
-    const auto threads =
-        parse_integer(result.count("threads") ? result["threads"].as<std::string>() : "0");
-    return sweep::work(db, result["work"].as<std::string>(), threads.value_or(0));
+    const int64_t threads = integer_setting(result, Config(), "threads", "threads", 0, 0);
+    return sweep::work(db, result["work"].as<std::string>(), threads);
   }
   if (result.count("resume")) {
+    const int64_t jobs = integer_setting(result, Config(), "jobs", "jobs", 1, 1);
     Manifest manifest(db);
     const auto sweep = manifest.find_sweep(result["resume"].as<std::string>());
     if (!sweep)
@@ -341,9 +341,7 @@ int sweep_command(const std::vector<std::string>& args) {
     if (sweep->status == kFailed)
       throw UserError(fmt::format("runner sweep: sweep {} failed: {}", sweep->id, sweep->error));
     release_abandoned_trials(manifest, *sweep);
-    const int64_t jobs =
-        result.count("jobs") ? parse_integer(result["jobs"].as<std::string>()).value_or(1) : 1;
-    const int status = launch(result, db, *sweep, std::max<int64_t>(1, jobs));
+    const int status = launch(result, db, *sweep, jobs);
     if (result.count("launcher") && result["launcher"].as<std::string>() == "slurm" &&
         !result.count("wait"))
       return status;

@@ -7,9 +7,9 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
-#include "html_report.hpp"
 #include "mlq/util/text.hpp"
-#include "svg_chart.hpp"
+#include "report/html_report.hpp"
+#include "report/svg_chart.hpp"
 #include "sweep/sweep.hpp"
 
 namespace mlq::sweep {

@@ -14,7 +14,7 @@
 #include "mlq/util/error.hpp"
 #include "mlq/util/log.hpp"
 #include "sweep/sweep.hpp"
-#include "training.hpp"
+#include "train/training.hpp"
 
 namespace mlq::sweep {
 namespace {

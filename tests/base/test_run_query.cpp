@@ -219,6 +219,20 @@ TEST_CASE("run queries: a malformed expression names the column of the problem")
   CHECK(error("task = 'a").find("column 8: unterminated string") != std::string::npos);
 }
 
+TEST_CASE("runs_command: ordered by a metric without asc or desc, the best run comes first") {
+  Fixture f;  // val_loss: alpha 0.4, beta 0.6 (last values); gamma none
+  std::ostringstream csv;
+  REQUIRE(mlq::runs_command({"list", "--order-by", "metrics.val_loss", "--format", "csv"}, f.path,
+                            csv) == 0);
+  const std::string out = csv.str();
+  CHECK(out.find("alpha") < out.find("beta"));  // a loss: ascending
+  CHECK(out.find("beta") < out.find("gamma"));  // without a value: last
+  std::ostringstream desc;
+  REQUIRE(mlq::runs_command({"list", "--order-by", "metrics.val_loss", "desc", "--format", "csv"},
+                            f.path, desc) == 0);
+  CHECK(desc.str().find("beta") < desc.str().find("alpha"));
+}
+
 TEST_CASE("runs_command: list --where --order-by --columns in table, csv and json") {
   Fixture f;
   const std::string& path = f.path;

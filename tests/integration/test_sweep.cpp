@@ -148,6 +148,9 @@ TEST_CASE("sweep: bad input is one line, exit 2, and no sweep") {
   fails({"model.dropout=0.0,0.1", "model.widht=3"},
         "override 'model.widht=3': key 'model.widht' does not exist");
   fails({}, "runner sweep: no search space");
+  const auto resume = cli.run({"sweep", "--resume", "abc", "--jobs=two"});
+  CHECK(resume.exit_code == 2);
+  CHECK(resume.out == "error: runner sweep: --jobs 'two' is not an integer\n");
 }
 
 TEST_CASE("sweep: failed trials retry, and max_failures stops the sweep naming them") {

@@ -4,11 +4,11 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "html_report.hpp"
 #include "mlq/tracking/run.hpp"
 #include "mlq/util/cli.hpp"
 #include "mlq/util/error.hpp"
 #include "mlq/util/files.hpp"
+#include "report/html_report.hpp"
 #include "run_format.hpp"
 #include "sweep/sweep.hpp"
 

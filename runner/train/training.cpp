@@ -1,6 +1,6 @@
 // Training runs in this process: plugins and libmlq_train loaded once, then one run at a time
 // (runner's training command, --multirun, and the trials of runner sweep).
-#include "training.hpp"
+#include "train/training.hpp"
 
 #include <fmt/format.h>
 

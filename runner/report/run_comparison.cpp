@@ -1,4 +1,4 @@
-#include "run_comparison.hpp"
+#include "report/run_comparison.hpp"
 
 #include <algorithm>
 #include <set>

@@ -16,7 +16,7 @@
 #include "mlq/notify/dispatch.hpp"
 #include "mlq/plugin/loader.hpp"
 #include "mlq/util/log.hpp"
-#include "training.hpp"
+#include "train/training.hpp"
 
 namespace mlq {
 namespace fs = std::filesystem;

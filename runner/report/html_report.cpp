@@ -1,4 +1,4 @@
-#include "html_report.hpp"
+#include "report/html_report.hpp"
 
 #include <fmt/format.h>
 
@@ -10,9 +10,9 @@
 
 #include "mlq/util/duration.hpp"
 #include "mlq/util/text.hpp"
-#include "run_comparison.hpp"
+#include "report/run_comparison.hpp"
+#include "report/svg_chart.hpp"
 #include "run_format.hpp"
-#include "svg_chart.hpp"
 
 namespace mlq {
 namespace {
