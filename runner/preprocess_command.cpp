@@ -31,7 +31,7 @@ int preprocess_command(const std::vector<std::string>& args) {
   MetadataParser parser;
   if (!o.metadata.empty() && o.metadata_format != "maestro") {
     plugins.load_all(PluginLoader::search_path(plugin_dirs(result)), registry);
-    parser = registry.factory<MetadataParser>("metadata_parsers", o.metadata_format);
+    parser = metadata_parser(registry, o.metadata_format);
   }
   const PreprocessReport report = preprocess(o, parser);
   const double seconds =

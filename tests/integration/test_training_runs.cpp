@@ -111,7 +111,8 @@ TEST_CASE("a short training run: run folder, files and manifest" * doctest::test
     CHECK(fs::exists(run.best_checkpoint));
     CHECK(contains(json, "\"model_path\": \"" + run.best_checkpoint + "\""));
     // Every plugin loaded for the run, with its version.
-    CHECK(run.plugin_versions == "{\"regression\":\"0.1.0\",\"transcription\":\"0.1.0\"}");
+    CHECK(run.plugin_versions ==
+          "{\"classification\":\"0.1.0\",\"regression\":\"0.1.0\",\"transcription\":\"0.1.0\"}");
     CHECK(run.config_toml == read_file(run_dir / "config.toml"));
     CHECK(run.config_hash.size() == 16);
 

@@ -17,8 +17,8 @@ std::filesystem::path write_fixture(const TempDir& dir) {
   mlq::write_npy(dir / "a.npy", ramp);
   mlq::write_npy(dir / "b.npy", std::vector<float>(50, -1.0f));
   std::vector<mlq::IndexEntry> entries{
-      {"a", "train", 2.5, "a.npy", "a.midi", "a.wav", "a.midi", "0", 100},
-      {"b", "test", 0.5, "b.npy", "", "b.wav", "", "0", 100}};
+      {"a", "train", 2.5, "a.npy", "a.midi", "a.wav", "a.midi", "0", 100, {}},
+      {"b", "test", 0.5, "b.npy", "", "b.wav", "", "0", 100, {}}};
   mlq::write_index(dir / "index.csv", entries);
   return dir / "index.csv";
 }

@@ -335,7 +335,7 @@ void write_maestro_csv(const std::filesystem::path& file,
 std::vector<MetadataItem> maestro_metadata_items(const std::filesystem::path& file) {
   std::vector<MetadataItem> items;
   for (const auto& record : read_maestro_metadata(file))
-    items.push_back({record.audio_filename, record.midi_filename, record.split});
+    items.push_back({record.audio_filename, record.midi_filename, record.split, {}});
   return items;
 }
 

@@ -35,10 +35,17 @@ struct Item {
   fs::path audio;  // absolute source paths
   fs::path label;
   std::string split;
+  std::map<std::string, std::string> fields;
 };
 
+// `file` relative to `root`; either may be absolute (a metadata parser may list absolute paths).
+fs::path relative_to(const fs::path& file, const fs::path& root) {
+  return fs::absolute(file).lexically_normal().lexically_relative(
+      fs::absolute(root).lexically_normal());
+}
+
 std::string relative_stem(const fs::path& file, const fs::path& root) {
-  fs::path relative = file.lexically_relative(root);
+  fs::path relative = relative_to(file, root);
   return (relative.parent_path() / relative.stem()).generic_string();
 }
 
@@ -57,7 +64,7 @@ std::vector<fs::path> files_with_extension(const fs::path& root, const std::stri
 std::vector<Item> pair_files(const PreprocessOptions& o) {
   std::vector<Item> items;
   for (const auto& audio : files_with_extension(o.source_path, o.audio_ext))
-    items.push_back({relative_stem(audio, o.source_path), audio, {}, ""});
+    items.push_back({relative_stem(audio, o.source_path), audio, {}, "", {}});
   if (items.empty())
     throw UserError(fmt::format("{}: no .{} files found (data.preprocess.audio_ext)",
                                 o.source_path.string(), o.audio_ext));
@@ -88,13 +95,15 @@ std::vector<Item> pair_files(const PreprocessOptions& o) {
 }
 
 // Seeded shuffle, then the first split[0] share is train, the next validation, the rest test.
+// Only the items without a split take part.
 void assign_random_splits(std::vector<Item>& items, const PreprocessOptions& o) {
-  std::vector<size_t> order(items.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::vector<size_t> order;
+  for (size_t i = 0; i < items.size(); ++i)
+    if (items[i].split.empty()) order.push_back(i);
   std::mt19937_64 generator(static_cast<uint64_t>(o.seed));
   std::shuffle(order.begin(), order.end(), generator);
   const double total = o.split[0] + o.split[1] + o.split[2];
-  const auto n = static_cast<double>(items.size());
+  const auto n = static_cast<double>(order.size());
   const auto train = static_cast<size_t>(std::llround(n * o.split[0] / total));
   const auto validation = static_cast<size_t>(std::llround(n * o.split[1] / total));
   for (size_t rank = 0; rank < order.size(); ++rank)
@@ -142,11 +151,18 @@ std::vector<Item> items_from_metadata(const PreprocessOptions& o, const Metadata
                                 metadata.string(), listed, fmt::join(tried, ", ")));
   };
   for (const auto& record : parser(metadata)) {
-    if (record.split != "train" && record.split != "validation" && record.split != "test")
+    if (!record.split.empty() && record.split != "train" && record.split != "validation" &&
+        record.split != "test")
       throw UserError(fmt::format("{}: {} has split '{}' (expected train, validation or test)",
                                   metadata.string(), record.audio, record.split));
+    for (const auto& field : record.fields)
+      if (std::find(kIndexColumns.begin(), kIndexColumns.end(), field.first) != kIndexColumns.end())
+        throw UserError(
+            fmt::format("{}: the {} parser gives {} a field '{}', which is a column "
+                        "of the index already",
+                        metadata.string(), o.metadata_format, record.audio, field.first));
     const fs::path audio = find(record.audio, o.audio_ext, audio_extensions);
-    Item item{relative_stem(audio, o.source_path), audio, {}, record.split};
+    Item item{relative_stem(audio, o.source_path), audio, {}, record.split, record.fields};
     if (!o.label_ext.empty() && !record.label.empty())
       item.label = find(record.label, o.label_ext, {});
     items.push_back(std::move(item));
@@ -162,7 +178,8 @@ IndexEntry process_item(const Item& item, const PreprocessOptions& o, const std:
   entry.split = item.split;
   entry.checksum = checksum;
   entry.sample_rate = o.sample_rate;
-  entry.source_audio = item.audio.lexically_relative(o.source_path).generic_string();
+  entry.fields = item.fields;
+  entry.source_audio = relative_to(item.audio, o.source_path).generic_string();
   entry.audio = item.id + "." + o.processed_ext;
   int64_t samples = 0;
   {
@@ -178,7 +195,7 @@ IndexEntry process_item(const Item& item, const PreprocessOptions& o, const std:
   }
   entry.duration = static_cast<double>(samples) / o.sample_rate;
   if (!item.label.empty()) {
-    entry.source_label = item.label.lexically_relative(o.source_path).generic_string();
+    entry.source_label = relative_to(item.label, o.source_path).generic_string();
     entry.label = item.id + item.label.extension().string();
     const fs::path target = o.destination_path / entry.label;
     replace_file_atomic(target, [&](const fs::path& temporary) {
@@ -254,17 +271,44 @@ std::vector<IndexEntry> read_index(const fs::path& index_csv) {
     e.source_label = row.at("source_label");
     e.checksum = row.at("checksum");
     e.sample_rate = std::stod(row.at("sample_rate"));
+    for (const auto& [column, value] : row)
+      if (std::find(kIndexColumns.begin(), kIndexColumns.end(), column) == kIndexColumns.end())
+        e.fields[column] = value;
     entries.push_back(std::move(e));
   }
   return entries;
 }
 
 void write_index(const fs::path& index_csv, const std::vector<IndexEntry>& entries) {
-  std::vector<std::vector<std::string>> rows;
+  std::set<std::string> extra;  // every entry's further columns, in name order
   for (const auto& e : entries)
+    for (const auto& field : e.fields) extra.insert(field.first);
+  std::vector<std::string> header = kIndexColumns;
+  header.insert(header.end(), extra.begin(), extra.end());
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& e : entries) {
     rows.push_back({e.id, e.split, fmt::format("{:.6f}", e.duration), e.audio, e.label,
                     e.source_audio, e.source_label, e.checksum, fmt::format("{}", e.sample_rate)});
-  write_csv_atomic(index_csv, kIndexColumns, rows);
+    for (const std::string& column : extra) {
+      const auto found = e.fields.find(column);
+      rows.back().push_back(found == e.fields.end() ? "" : found->second);
+    }
+  }
+  write_csv_atomic(index_csv, header, rows);
+}
+
+MetadataParser metadata_parser(const Registry& registry, const std::string& format) {
+  if (format == "maestro" && !registry.contains("metadata_parsers", format)) return {};
+  return registry.factory<MetadataParser>("metadata_parsers", format);
+}
+
+void preprocess_or_fail(const PreprocessOptions& options, const MetadataParser& parser) {
+  const PreprocessReport report = preprocess(options, parser);
+  if (report.processed > 0)
+    log::info("preprocess: {} files into {}", report.processed, options.destination_path.string());
+  if (!report.failed.empty())
+    throw UserError(fmt::format("preprocessing failed for {} files, first: {}",
+                                report.failed.size(), report.failed.front()));
 }
 
 PreprocessReport preprocess(const PreprocessOptions& o, const MetadataParser& parser) {
@@ -280,7 +324,7 @@ PreprocessReport preprocess(const PreprocessOptions& o, const MetadataParser& pa
         fmt::format("data.preprocess.metadata_format: no metadata parser named '{}' "
                     "(built in: maestro; plugins add others)",
                     o.metadata_format));
-  if (o.metadata.empty()) assign_random_splits(items, o);
+  assign_random_splits(items, o);
   fs::create_directories(o.destination_path);
   const fs::path index_path = o.destination_path / "index.csv";
 
@@ -341,7 +385,10 @@ PreprocessReport preprocess(const PreprocessOptions& o, const MetadataParser& pa
                       it->second.sample_rate == o.sample_rate && it->second.split == item.split &&
                       fs::exists(o.destination_path / it->second.audio) &&
                       (item.label.empty() || fs::exists(o.destination_path / it->second.label));
-          if (unchanged) ++report.unchanged;
+          if (unchanged) {
+            it->second.fields = item.fields;  // relabelled in the metadata: no need to decode
+            ++report.unchanged;
+          }
         }
         if (!unchanged) {
           IndexEntry entry = process_item(item, o, checksum);

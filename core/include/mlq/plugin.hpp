@@ -85,6 +85,7 @@
 #include "mlq/train/components.hpp"
 #include "mlq/train/data_loader.hpp"
 #include "mlq/train/features.hpp"
+#include "mlq/train/predict.hpp"
 #include "mlq/train/segment_dataset.hpp"
 #include "mlq/train/supervised_task.hpp"
 #include "mlq/train/task.hpp"

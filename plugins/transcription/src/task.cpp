@@ -4,11 +4,11 @@
 
 #include <optional>
 
-#include "data/piano_renderer.hpp"
 #include "data/synth.hpp"
 #include "eval/evaluation_media.hpp"
 #include "eval/note_metrics.hpp"
 #include "mlq/plugin.hpp"
+#include "mlq/synth/soundfont_renderer.hpp"
 
 namespace mlq::transcription {
 namespace {
@@ -47,27 +47,8 @@ void TranscriptionTask::setup(const Config& config, const Registry& registry) {
   data_config_ = config.section("data");
   data_ = PianoDataOptions::from(data_config_);
   augmentation_ = std::make_shared<BatchAugmentation>(config.section("augment"), registry);
-  Config spectrogram = config.section("augment");
-  if (spectrogram.has("spectrogram_chain"))
-    spectrogram.set("chain", *config.table().at_path("augment.spectrogram_chain").node(),
-                    spectrogram.origin("spectrogram_chain"));
-  else
-    spectrogram = Config();
-  spectrogram_augmentation_ = std::make_shared<BatchAugmentation>(spectrogram, registry);
+  spectrogram_augmentation_ = spectrogram_augmentation(config, registry);
 }
-
-namespace {
-
-void run_preprocess(const PreprocessOptions& options) {
-  const PreprocessReport report = preprocess(options);
-  if (report.processed > 0)
-    log::info("preprocess: {} files into {}", report.processed, options.destination_path.string());
-  if (!report.failed.empty())
-    throw UserError(fmt::format("preprocessing failed for {} files, first: {}",
-                                report.failed.size(), report.failed.front()));
-}
-
-}  // namespace
 
 void TranscriptionTask::prepare_data() {
   if (data_ready_) return;
@@ -76,12 +57,11 @@ void TranscriptionTask::prepare_data() {
     synth = SynthOptions::from(data_config_.section("synth"));
     const SynthReport report = synthesize(*synth);
     if (report.rendered > 0)
-      log::info("synth: rendered {} pieces ({:.1f} min of audio) in {:.1f} s", report.rendered,
-                report.audio_seconds / 60, report.wall_seconds);
+      log::info("{}", describe_synth(report, "pieces", synth->destination_path / synth->metadata));
   }
   if (data_config_.has("preprocess")) {
     const PreprocessOptions options = PreprocessOptions::from(data_config_.section("preprocess"));
-    run_preprocess(options);
+    preprocess_or_fail(options);
     // The test pieces rendered with the evaluation soundfonts, each into a folder of its own.
     for (const std::string& soundfont :
          synth ? synth->eval_soundfonts : std::vector<std::string>{}) {
@@ -89,7 +69,7 @@ void TranscriptionTask::prepare_data() {
       unseen.metadata = synth->eval_metadata(soundfont);
       unseen.destination_path =
           options.destination_path.string() + "-eval-" + SynthOptions::soundfont_name(soundfont);
-      run_preprocess(unseen);
+      preprocess_or_fail(unseen);
       data_.unseen_roots.push_back(unseen.destination_path);
     }
   }
@@ -104,18 +84,9 @@ std::shared_ptr<Dataset> TranscriptionTask::dataset(Split split) {
 }
 
 BatchTransform TranscriptionTask::batch_transform(Split split) {
-  auto mel = std::make_shared<MelFeatures>(features_);
-  std::shared_ptr<BatchAugmentation> before, after;
-  if (split == Split::Train) {
-    before = augmentation_;
-    after = spectrogram_augmentation_;
-  }
-  return [mel, before, after](TensorMap& batch, uint64_t seed) {
-    if (before) before->apply(batch, seed);
-    batch["features"] = (*mel)(batch.at("audio"));
-    batch.erase("audio");
-    if (after) after->apply(batch, seed ^ 0x5DEECE66DULL);
-  };
+  const bool train = split == Split::Train;
+  return feature_transform(features_, train ? augmentation_ : nullptr,
+                           train ? spectrogram_augmentation_ : nullptr);
 }
 
 void TranscriptionTask::evaluate(const TensorMap& batch) {

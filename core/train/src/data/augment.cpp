@@ -43,4 +43,27 @@ void BatchAugmentation::apply(TensorMap& batch, uint64_t seed) const {
       if (rng.chance(member.probability)) member.augmentor->apply(batch, index, rng);
 }
 
+std::shared_ptr<BatchAugmentation> spectrogram_augmentation(const Config& config,
+                                                            const Registry& registry) {
+  Config spectrogram = config.section("augment");
+  if (spectrogram.has("spectrogram_chain"))
+    spectrogram.set("chain", *config.table().at_path("augment.spectrogram_chain").node(),
+                    spectrogram.origin("spectrogram_chain"));
+  else
+    spectrogram = Config();
+  return std::make_shared<BatchAugmentation>(spectrogram, registry);
+}
+
+BatchTransform feature_transform(const FeatureOptions& features,
+                                 std::shared_ptr<BatchAugmentation> before,
+                                 std::shared_ptr<BatchAugmentation> after) {
+  auto mel = std::make_shared<MelFeatures>(features);
+  return [mel, before, after](TensorMap& batch, uint64_t seed) {
+    if (before) before->apply(batch, seed);
+    batch["features"] = (*mel)(batch.at("audio"));
+    batch.erase("audio");
+    if (after) after->apply(batch, seed ^ 0x5DEECE66DULL);  // other draws than `before`'s
+  };
+}
+
 }  // namespace mlq

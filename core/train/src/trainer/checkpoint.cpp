@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <boost/dll/alias.hpp>
 #include <cerrno>
 #include <cstring>
 
@@ -175,3 +176,5 @@ void Trainer::load_weights(const std::filesystem::path& path) {
 }
 
 }  // namespace mlq
+
+BOOST_DLL_ALIAS(mlq::checkpoint_config, mlq_checkpoint_config)

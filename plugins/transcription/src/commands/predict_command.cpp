@@ -7,10 +7,10 @@
 
 #include "commands/commands.hpp"
 #include "data/midi_file.hpp"
-#include "data/piano_renderer.hpp"
 #include "eval/inference.hpp"
 #include "eval/note_events.hpp"
 #include "mlq/plugin.hpp"
+#include "mlq/synth/soundfont_renderer.hpp"
 #include "task.hpp"
 
 namespace mlq::transcription {
@@ -19,13 +19,9 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
   cxxopts::Options options("runner predict",
                            "Transcribe audio files (any format libsox reads) to MIDI with a "
                            "trained checkpoint: runner predict --checkpoint=CKPT AUDIO... -o DIR");
-  options.add_options()("task", "transcription", cxxopts::value<std::string>())(
-      "checkpoint", "a checkpoint of a transcription run (its config travels inside)",
-      cxxopts::value<std::string>())("o,output", "folder for the .mid files",
-                                     cxxopts::value<std::string>())(
-      "batch", "10 s windows per forward pass", cxxopts::value<int64_t>()->default_value("4"))(
-      "threads", "intra-op threads (0: the checkpoint's trainer.threads)",
-      cxxopts::value<int64_t>()->default_value("0"))(
+  add_predict_options(options, "transcription", "folder for the .mid files");
+  options.add_options()("batch", "10 s windows per forward pass",
+                        cxxopts::value<int64_t>()->default_value("4"))(
       "onset-threshold", "onset peaks above this (default: the checkpoint's, else 0.3)",
       cxxopts::value<double>())(
       "offset-threshold", "offset peaks above this (default: the checkpoint's, else 0.3)",
@@ -42,29 +38,13 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
       "png", "also write a piano roll of the transcription as NAME.png")(
       "sonify", "also write the transcription played by FluidSynth as NAME.wav")(
       "soundfont", "the SoundFont --sonify plays with",
-      cxxopts::value<std::string>()->default_value(kDefaultSoundfont))(
-      "files", "audio files, or folders of them (recursively: every format libsox reads)",
-      cxxopts::value<std::vector<std::string>>())("h,help", "this help");
-  options.parse_positional({"files"});
-  options.positional_help("AUDIO_OR_FOLDER...");
+      cxxopts::value<std::string>()->default_value(kDefaultSoundfont));
   const cxxopts::ParseResult result = parse_options(options, args);
   if (printed_help(options, result)) return 0;
-  if (!result.count("checkpoint"))
-    throw UserError("missing --checkpoint=CKPT (see runner predict --help)");
-  if (!result.count("output")) throw UserError("missing -o DIR (see runner predict --help)");
-  if (!result.count("files")) throw UserError("no AUDIO files given (see runner predict --help)");
-  const std::filesystem::path checkpoint = result["checkpoint"].as<std::string>();
-  const std::filesystem::path output = result["output"].as<std::string>();
-  const Config config = checkpoint_config(checkpoint);
-  if (config.get_string("task") != "transcription")
-    throw UserError(checkpoint.string() + ": a checkpoint of task '" + config.get_string("task") +
-                    "', not transcription");
-
-  int64_t threads = result["threads"].as<int64_t>();
-  if (threads <= 0) threads = config.get_int("trainer.threads", 0);
-  if (threads > 0) torch::set_num_threads(static_cast<int>(threads));
-  // Quiet passages make denormal floats, which run many times slower.
-  at::globalContext().setFlushDenormal(true);
+  const PredictRun run = start_predict(result, "transcription");
+  const std::filesystem::path checkpoint = run.checkpoint;
+  const std::filesystem::path output = run.output;
+  const Config& config = run.config;
 
   TranscriptionTask task;
   task.setup(config, registry);
@@ -95,18 +75,17 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
   if (!(bpm >= kMinBpm && bpm <= kMaxBpm))
     throw UserError(fmt::format("--bpm {}: expected {} to {}", bpm, kMinBpm, kMaxBpm));
   // The renderer loads its soundfont once, before any file, so a bad path fails at once.
-  std::unique_ptr<PianoRenderer> renderer;
+  std::unique_ptr<SoundfontRenderer> renderer;
   constexpr int kSonifyRate = 22050;
   if (result.count("sonify"))
-    renderer = std::make_unique<PianoRenderer>(result["soundfont"].as<std::string>(), kSonifyRate);
+    renderer =
+        std::make_unique<SoundfontRenderer>(result["soundfont"].as<std::string>(), kSonifyRate);
   const FeatureOptions features = FeatureOptions::from(config.section("features"));
   Transcriber transcriber(model, features, transcribe);
 
-  const std::vector<AudioInput> inputs =
-      expand_audio_inputs(result["files"].as<std::vector<std::string>>());
-  if (inputs.empty()) throw UserError("no audio files in the folders given");
+  const std::vector<AudioInput>& inputs = run.inputs;
   // One bad file is one line; the others are still transcribed, and the exit status says so.
-  std::vector<std::string> failed;
+  BatchFailures failed;
   std::map<std::filesystem::path, std::string> written;  // output -> the input it came from
   double audio_total = 0, wall_total = 0;
   for (const AudioInput& input : inputs) {
@@ -152,12 +131,7 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
                                       midi.string(), wall, wall / performance.duration)
                               .c_str());
     } catch (const std::exception& e) {
-      std::string reason = e.what();
-      reason = reason.substr(0, reason.find('\n'));
-      // Decoding errors already name the file.
-      const std::string line = reason.rfind(file, 0) == 0 ? reason : file + ": " + reason;
-      std::fprintf(stderr, "error: %s\n", line.c_str());
-      failed.push_back(line);
+      failed.add(file, e);
     }
     std::fflush(stdout);
   }
@@ -167,12 +141,7 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
   if (audio_total > 0)
     summary += fmt::format(" ({:.1f} s of audio in {:.1f} s: real-time factor {:.3f})", audio_total,
                            wall_total, wall_total / audio_total);
-  if (!failed.empty()) {
-    summary += fmt::format(", {} failed: ", failed.size());
-    for (size_t i = 0; i < failed.size() && i < 10; ++i) summary += (i ? "; " : "") + failed[i];
-    if (failed.size() > 10) summary += fmt::format("; and {} more", failed.size() - 10);
-  }
-  std::printf("%s\n", summary.c_str());
+  std::printf("%s\n", (summary + failed.summary()).c_str());
   return failed.empty() ? 0 : 1;
 }
 

@@ -18,16 +18,7 @@ int synth_command(const std::vector<std::string>& args, const Registry&) {
   const Config config = compose(compose_request(options, result));
   const SynthOptions o = SynthOptions::from(config.section("data.synth"));
   const SynthReport report = synthesize(o);
-  const std::string metadata = (o.destination_path / o.metadata).string();
-  if (report.rendered == 0)
-    std::printf("synth: %s is up to date\n", metadata.c_str());
-  else
-    std::printf("%s\n",
-                fmt::format("synth: rendered {} pieces ({:.1f} min of audio) in {:.1f} s "
-                            "({:.0f}x real time); metadata: {}",
-                            report.rendered, report.audio_seconds / 60, report.wall_seconds,
-                            report.audio_seconds / std::max(report.wall_seconds, 1e-9), metadata)
-                    .c_str());
+  std::printf("%s\n", describe_synth(report, "pieces", o.destination_path / o.metadata).c_str());
   return 0;
 }
 

@@ -6,13 +6,11 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "data/composer.hpp"
 #include "data/midi_file.hpp"
-#include "data/piano_renderer.hpp"
 #include "mlq/plugin_base.hpp"
+#include "mlq/synth/soundfont_renderer.hpp"
 
 namespace mlq::transcription {
 namespace fs = std::filesystem;
@@ -84,18 +82,12 @@ std::string SynthOptions::eval_metadata(const std::string& soundfont) const {
 SynthReport synthesize(const SynthOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   const fs::path stamp_path = o.destination_path / "synth.toml";
-  std::error_code error;
-  bool up_to_date = fs::exists(o.destination_path / o.metadata, error) &&
-                    fs::exists(stamp_path, error) && read_file_bytes(stamp_path) == o.stamp();
+  std::vector<fs::path> outputs{o.destination_path / o.metadata};
   for (const auto& eval : o.eval_soundfonts)
-    up_to_date = up_to_date && fs::exists(o.destination_path / o.eval_metadata(eval), error);
-  if (up_to_date) return {};
-  for (const auto& soundfont : o.soundfonts)
-    if (!fs::is_regular_file(soundfont, error))
-      throw UserError(soundfont + ": no such soundfont (data.synth.soundfonts)");
-  for (const auto& soundfont : o.eval_soundfonts)
-    if (!fs::is_regular_file(soundfont, error))
-      throw UserError(soundfont + ": no such soundfont (data.synth.eval_soundfonts)");
+    outputs.push_back(o.destination_path / o.eval_metadata(eval));
+  if (synth_up_to_date(stamp_path, o.stamp(), outputs)) return {};
+  check_soundfonts(o.soundfonts, "data.synth.soundfonts");
+  check_soundfonts(o.eval_soundfonts, "data.synth.eval_soundfonts");
 
   std::vector<Job> jobs;
   std::vector<MaestroRecord> records;
@@ -130,38 +122,24 @@ SynthReport synthesize(const SynthOptions& o) {
   composer.duration_seconds = o.piece_seconds;
   composer.max_polyphony = static_cast<int>(o.max_polyphony);
   composer.pedal_probability = o.pedal_probability;
-  std::atomic<size_t> next{0};
   std::atomic<int64_t> done{0};
-  std::mutex failure_mutex;
-  std::exception_ptr failure;
   ProgressLine progress;
-  auto work = [&] {
-    std::map<std::string, std::unique_ptr<PianoRenderer>> renderers;  // one load per soundfont
-    try {
-      for (size_t j = next++; j < jobs.size() && !failure; j = next++) {
-        const Job& job = jobs[j];
-        const Performance performance =
-            compose_piece(piece_seed(static_cast<uint64_t>(o.seed), job.piece), composer);
-        auto& renderer = renderers[job.soundfont];
-        if (!renderer) renderer = std::make_unique<PianoRenderer>(job.soundfont, o.sample_rate);
-        std::vector<float> audio = renderer->render(performance, 1.0);
-        audio.resize(static_cast<size_t>(std::llround(seconds * o.sample_rate)), 0.f);
-        fs::create_directories((o.destination_path / job.name).parent_path());
-        write_midi(o.destination_path / (job.name + ".midi"), performance);
-        write_audio(o.destination_path / (job.name + ".wav"), audio, o.sample_rate);
-        progress.update("synth", ++done, static_cast<int64_t>(jobs.size()), "pieces");
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(failure_mutex);
-      if (!failure) failure = std::current_exception();
-    }
-  };
-  std::vector<std::thread> threads;
-  for (int64_t t = 0; t < std::min<int64_t>(o.workers, jobs.size()); ++t)
-    threads.emplace_back(work);
-  for (auto& thread : threads) thread.join();
+  run_parallel(jobs.size(), o.workers, [&](size_t j) {
+    thread_local std::map<std::string, std::unique_ptr<SoundfontRenderer>> renderers;
+    const Job& job = jobs[j];
+    const Performance performance =
+        compose_piece(piece_seed(static_cast<uint64_t>(o.seed), job.piece), composer);
+    auto& renderer = renderers[job.soundfont];
+    if (!renderer || renderer->sample_rate() != o.sample_rate)
+      renderer = std::make_unique<SoundfontRenderer>(job.soundfont, o.sample_rate);
+    std::vector<float> audio = renderer->render(performance, 1.0);
+    audio.resize(static_cast<size_t>(std::llround(seconds * o.sample_rate)), 0.f);
+    fs::create_directories((o.destination_path / job.name).parent_path());
+    write_midi(o.destination_path / (job.name + ".midi"), performance);
+    write_audio(o.destination_path / (job.name + ".wav"), audio, o.sample_rate);
+    progress.update("synth", ++done, static_cast<int64_t>(jobs.size()), "pieces");
+  });
   progress.finish();
-  if (failure) std::rethrow_exception(failure);
 
   write_maestro_csv(o.destination_path / o.metadata, records);
   for (const auto& [soundfont, rows] : eval_records)

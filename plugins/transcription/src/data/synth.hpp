@@ -37,12 +37,6 @@ struct SynthOptions {
   static std::string soundfont_name(const std::string& soundfont);
 };
 
-struct SynthReport {
-  int64_t rendered = 0;  // 0 when the data set was already up to date
-  double audio_seconds = 0;
-  double wall_seconds = 0;
-};
-
 SynthReport synthesize(const SynthOptions& options);
 
 }  // namespace mlq::transcription

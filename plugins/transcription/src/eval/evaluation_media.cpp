@@ -7,9 +7,9 @@
 #include <cmath>
 
 #include "data/midi_file.hpp"
-#include "data/piano_renderer.hpp"
 #include "eval/piano_roll_image.hpp"
 #include "mlq/plugin.hpp"
+#include "mlq/synth/soundfont_renderer.hpp"
 
 namespace mlq::transcription {
 namespace {
@@ -77,7 +77,7 @@ EvaluationMedia test_examples(const PianoDataset& data,
     const double seconds = static_cast<double>(frames) / sample_rate;
     try {
       media.files.push_back({name + "-prediction.mid", midi_bytes({notes, {}, duration})});
-      PianoRenderer renderer(soundfont, sample_rate);
+      SoundfontRenderer renderer(soundfont, sample_rate);
       std::vector<float> rendering =
           renderer.render({notes_within(notes, *start, seconds), {}, seconds}, 0.5);
       rendering.resize(static_cast<size_t>(frames), 0.0f);

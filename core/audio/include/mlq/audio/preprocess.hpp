@@ -2,6 +2,7 @@
 // `runner preprocess`: decode a folder of audio (any format libsox reads) to mono float32 .npy at
 // one sample rate, pair each file with its label, assign splits, and write an index.
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,8 @@ struct IndexEntry {
   std::string source_label;
   std::string checksum;  // of the source audio
   double sample_rate = 0;
+  // The metadata's further values (MetadataItem::fields), after the columns above.
+  std::map<std::string, std::string> fields;
 };
 
 struct PreprocessReport {
@@ -49,6 +52,10 @@ struct PreprocessReport {
 
 // `parser` reads the metadata file; empty: the built-in one named by metadata_format.
 PreprocessReport preprocess(const PreprocessOptions& options, const MetadataParser& parser = {});
+
+// For a task that preprocesses its data on first use: preprocess, a log line of what was done, and
+// a UserError naming the first file that failed (a task does not train on part of its data).
+void preprocess_or_fail(const PreprocessOptions& options, const MetadataParser& parser = {});
 
 std::vector<IndexEntry> read_index(const std::filesystem::path& index_csv);
 void write_index(const std::filesystem::path& index_csv, const std::vector<IndexEntry>& entries);

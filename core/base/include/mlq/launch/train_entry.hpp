@@ -55,4 +55,8 @@ struct SummaryRequest {
 };
 using TrainSummaryFn = void(const SummaryRequest&);
 
+// The config a checkpoint was trained with (mlq/train/checkpoint.hpp's checkpoint_config), for
+// the runner to learn a checkpoint's task. Exported as `mlq_checkpoint_config`.
+using CheckpointConfigFn = Config(const std::filesystem::path& checkpoint);
+
 }  // namespace mlq

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "mlq/train/components.hpp"
+#include "mlq/train/features.hpp"
 #include "mlq/util/random.hpp"
 
 namespace mlq {
@@ -50,6 +51,18 @@ class BatchAugmentation {
   };
   std::vector<Member> members_;
 };
+
+// [augment] spectrogram_chain: members run on the features once they are computed (each
+// configured by its table [augment.<name>], as for `chain`); an empty chain without one.
+std::shared_ptr<BatchAugmentation> spectrogram_augmentation(const Config& config,
+                                                            const Registry& registry);
+
+// What an audio task's loader threads do to a batch: `before` on its "audio", then log-mel
+// "features" in place of the audio, then `after` on the features (either may be null; the
+// transcription and classification tasks pass their chains for the training split only).
+BatchTransform feature_transform(const FeatureOptions& features,
+                                 std::shared_ptr<BatchAugmentation> before,
+                                 std::shared_ptr<BatchAugmentation> after);
 
 // The built-in augmentors (core/train/src/augmentations.cpp), by name; nullptr if unknown.
 std::unique_ptr<BatchAugmentor> make_builtin_augmentor(const std::string& name,

@@ -1,4 +1,4 @@
-#include "data/piano_renderer.hpp"
+#include "mlq/synth/soundfont_renderer.hpp"
 
 #include <fluidsynth.h>
 
@@ -12,9 +12,9 @@
 #include <system_error>
 #include <tuple>
 
-#include "mlq/plugin_base.hpp"
+#include "mlq/util/error.hpp"
 
-namespace mlq::transcription {
+namespace mlq {
 namespace {
 
 // fluidsynth renders in blocks of this many samples; an event given between two write calls
@@ -85,7 +85,7 @@ void silence(fluid_synth_t* synth) {
 
 }  // namespace
 
-struct PianoRenderer::Fluid {
+struct SoundfontRenderer::Fluid {
   fluid_settings_t* settings = nullptr;
   fluid_synth_t* synth = nullptr;
   int sfont_id = -1;
@@ -95,9 +95,12 @@ struct PianoRenderer::Fluid {
   }
 };
 
-PianoRenderer::PianoRenderer(const std::filesystem::path& soundfont, double sample_rate,
-                             const RenderOptions& options)
-    : fluid_(std::make_unique<Fluid>()), sample_rate_(sample_rate), options_(options) {
+SoundfontRenderer::SoundfontRenderer(const std::filesystem::path& soundfont, double sample_rate,
+                                     const RenderOptions& options)
+    : fluid_(std::make_unique<Fluid>()),
+      soundfont_(soundfont.string()),
+      sample_rate_(sample_rate),
+      options_(options) {
   install_log_capture();
   const std::string where = soundfont.string() + ": ";
   std::error_code ec;
@@ -139,18 +142,23 @@ PianoRenderer::PianoRenderer(const std::filesystem::path& soundfont, double samp
   if (fluid_->sfont_id == FLUID_FAILED)
     throw UserError(where + "cannot load soundfont (" +
                     (first_fluid_error.empty() ? "fluidsynth failed" : first_fluid_error) + ")");
-  if (fluid_synth_program_select(fluid_->synth, kChannel, fluid_->sfont_id, 0, options.program) !=
-      FLUID_OK)
-    throw UserError(where + "soundfont has no preset " + std::to_string(options.program) +
-                    " in bank 0");
+  select_program(options.program);
 }
 
-PianoRenderer::~PianoRenderer() = default;
+void SoundfontRenderer::select_program(int program) {
+  if (program < 0 || program > 127 ||
+      fluid_synth_program_select(fluid_->synth, kChannel, fluid_->sfont_id, 0, program) != FLUID_OK)
+    throw UserError(soundfont_ + ": soundfont has no preset " + std::to_string(program) +
+                    " in bank 0");
+  options_.program = program;
+}
+
+SoundfontRenderer::~SoundfontRenderer() = default;
 
 // Puts the synthesiser into the same state before every piece. Besides voices, controllers
 // and effects, fluidsynth keeps per voice slot the output gain of the slot's last note, and
 // a new voice ramps from it during its first block; so every slot plays the same note once.
-void PianoRenderer::settle() {
+void SoundfontRenderer::settle() {
   fluid_synth_t* synth = fluid_->synth;
   silence(synth);
   fluid_synth_system_reset(synth);
@@ -164,7 +172,7 @@ void PianoRenderer::settle() {
   fluid_synth_program_select(synth, kChannel, fluid_->sfont_id, 0, options_.program);
 }
 
-std::vector<float> PianoRenderer::render(const Performance& performance, double tail_seconds) {
+std::vector<float> SoundfontRenderer::render(const Performance& performance, double tail_seconds) {
   fluid_synth_t* synth = fluid_->synth;
   settle();
 
@@ -230,4 +238,4 @@ std::vector<float> PianoRenderer::render(const Performance& performance, double 
   return mono;
 }
 
-}  // namespace mlq::transcription
+}  // namespace mlq

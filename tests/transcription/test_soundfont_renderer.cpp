@@ -11,29 +11,29 @@
 #include <vector>
 
 #include "data/composer.hpp"
-#include "data/piano_renderer.hpp"
+#include "mlq/synth/soundfont_renderer.hpp"
 #include "mlq/util/error.hpp"
 #include "support/temp_dir.hpp"
 
+using mlq::Note;
+using mlq::Pedal;
+using mlq::Performance;
+using mlq::SoundfontRenderer;
 using mlq::test::read_file;
 using mlq::test::TempDir;
 using mlq::test::write_file;
 using mlq::transcription::compose_piece;
 using mlq::transcription::ComposerOptions;
-using mlq::transcription::Note;
-using mlq::transcription::Pedal;
-using mlq::transcription::Performance;
-using mlq::transcription::PianoRenderer;
 using mlq::transcription::piece_seed;
 
 namespace {
 
-const char* kSoundfont = mlq::transcription::kDefaultSoundfont;
+const char* kSoundfont = mlq::kDefaultSoundfont;
 constexpr double kRate = 16000;
 
-PianoRenderer& renderer() {
+SoundfontRenderer& renderer() {
   REQUIRE_MESSAGE(std::filesystem::exists(kSoundfont), "install timgm6mb-soundfont");
-  static PianoRenderer instance(kSoundfont, kRate);
+  static SoundfontRenderer instance(kSoundfont, kRate);
   return instance;
 }
 
@@ -84,7 +84,7 @@ std::string without_stderr(F f) {
 
 std::string error_of(const std::filesystem::path& path) {
   try {
-    PianoRenderer r(path, kRate);
+    SoundfontRenderer r(path, kRate);
   } catch (const mlq::UserError& e) {
     return e.what();
   }
@@ -100,7 +100,7 @@ TEST_CASE("piano renderer: a piece renders bit-identically whatever was rendered
   renderer().render(b);
   CHECK(renderer().render(a) == first);
   CHECK(renderer().render(a) == first);
-  PianoRenderer fresh(kSoundfont, kRate);
+  SoundfontRenderer fresh(kSoundfont, kRate);
   CHECK(fresh.render(a) == first);
   CHECK(renderer().render(b) != first);
 }
@@ -110,7 +110,7 @@ TEST_CASE("piano renderer: the output lasts the duration plus the tail") {
   CHECK(renderer().render(p, 1.0).size() == 24000);
   CHECK(renderer().render(p, 0.25).size() == 12000);
   CHECK(renderer().render(p, 0).size() == 8000);
-  PianoRenderer other(kSoundfont, 22050);
+  SoundfontRenderer other(kSoundfont, 22050);
   CHECK(other.render(p, 1.0).size() == static_cast<size_t>(std::llround(1.5 * 22050)));
   CHECK(renderer().render(Performance{}, 0.5).size() == 8000);
   // A note starting in the last block, rendered without a tail: its note-off (one block after
@@ -195,10 +195,10 @@ TEST_CASE("piano renderer: bad soundfonts and settings are user errors naming th
   CHECK(broken.find("not a SoundFont") == std::string::npos);
   CHECK(broken.find('\n') == std::string::npos);
 
-  CHECK_THROWS_WITH_AS(PianoRenderer(kSoundfont, 4000), doctest::Contains("8000..96000"),
+  CHECK_THROWS_WITH_AS(SoundfontRenderer(kSoundfont, 4000), doctest::Contains("8000..96000"),
                        mlq::UserError);
-  mlq::transcription::RenderOptions no_preset;
+  mlq::RenderOptions no_preset;
   no_preset.program = 200;
-  CHECK_THROWS_WITH_AS(PianoRenderer(kSoundfont, kRate, no_preset),
+  CHECK_THROWS_WITH_AS(SoundfontRenderer(kSoundfont, kRate, no_preset),
                        doctest::Contains("no preset 200"), mlq::UserError);
 }
