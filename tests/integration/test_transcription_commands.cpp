@@ -375,4 +375,32 @@ TEST_CASE("the default experiment trains harmonic_cnn and scores unseen timbres 
   REQUIRE_MESSAGE(predicted.exit_code == 0, predicted.out);
   CHECK(mlq::transcription::read_midi(dir / "midi" / "tone.mid").duration ==
         doctest::Approx(5.0).epsilon(0.01));
+
+  // Less context per window (fewer, less overlapping windows) transcribes the same notes: the
+  // model sees about 0.15 s either side. --timings gives the time of each stage.
+  const fs::path tune = dir / "tune.wav";
+  REQUIRE(run_process({"sox", "-n", "-r", "16000", tune.string(), "synth", "0.7", "pluck", "262",
+                       "pluck", "330", "pluck", "392", "pluck", "523", "repeat", "12"})
+              .exit_code == 0);
+  std::vector<mlq::transcription::Note> notes[2];
+  for (int i = 0; i < 2; ++i) {
+    auto run = runner_in(dir, {"predict", "--checkpoint=" + checkpoint.string(), tune.string(),
+                               "-o", (dir / ("ctx" + std::to_string(i))).string(), "--timings",
+                               "--context-seconds", i == 0 ? "0.5" : "0.2"});
+    REQUIRE_MESSAGE(run.exit_code == 0, run.out);
+    CHECK_MESSAGE(run.out.find("time by stage: decode ") != std::string::npos, run.out);
+    CHECK_MESSAGE(run.out.find(", model ") != std::string::npos, run.out);
+    notes[i] = mlq::transcription::read_midi(dir / ("ctx" + std::to_string(i)) / "tune.mid").notes;
+  }
+  REQUIRE(notes[0].size() == notes[1].size());
+  for (size_t n = 0; n < notes[0].size(); ++n) {
+    CHECK(notes[0][n].pitch == notes[1][n].pitch);
+    CHECK(notes[0][n].onset == doctest::Approx(notes[1][n].onset).epsilon(1e-3));
+  }
+  auto bad = runner_in(dir, {"predict", "--checkpoint=" + checkpoint.string(), tune.string(), "-o",
+                             (dir / "bad").string(), "--context-seconds", "3"});
+  CHECK(bad.exit_code == 2);
+  CHECK_MESSAGE(bad.out.find("--context-seconds 3: expected 0 to a quarter of the 2 s window") !=
+                    std::string::npos,
+                bad.out);
 }

@@ -68,4 +68,18 @@ TEST_CASE("long audio is cut into half-overlapping windows and stitched as the r
   REQUIRE(stitched.size(0) == static_cast<int64_t>(expected.size()));
   for (size_t i = 0; i < expected.size(); ++i) CHECK(stitched[i][0].item<float>() == expected[i]);
   CHECK(torch::equal(stitch_windows({outputs[0]}), outputs[0]));
+
+  // Less context: 25 s in 10 s windows keeping 1 s either side start every 8 s, and one more
+  // ends at the padded end (30 s).
+  CHECK((window_starts(25, 10, 1) == std::vector<int64_t>{0, 8, 16, 20}));
+  CHECK((window_starts(10, 10, 1) == std::vector<int64_t>{0}));
+  // Windows of 8 frames at frames 0, 6, 8 with 1 frame of context keep frames 0-6, 7-12 and
+  // 13-15: each up to its context, the last from where the one before stopped.
+  std::vector<torch::Tensor> three;
+  for (int w = 0; w < 3; ++w)
+    three.push_back(torch::arange(9, torch::kFloat32).unsqueeze(1) + 100 * w);
+  const torch::Tensor joined = stitch_windows(three, {0, 6, 8}, 1);
+  const std::vector<float> frames{0, 1, 2, 3, 4, 5, 6, 101, 102, 103, 104, 105, 106, 205, 206, 207};
+  REQUIRE(joined.size(0) == static_cast<int64_t>(frames.size()));
+  for (size_t i = 0; i < frames.size(); ++i) CHECK(joined[i][0].item<float>() == frames[i]);
 }

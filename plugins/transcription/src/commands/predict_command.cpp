@@ -22,8 +22,12 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
   add_predict_options(options, "transcription", "folder for the .mid files");
   options.add_options()("batch", "10 s windows per forward pass",
                         cxxopts::value<int64_t>()->default_value("4"))(
-      "onset-threshold", "onset peaks above this (default: the checkpoint's, else 0.3)",
-      cxxopts::value<double>())(
+      "context-seconds",
+      "what each window keeps away from its edges (default: the checkpoint's "
+      "data.eval_context_seconds, else a quarter window, the reference's)",
+      cxxopts::value<double>())("onset-threshold",
+                                "onset peaks above this (default: the checkpoint's, else 0.3)",
+                                cxxopts::value<double>())(
       "offset-threshold", "offset peaks above this (default: the checkpoint's, else 0.3)",
       cxxopts::value<double>())("frame-threshold",
                                 "a note lasts while its frame output exceeds this (default: the "
@@ -38,7 +42,8 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
       "png", "also write a piano roll of the transcription as NAME.png")(
       "sonify", "also write the transcription played by FluidSynth as NAME.wav")(
       "soundfont", "the SoundFont --sonify plays with",
-      cxxopts::value<std::string>()->default_value(kDefaultSoundfont));
+      cxxopts::value<std::string>()->default_value(kDefaultSoundfont))(
+      "timings", "print the time each stage took (decode, features, model, ..., write)");
   const cxxopts::ParseResult result = parse_options(options, args);
   if (printed_help(options, result)) return 0;
   const PredictRun run = start_predict(result, "transcription");
@@ -54,6 +59,14 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
   transcribe.window_seconds =
       config.get_double("data.eval_segment_seconds", config.get_double("data.segment_seconds", 10));
   transcribe.batch = std::max<int64_t>(1, result["batch"].as<int64_t>());
+  transcribe.context_seconds = result.count("context-seconds")
+                                   ? result["context-seconds"].as<double>()
+                                   : config.get_double("data.eval_context_seconds", -1);
+  if (result.count("context-seconds") &&
+      !(transcribe.context_seconds >= 0 &&
+        transcribe.context_seconds <= transcribe.window_seconds / 4))
+    throw UserError(fmt::format("--context-seconds {}: expected 0 to a quarter of the {} s window",
+                                transcribe.context_seconds, transcribe.window_seconds));
   transcribe.postprocess = postprocess_options(config);
   PostprocessOptions& post = transcribe.postprocess;
   auto threshold = [&](const char* name, double& value) {
@@ -86,6 +99,7 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
   const std::vector<AudioInput>& inputs = run.inputs;
   // One bad file is one line; the others are still transcribed, and the exit status says so.
   BatchFailures failed;
+  StageTimes stages;
   std::map<std::filesystem::path, std::string> written;  // output -> the input it came from
   double audio_total = 0, wall_total = 0;
   for (const AudioInput& input : inputs) {
@@ -97,17 +111,20 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
       if (auto [earlier, added] = written.emplace(midi, file); !added)
         throw UserError(fmt::format("{}: would overwrite {}, transcribed from {}", file,
                                     midi.string(), earlier->second));
-      const std::vector<float> audio = load_audio(input.file, features.sample_rate);
+      const std::vector<float> audio =
+          stages.time("decode", [&] { return load_audio(input.file, features.sample_rate); });
       ProgressLine progress;
       const std::string name = input.file.filename().string();
       const Transcription transcription = transcriber.transcribe(
           audio,
-          [&](int64_t done, int64_t total) { progress.update(name, done, total, "windows"); });
+          [&](int64_t done, int64_t total) { progress.update(name, done, total, "windows"); },
+          &stages);
       progress.finish();
       Performance performance;
       performance.notes = transcription.notes;
       performance.pedals = transcription.pedals;
       performance.duration = static_cast<double>(audio.size()) / features.sample_rate;
+      const auto write_start = std::chrono::steady_clock::now();
       std::filesystem::create_directories(midi.parent_path());
       write_midi(midi, performance, bpm);
       auto beside = [&](const char* extension) {
@@ -121,8 +138,9 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
         write_file_atomic(beside(".wav"),
                           encode_wav_pcm16(sound.data(), sound.size(), kSonifyRate));
       }
-      const double wall =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const auto end = std::chrono::steady_clock::now();
+      stages.add("write", std::chrono::duration<double>(end - write_start).count());
+      const double wall = std::chrono::duration<double>(end - start).count();
       audio_total += performance.duration;
       wall_total += wall;
       std::printf("%s\n", fmt::format("{}: {} notes in {:.1f} s of audio -> {} ({:.1f} s, "
@@ -142,6 +160,8 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
     summary += fmt::format(" ({:.1f} s of audio in {:.1f} s: real-time factor {:.3f})", audio_total,
                            wall_total, wall_total / audio_total);
   std::printf("%s\n", (summary + failed.summary()).c_str());
+  if (result.count("timings"))
+    std::printf("time by stage: %s\n", stages.breakdown(audio_total, wall_total).c_str());
   return failed.empty() ? 0 : 1;
 }
 

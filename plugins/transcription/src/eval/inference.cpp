@@ -3,21 +3,33 @@
 #include "mlq/plugin.hpp"
 
 namespace mlq::transcription {
-std::vector<int64_t> window_starts(int64_t samples, int64_t window) {
+std::vector<int64_t> window_starts(int64_t samples, int64_t window, int64_t context) {
+  if (context < 0) context = window / 4;
+  const int64_t hop = std::max<int64_t>(1, window - 2 * context);
   const int64_t padded = std::max<int64_t>(1, (samples + window - 1) / window) * window;
   std::vector<int64_t> starts;
-  for (int64_t start = 0; start + window <= padded; start += window / 2) starts.push_back(start);
+  for (int64_t start = 0; start + window <= padded; start += hop) starts.push_back(start);
+  if (starts.back() + window < padded) starts.push_back(padded - window);
   return starts;
 }
 
-torch::Tensor stitch_windows(const std::vector<torch::Tensor>& outputs) {
+torch::Tensor stitch_windows(const std::vector<torch::Tensor>& outputs,
+                             std::vector<int64_t> start_frames, int64_t context_frames) {
   if (outputs.size() == 1) return outputs[0];
   const int64_t frames = outputs[0].size(0) - 1;  // centred frames: one past the window
-  const int64_t quarter = frames / 4, three_quarters = frames * 3 / 4;
-  std::vector<torch::Tensor> parts{outputs.front().narrow(0, 0, three_quarters)};
-  for (size_t i = 1; i + 1 < outputs.size(); ++i)
-    parts.push_back(outputs[i].narrow(0, quarter, three_quarters - quarter));
-  parts.push_back(outputs.back().narrow(0, quarter, frames - quarter));
+  if (context_frames < 0) context_frames = frames / 4;
+  if (start_frames.empty())
+    for (size_t i = 0; i < outputs.size(); ++i)
+      start_frames.push_back(static_cast<int64_t>(i) * (frames - 2 * context_frames));
+  std::vector<torch::Tensor> parts;
+  int64_t kept_until = 0;  // absolute frame
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const bool last = i + 1 == outputs.size();
+    const int64_t until = start_frames[i] + frames - (last ? 0 : context_frames);
+    if (until > kept_until)
+      parts.push_back(outputs[i].narrow(0, kept_until - start_frames[i], until - kept_until));
+    kept_until = std::max(kept_until, until);
+  }
   return torch::cat(parts);
 }
 
@@ -28,12 +40,21 @@ Transcriber::Transcriber(std::shared_ptr<Model> model, FeatureOptions features,
 }
 
 Transcription Transcriber::transcribe(const std::vector<float>& audio,
-                                      const std::function<void(int64_t, int64_t)>& progress) {
+                                      const std::function<void(int64_t, int64_t)>& progress,
+                                      StageTimes* times) {
+  StageTimes unused;
+  StageTimes& clock = times ? *times : unused;
   torch::NoGradGuard no_grad;
   const FeatureOptions& f = features_.options();
   const auto window = static_cast<int64_t>(std::llround(options_.window_seconds * f.sample_rate));
   const auto samples = static_cast<int64_t>(audio.size());
-  const std::vector<int64_t> starts = window_starts(samples, window);
+  const auto context =
+      options_.context_seconds < 0
+          ? window / 4
+          : std::min(window / 4, static_cast<int64_t>(std::llround(options_.context_seconds *
+                                                                   f.sample_rate / f.hop_length)) *
+                                     f.hop_length);
+  const std::vector<int64_t> starts = window_starts(samples, window, context);
   const torch::Tensor source =
       torch::from_blob(const_cast<float*>(audio.data()), {samples}, torch::kFloat32);
   const char* const keys[] = {"reg_onset_output", "reg_offset_output", "frame_output",
@@ -47,10 +68,15 @@ Transcription Transcriber::transcribe(const std::vector<float>& audio,
       const int64_t n = std::min(window, samples - start);
       if (n > 0) batch[static_cast<int64_t>(i)].narrow(0, 0, n).copy_(source.narrow(0, start, n));
     }
-    const TensorMap outputs = model_->forward({{"features", features_(batch)}});
-    for (const char* key : keys)
-      for (size_t i = 0; i < count; ++i)
-        windows[key].push_back(outputs.at(key)[static_cast<int64_t>(i)].cpu());
+    const torch::Tensor features = clock.time("features", [&] { return features_(batch); });
+    const TensorMap outputs = clock.time("model", [&] {
+      return model_->forward({{"features", features}});
+    });
+    clock.time("stitch", [&] {
+      for (const char* key : keys)
+        for (size_t i = 0; i < count; ++i)
+          windows[key].push_back(outputs.at(key)[static_cast<int64_t>(i)].cpu());
+    });
     if (progress)
       progress(static_cast<int64_t>(first + count), static_cast<int64_t>(starts.size()));
   }
@@ -59,13 +85,18 @@ Transcription Transcriber::transcribe(const std::vector<float>& audio,
   ModelOutputs stitched;
   std::vector<float>* targets[] = {&stitched.reg_onset, &stitched.reg_offset, &stitched.frame,
                                    &stitched.velocity};
-  for (size_t k = 0; k < 4; ++k) {
-    const torch::Tensor roll = stitch_windows(windows[keys[k]]);
-    *targets[k] = to_float_vector(roll.narrow(0, 0, std::min(frames, roll.size(0))));
-  }
+  std::vector<int64_t> start_frames;
+  for (int64_t start : starts) start_frames.push_back(start / f.hop_length);
+  clock.time("stitch", [&] {
+    for (size_t k = 0; k < 4; ++k) {
+      const torch::Tensor roll =
+          stitch_windows(windows[keys[k]], start_frames, context / f.hop_length);
+      *targets[k] = to_float_vector(roll.narrow(0, 0, std::min(frames, roll.size(0))));
+    }
+  });
   stitched.classes = 88;
   stitched.frames = static_cast<int>(stitched.frame.size() / 88);
-  return postprocess(stitched, options_.postprocess);
+  return clock.time("post-process", [&] { return postprocess(stitched, options_.postprocess); });
 }
 
 }  // namespace mlq::transcription

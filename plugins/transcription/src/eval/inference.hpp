@@ -1,8 +1,8 @@
 #pragma once
-// Transcribing audio of any length as the reference does: windows of `window_seconds` every half
-// window over the audio zero-padded to whole windows, run in batches, the outputs stitched (the
-// first window's first three quarters, the middle half of each next one, the last window's last
-// three quarters), then post-processed over the whole piece.
+// Transcribing audio of any length as the reference does: windows of `window_seconds` over the
+// audio zero-padded to whole windows, overlapping by twice `context_seconds` (by default half a
+// window), run in batches, the outputs stitched (each window's frames away from its edges), then
+// post-processed over the whole piece.
 #include <torch/torch.h>
 
 #include <functional>
@@ -10,19 +10,31 @@
 #include <vector>
 
 #include "eval/postprocess.hpp"
+#include "eval/stage_times.hpp"
 #include "mlq/plugin.hpp"
 
 namespace mlq::transcription {
 
-// Window start samples (the reference's enframe) for `samples` of audio.
-std::vector<int64_t> window_starts(int64_t samples, int64_t window);
+// Window start samples for `samples` of audio zero-padded to whole windows: every
+// window - 2 * context samples, and one more ending at the padded end when they fall short.
+// context = window / 4 (the default) is the reference's enframe: windows every half window.
+std::vector<int64_t> window_starts(int64_t samples, int64_t window, int64_t context = -1);
 
-// The reference's deframe: each window's output [frames, C] (frames = window / hop + 1, the last
-// one dropped here), in window order, stitched into [windows / 2 + 1 windows' frames, C].
-torch::Tensor stitch_windows(const std::vector<torch::Tensor>& outputs);
+// Stitches each window's output [frames, C] (frames = window / hop + 1, the last one dropped
+// here), the windows starting at `start_frames`: each keeps its frames from where the previous
+// one's end left off up to `context_frames` before its own end (the last one to its end). With
+// the default, windows every half window and a quarter of context, it is the reference's deframe:
+// the first window's first three quarters, the middle half of each next one, the last window's
+// last three quarters.
+torch::Tensor stitch_windows(const std::vector<torch::Tensor>& outputs,
+                             std::vector<int64_t> start_frames = {}, int64_t context_frames = -1);
 
 struct TranscribeOptions {
   double window_seconds = 10;
+  // What each window keeps away from its edges, where the model lacks context; -1: a quarter of
+  // the window (the reference, for the recurrent models). A convolutional model needs no more than
+  // its receptive field: less context, fewer windows.
+  double context_seconds = -1;
   int64_t batch = 4;  // windows per forward pass
   PostprocessOptions postprocess;
 };
@@ -30,9 +42,11 @@ struct TranscribeOptions {
 class Transcriber {
  public:
   Transcriber(std::shared_ptr<Model> model, FeatureOptions features, TranscribeOptions options);
-  // `progress(done, total)` after each batch of windows.
+  // `progress(done, total)` after each batch of windows; `times`, when given, gets the time of
+  // each stage (features, model, stitch, post-process).
   Transcription transcribe(const std::vector<float>& audio,
-                           const std::function<void(int64_t, int64_t)>& progress = {});
+                           const std::function<void(int64_t, int64_t)>& progress = {},
+                           StageTimes* times = nullptr);
 
  private:
   std::shared_ptr<Model> model_;
