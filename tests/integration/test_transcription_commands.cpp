@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -397,6 +399,72 @@ TEST_CASE("the default experiment trains harmonic_cnn and scores unseen timbres 
     CHECK(notes[0][n].pitch == notes[1][n].pitch);
     CHECK(notes[0][n].onset == doctest::Approx(notes[1][n].onset).epsilon(1e-3));
   }
+  // Streaming: note events as JSON lines, each note on before off; the same notes as offline,
+  // from a file, from a WAV stream on standard input, and from raw 44.1 kHz stereo PCM there.
+  auto events_of = [](const std::string& out) {
+    std::vector<nlohmann::json> events;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);)
+      if (!line.empty() && line[0] == '{') events.push_back(nlohmann::json::parse(line));
+    return events;
+  };
+  auto streamed = runner_in(dir, {"predict", "--stream", "--checkpoint=" + checkpoint.string(),
+                                  tune.string(), "-o", (dir / "stream.mid").string()});
+  REQUIRE_MESSAGE(streamed.exit_code == 0, streamed.out);
+  const auto events = events_of(streamed.out);
+  std::map<std::pair<int, double>, int> state;  // (pitch, onset) -> 1 on, 2 off
+  double last_decided = 0;
+  for (const auto& e : events) {
+    CHECK(e["decided_at"].get<double>() >= last_decided);  // in the order they were decided
+    last_decided = e["decided_at"].get<double>();
+    const bool on = e["event"] == "note_on";
+    const double onset = on ? e["time"].get<double>() : e["onset"].get<double>();
+    int& seen = state[{e["pitch"].get<int>(), onset}];
+    CHECK(seen == (on ? 0 : 1));
+    seen = on ? 1 : 2;
+    if (on) CHECK(e["decided_at"].get<double>() >= onset);  // decided after it is heard
+  }
+  const auto stream_notes = mlq::transcription::read_midi(dir / "stream.mid").notes;
+  CHECK(stream_notes.size() == state.size());
+  // The untrained model's thousands of notes sit near the thresholds, where the streamed
+  // windows' slightly different context can tip a few: nearly all agree.
+  std::multiset<std::pair<int, long long>> offline;
+  for (const auto& n : notes[0]) offline.insert({n.pitch, std::llround(n.onset * 1000)});
+  size_t agreed = 0;
+  for (const auto& n : stream_notes) {
+    const auto found = offline.find({n.pitch, std::llround(n.onset * 1000)});
+    if (found != offline.end()) {
+      offline.erase(found);
+      ++agreed;
+    }
+  }
+  CHECK(agreed >= 0.98 * static_cast<double>(std::max(stream_notes.size(), notes[0].size())));
+  const std::string runner = MLQ_RUNNER, ckpt = " --checkpoint=" + checkpoint.string();
+  auto piped = run_process(
+      {"bash", "-c", runner + " predict --stream" + ckpt + " < '" + tune.string() + "'"}, {},
+      dir.path());
+  REQUIRE_MESSAGE(piped.exit_code == 0, piped.out);
+  CHECK(events_of(piped.out).size() == events.size());
+  auto raw = run_process({"bash", "-c",
+                          "sox '" + tune.string() + "' -t raw -r 44100 -c 2 -e signed -b 16 - | " +
+                              runner + " predict --stream --rate 44100 --channels 2" + ckpt},
+                         {}, dir.path());
+  REQUIRE_MESSAGE(raw.exit_code == 0, raw.out);
+  CHECK(events_of(raw.out).size() ==
+        doctest::Approx(static_cast<double>(events.size())).epsilon(0.2));
+  auto bad_stream = run_process({"bash", "-c",
+                                 "sox '" + tune.string() + "' -t wav -b 8 -e unsigned - | " +
+                                     runner + " predict --stream" + ckpt},
+                                {}, dir.path());
+  CHECK(bad_stream.exit_code == 2);
+  CHECK_MESSAGE(
+      bad_stream.out.find("standard input: a WAV stream of format 1, 8 bits") != std::string::npos,
+      bad_stream.out);
+  auto paced_stdin = runner_in(dir, {"predict", "--stream", "--realtime", ckpt.substr(1)});
+  CHECK(paced_stdin.exit_code == 2);
+  CHECK_MESSAGE(paced_stdin.out.find("--realtime paces a FILE") != std::string::npos,
+                paced_stdin.out);
+
   auto bad = runner_in(dir, {"predict", "--checkpoint=" + checkpoint.string(), tune.string(), "-o",
                              (dir / "bad").string(), "--context-seconds", "3"});
   CHECK(bad.exit_code == 2);

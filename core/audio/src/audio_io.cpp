@@ -15,12 +15,12 @@
 #include <set>
 #include <string>
 
+#include "mlq/audio/resampler.hpp"
 #include "mlq/util/error.hpp"
 #include "mlq/util/files.hpp"
 #include "mlq/util/log.hpp"
 #include "mlq/util/mapped_file.hpp"
 #include "mlq/util/text.hpp"
-#include "resampler.hpp"
 
 namespace mlq {
 namespace fs = std::filesystem;

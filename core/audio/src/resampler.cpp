@@ -1,4 +1,4 @@
-#include "resampler.hpp"
+#include "mlq/audio/resampler.hpp"
 
 #include <soxr.h>
 

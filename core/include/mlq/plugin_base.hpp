@@ -10,6 +10,7 @@
 #include "mlq/audio/metadata.hpp"
 #include "mlq/audio/npy.hpp"
 #include "mlq/audio/preprocess.hpp"
+#include "mlq/audio/resampler.hpp"
 #include "mlq/config/compose.hpp"
 #include "mlq/config/tree.hpp"
 #include "mlq/media/png.hpp"

@@ -20,14 +20,17 @@ void add_predict_options(cxxopts::Options& options, const std::string& task,
   options.positional_help("AUDIO_OR_FOLDER...");
 }
 
-PredictRun start_predict(const cxxopts::ParseResult& result, const std::string& task) {
+PredictRun start_predict(const cxxopts::ParseResult& result, const std::string& task,
+                         bool streaming) {
   if (!result.count("checkpoint"))
     throw UserError("missing --checkpoint=CKPT (see runner predict --help)");
-  if (!result.count("output")) throw UserError("missing -o OUTPUT (see runner predict --help)");
-  if (!result.count("files")) throw UserError("no AUDIO files given (see runner predict --help)");
+  if (!streaming && !result.count("output"))
+    throw UserError("missing -o OUTPUT (see runner predict --help)");
+  if (!streaming && !result.count("files"))
+    throw UserError("no AUDIO files given (see runner predict --help)");
   PredictRun run;
   run.checkpoint = result["checkpoint"].as<std::string>();
-  run.output = result["output"].as<std::string>();
+  if (result.count("output")) run.output = result["output"].as<std::string>();
   run.config = checkpoint_config(run.checkpoint);
   const std::string trained = run.config.get_string("task", "");
   if (trained != task)
@@ -37,6 +40,7 @@ PredictRun start_predict(const cxxopts::ParseResult& result, const std::string& 
   if (threads <= 0) threads = run.config.get_int("trainer.threads", 0);
   if (threads > 0) torch::set_num_threads(static_cast<int>(threads));
   at::globalContext().setFlushDenormal(true);
+  if (streaming) return run;
   run.inputs = expand_audio_inputs(result["files"].as<std::vector<std::string>>());
   if (run.inputs.empty()) throw UserError("no audio files in the folders given");
   return run;

@@ -43,10 +43,23 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
       "sonify", "also write the transcription played by FluidSynth as NAME.wav")(
       "soundfont", "the SoundFont --sonify plays with",
       cxxopts::value<std::string>()->default_value(kDefaultSoundfont))(
-      "timings", "print the time each stage took (decode, features, model, ..., write)");
+      "timings", "print the time each stage took (decode, features, model, ..., write)")(
+      "stream",
+      "transcribe audio as it arrives (standard input, or FILE): note events as JSON lines, and "
+      "the MIDI file -o at the end")(
+      "realtime", "--stream: play FILE at real-time pace, as if it were being recorded")(
+      "rate", "--stream: the sample rate of headerless PCM on standard input",
+      cxxopts::value<double>()->default_value("16000"))(
+      "channels", "--stream: the channels of headerless PCM (16-bit little-endian)",
+      cxxopts::value<int>()->default_value("1"))("step-seconds",
+                                                 "--stream: how often the model runs",
+                                                 cxxopts::value<double>()->default_value("0.05"))(
+      "lookahead-seconds", "--stream: how far behind the newest audio frames become final",
+      cxxopts::value<double>()->default_value("0.15"));
   const cxxopts::ParseResult result = parse_options(options, args);
   if (printed_help(options, result)) return 0;
-  const PredictRun run = start_predict(result, "transcription");
+  const bool streaming = result.count("stream") > 0;
+  const PredictRun run = start_predict(result, "transcription", streaming);
   const std::filesystem::path checkpoint = run.checkpoint;
   const std::filesystem::path output = run.output;
   const Config& config = run.config;
@@ -87,6 +100,7 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
   const double bpm = result["bpm"].as<double>();
   if (!(bpm >= kMinBpm && bpm <= kMaxBpm))
     throw UserError(fmt::format("--bpm {}: expected {} to {}", bpm, kMinBpm, kMaxBpm));
+  if (streaming) return stream_predict(result, run, model, post, bpm);
   // The renderer loads its soundfont once, before any file, so a bad path fails at once.
   std::unique_ptr<SoundfontRenderer> renderer;
   constexpr int kSonifyRate = 22050;

@@ -25,7 +25,9 @@ struct PredictRun {
 // Checks that the checkpoint, the output and some files are given and that the checkpoint is of
 // `task` (one-line UserErrors), sets the intra-op threads (--threads, else the checkpoint's
 // trainer.threads) and denormal flushing (quiet audio makes denormal floats, many times slower),
-// and lists the files the arguments name (folders recursively).
-PredictRun start_predict(const cxxopts::ParseResult& result, const std::string& task);
+// and lists the files the arguments name (folders recursively). `streaming`: the output and the
+// files are optional (audio may come on standard input) and are not listed.
+PredictRun start_predict(const cxxopts::ParseResult& result, const std::string& task,
+                         bool streaming = false);
 
 }  // namespace mlq
