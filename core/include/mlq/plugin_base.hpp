@@ -19,6 +19,7 @@
 #include "mlq/plugin/registry.hpp"
 #include "mlq/synth/performance.hpp"
 #include "mlq/synth/soundfont_renderer.hpp"
+#include "mlq/synth/synth_command.hpp"
 #include "mlq/synth/synth_report.hpp"
 #include "mlq/util/batch_failures.hpp"
 #include "mlq/util/cli.hpp"

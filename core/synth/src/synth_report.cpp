@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "mlq/synth/soundfont_renderer.hpp"
 #include "mlq/util/error.hpp"
 #include "mlq/util/files.hpp"
 
@@ -32,6 +33,33 @@ void check_soundfonts(const std::vector<std::string>& soundfonts, const std::str
   for (const auto& soundfont : soundfonts)
     if (!fs::is_regular_file(soundfont, error))
       throw UserError(soundfont + ": no such soundfont (" + key + ")");
+}
+
+SynthSoundfonts read_synth_soundfonts(const Config& c) {
+  SynthSoundfonts s;
+  s.soundfonts = c.has("soundfonts") ? c.get_strings("soundfonts")
+                                     : std::vector<std::string>{kDefaultSoundfont};
+  if (c.has("eval_soundfonts")) s.eval_soundfonts = c.get_strings("eval_soundfonts");
+  auto bad = [&](const char* key, const std::string& expected) {
+    return ConfigError(
+        fmt::format("config key 'data.synth.{}' ({}): expected {}", key, c.origin(key), expected));
+  };
+  if (s.soundfonts.empty()) throw bad("soundfonts", "at least one soundfont path");
+  for (const auto& soundfont : s.soundfonts)
+    for (const auto& eval : s.eval_soundfonts)
+      if (soundfont_name(soundfont) == soundfont_name(eval))
+        throw bad("eval_soundfonts",
+                  "soundfonts the model does not train on, but " + eval + " is in soundfonts");
+  return s;
+}
+
+std::string soundfont_name(const std::string& soundfont) {
+  return fs::path(soundfont).stem().string();
+}
+
+std::string eval_metadata_name(const std::string& metadata, const std::string& soundfont) {
+  const fs::path file(metadata);
+  return file.stem().string() + "-eval-" + soundfont_name(soundfont) + file.extension().string();
 }
 
 }  // namespace mlq

@@ -91,8 +91,8 @@ void ClassificationTask::prepare_data() {
          synth ? synth->eval_soundfonts : std::vector<std::string>{}) {
       PreprocessOptions unseen = options;
       unseen.metadata = synth->eval_metadata(soundfont);
-      unseen.destination_path = options.destination_path.string() + "-eval-" +
-                                std::filesystem::path(soundfont).stem().string();
+      unseen.destination_path =
+          options.destination_path.string() + "-eval-" + soundfont_name(soundfont);
       preprocess_or_fail(unseen, parser);
       data_.unseen_roots.push_back(unseen.destination_path);
     }

@@ -68,7 +68,7 @@ void TranscriptionTask::prepare_data() {
       PreprocessOptions unseen = options;
       unseen.metadata = synth->eval_metadata(soundfont);
       unseen.destination_path =
-          options.destination_path.string() + "-eval-" + SynthOptions::soundfont_name(soundfont);
+          options.destination_path.string() + "-eval-" + soundfont_name(soundfont);
       preprocess_or_fail(unseen);
       data_.unseen_roots.push_back(unseen.destination_path);
     }

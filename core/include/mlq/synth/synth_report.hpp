@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "mlq/config/tree.hpp"
+
 namespace mlq {
 
 struct SynthReport {
@@ -26,5 +28,19 @@ bool synth_up_to_date(const std::filesystem::path& stamp_file, const std::string
 
 // Every soundfont is a regular file; else a UserError "<path>: no such soundfont (<key>)".
 void check_soundfonts(const std::vector<std::string>& soundfonts, const std::string& key);
+
+// [data.synth] `soundfonts` (what the model trains on; default: kDefaultSoundfont) and
+// `eval_soundfonts` (timbres it never trains on: none of them among the former). One-line
+// ConfigErrors name the key.
+struct SynthSoundfonts {
+  std::vector<std::string> soundfonts, eval_soundfonts;
+};
+SynthSoundfonts read_synth_soundfonts(const Config& synth_config);
+
+// A soundfont's name in file and folder names: its file name without extension.
+std::string soundfont_name(const std::string& soundfont);
+// The metadata file listing the test items rendered again with `soundfont`:
+// "synth-piano.csv" -> "synth-piano-eval-<name>.csv".
+std::string eval_metadata_name(const std::string& metadata, const std::string& soundfont);
 
 }  // namespace mlq

@@ -26,10 +26,6 @@ struct Job {
   std::string file;  // relative to destination_path
 };
 
-std::string stem(const std::string& soundfont) {
-  return fs::path(soundfont).stem().string();
-}
-
 constexpr uint64_t kAttempts = 8;
 constexpr float kAudiblePeak = 0.01f;  // -40 dBFS
 
@@ -50,8 +46,9 @@ SynthOptions SynthOptions::from(const Config& c) {
   o.clip_seconds = c.get_double("clip_seconds", o.clip_seconds, Range::between(0.5, 60));
   o.seed = c.get_int("seed", o.seed);
   o.sample_rate = c.get_double("sample_rate", o.sample_rate, Range::between(8000, 96000));
-  if (c.has("soundfonts")) o.soundfonts = c.get_strings("soundfonts");
-  if (c.has("eval_soundfonts")) o.eval_soundfonts = c.get_strings("eval_soundfonts");
+  SynthSoundfonts fonts = read_synth_soundfonts(c);
+  o.soundfonts = std::move(fonts.soundfonts);
+  o.eval_soundfonts = std::move(fonts.eval_soundfonts);
   o.metadata = c.get_string("metadata", o.metadata);
   o.workers = c.get_int("workers", o.workers, Range::at_least(1));
   auto bad = [&](const char* key, const std::string& expected) {
@@ -60,12 +57,6 @@ SynthOptions SynthOptions::from(const Config& c) {
   };
   if (o.clips.size() != 3 || o.clips[0] < 1)
     throw bad("clips", "[train, validation, test] clips per family, at least one train clip");
-  if (o.soundfonts.empty()) throw bad("soundfonts", "at least one soundfont path");
-  for (const auto& soundfont : o.soundfonts)
-    for (const auto& eval : o.eval_soundfonts)
-      if (stem(soundfont) == stem(eval))
-        throw bad("eval_soundfonts",
-                  "soundfonts the model does not train on, but " + eval + " is in soundfonts");
   return o;
 }
 
@@ -78,8 +69,7 @@ std::string SynthOptions::stamp() const {
 }
 
 std::string SynthOptions::eval_metadata(const std::string& soundfont) const {
-  const fs::path file(metadata);
-  return file.stem().string() + "-eval-" + stem(soundfont) + file.extension().string();
+  return eval_metadata_name(metadata, soundfont);
 }
 
 SynthReport synthesize(const SynthOptions& o) {
@@ -109,7 +99,8 @@ SynthReport synthesize(const SynthOptions& o) {
                         "clips/" + name});
         if (split == 2)
           for (const auto& eval : o.eval_soundfonts)
-            jobs.push_back({f, seed, kSplits[split], eval, "eval-" + stem(eval) + "/" + name});
+            jobs.push_back(
+                {f, seed, kSplits[split], eval, "eval-" + soundfont_name(eval) + "/" + name});
       }
   }
 
@@ -147,7 +138,7 @@ SynthReport synthesize(const SynthOptions& o) {
   for (size_t j = 0; j < jobs.size(); ++j) {
     const Job& job = jobs[j];
     std::vector<std::string> row{job.file, families[job.family].name, job.split,
-                                 std::to_string(programs[j]), stem(job.soundfont)};
+                                 std::to_string(programs[j]), soundfont_name(job.soundfont)};
     const bool eval = job.file.rfind("eval-", 0) == 0;
     (eval ? eval_rows[job.soundfont] : rows).push_back(std::move(row));
   }

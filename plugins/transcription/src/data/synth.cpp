@@ -40,9 +40,9 @@ SynthOptions SynthOptions::from(const Config& c) {
   o.sample_rate = c.get_double("sample_rate", o.sample_rate, Range::above(0));
   o.max_polyphony = c.get_int("max_polyphony", o.max_polyphony, Range::at_least(1));
   o.pedal_probability = c.get_double("pedal_probability", o.pedal_probability, Range::unit());
-  o.soundfonts = c.has("soundfonts") ? c.get_strings("soundfonts")
-                                     : std::vector<std::string>{kDefaultSoundfont};
-  if (c.has("eval_soundfonts")) o.eval_soundfonts = c.get_strings("eval_soundfonts");
+  SynthSoundfonts fonts = read_synth_soundfonts(c);
+  o.soundfonts = std::move(fonts.soundfonts);
+  o.eval_soundfonts = std::move(fonts.eval_soundfonts);
   o.metadata = c.get_string("metadata", o.metadata);
   o.workers = c.get_int("workers", o.workers, Range::at_least(1));
   auto bad = [&](const char* key, const std::string& expected) {
@@ -52,12 +52,6 @@ SynthOptions SynthOptions::from(const Config& c) {
   if (o.pieces.size() != 3 || o.pieces[0] < 1 || o.pieces[1] < 0 || o.pieces[2] < 0)
     throw bad("pieces", "[train, validation, test] piece counts, at least one train piece");
   if (o.piece_seconds < 2) throw bad("piece_seconds", "at least 2 seconds");
-  if (o.soundfonts.empty()) throw bad("soundfonts", "at least one soundfont path");
-  for (const auto& soundfont : o.soundfonts)
-    for (const auto& eval : o.eval_soundfonts)
-      if (fs::path(soundfont).filename() == fs::path(eval).filename())
-        throw bad("eval_soundfonts",
-                  "soundfonts the model does not train on, but " + eval + " is in soundfonts");
   return o;
 }
 
@@ -69,14 +63,8 @@ std::string SynthOptions::stamp() const {
       fmt::join(soundfonts, ", "), fmt::join(eval_soundfonts, ", "), in_quotes(metadata));
 }
 
-std::string SynthOptions::soundfont_name(const std::string& soundfont) {
-  return fs::path(soundfont).stem().string();
-}
-
 std::string SynthOptions::eval_metadata(const std::string& soundfont) const {
-  const fs::path file(metadata);
-  return (file.stem().string() + "-eval-" + SynthOptions::soundfont_name(soundfont) +
-          file.extension().string());
+  return eval_metadata_name(metadata, soundfont);
 }
 
 SynthReport synthesize(const SynthOptions& o) {
@@ -100,20 +88,18 @@ SynthReport synthesize(const SynthOptions& o) {
           {piece, kSplits[split], soundfont, fmt::format("{}/piece-{:04d}", kYear, piece)});
       if (split == 2)
         for (const auto& eval : o.eval_soundfonts)
-          jobs.push_back(
-              {piece, kSplits[split], eval,
-               fmt::format("eval-{}/piece-{:04d}", SynthOptions::soundfont_name(eval), piece)});
+          jobs.push_back({piece, kSplits[split], eval,
+                          fmt::format("eval-{}/piece-{:04d}", soundfont_name(eval), piece)});
     }
   const double seconds = o.piece_seconds + 1.0;  // the renderer's release tail
   for (const Job& job : jobs) {
-    MaestroRecord record{
-        "ML-Quickstart synthesiser",
-        fmt::format("Piece {} ({})", job.piece, SynthOptions::soundfont_name(job.soundfont)),
-        job.split,
-        kYear,
-        job.name + ".midi",
-        job.name + ".wav",
-        seconds};
+    MaestroRecord record{"ML-Quickstart synthesiser",
+                         fmt::format("Piece {} ({})", job.piece, soundfont_name(job.soundfont)),
+                         job.split,
+                         kYear,
+                         job.name + ".midi",
+                         job.name + ".wav",
+                         seconds};
     const bool eval = job.name.rfind("eval-", 0) == 0;
     (eval ? eval_records[job.soundfont] : records).push_back(record);
   }

@@ -33,8 +33,6 @@ struct SynthOptions {
   std::string stamp() const;
   // The metadata file listing the test pieces rendered with `soundfont`.
   std::string eval_metadata(const std::string& soundfont) const;
-  // A soundfont's name in file and folder names: its file name without extension.
-  static std::string soundfont_name(const std::string& soundfont);
 };
 
 SynthReport synthesize(const SynthOptions& options);
