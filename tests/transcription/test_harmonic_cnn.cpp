@@ -27,12 +27,45 @@ mlq::Config model_config(const std::string& toml = "") {
 }  // namespace
 
 TEST_CASE("harmonic_cnn has 21,772 parameters and 172 M multiply-accumulates per second") {
-  HarmonicCnn model(model_config(), semitone_features());
+  HarmonicCnn model(model_config("pedal = false"), semitone_features());
   CHECK(mlq::trainable_parameters(model) == 21772);
   // trunk 99 x (9 x (11 x 24 + 24 x 32) + 32 x 8), then per key 88 x 32 + 2 x 3 x 32 x 32 + 32 x 4
   // at 100 frames per second.
   CHECK(model.macs_per_second() == 100 * (99 * (9 * (11 * 24 + 24 * 32) + 32 * 8) +
                                           88 * (88 * 32 + 2 * 3 * 32 * 32 + 32 * 4)));
+}
+
+TEST_CASE("harmonic_cnn's pedal branch: parameters of its own, two outputs per frame") {
+  // Convolutions 16 x 9 + 16 x 16 x 9, the bands' mix 16 x 99 x 64, five temporal convolutions
+  // 3 x 64 x 64, batch norms 2 x (16 + 16 + 64 + 5 x 64), a bidirectional GRU of 64 units
+  // 2 x (2 x 192 x 64 + 2 x 192), the output 128 x 2 + 2.
+  const int64_t pedal = 144 + 2304 + 101376 + 5 * 12288 + 2 * (16 + 16 + 64 + 5 * 64) +
+                        2 * (2 * 192 * 64 + 2 * 192) + 258;
+  torch::manual_seed(1);
+  HarmonicCnn with(model_config(), semitone_features());
+  torch::manual_seed(1);
+  HarmonicCnn without(model_config("pedal = false"), semitone_features());
+  CHECK(mlq::trainable_parameters(with) == 21772 + pedal);
+  with.eval();
+  without.eval();
+  torch::NoGradGuard no_grad;
+  const torch::Tensor features = torch::randn({2, 40, 99}) * 20 - 30;
+  const auto a = with.forward({{"features", features}});
+  const auto b = without.forward({{"features", features}});
+  for (const char* key : {"pedal_frame_output", "reg_pedal_offset_output"}) {
+    CAPTURE(key);
+    REQUIRE(a.count(key) == 1);
+    CHECK(a.at(key).sizes() == torch::IntArrayRef({2, 40}));
+    CHECK(b.count(key) == 0);
+  }
+  CHECK(torch::allclose(a.at("pedal_frame_output"), torch::sigmoid(a.at("pedal_frame_logits"))));
+  // Nothing shared: the notes' outputs are those of the model without the branch.
+  CHECK(torch::equal(a.at("frame_logits"), b.at("frame_logits")));
+  // The per-key GRU option keeps the shapes.
+  HarmonicCnn key_gru(model_config("key_gru = 8\nkey_gru_bidirectional = true"),
+                      semitone_features());
+  CHECK(key_gru.forward({{"features", features}}).at("frame_output").sizes() ==
+        torch::IntArrayRef({2, 40, 88}));
 }
 
 TEST_CASE("the harmonic stack holds the input at each harmonic's distance, zero beyond it") {
@@ -116,6 +149,17 @@ TEST_CASE("weighted_bce up-weights the cells with a target, masks, and needs log
   CHECK(loss(outputs, batch).item<double>() == doctest::Approx(expected).epsilon(1e-6));
   outputs.erase("frame_logits");
   CHECK_THROWS_WITH_AS(loss(outputs, batch), doctest::Contains("frame_logits"), mlq::UserError);
+  // The pedal's terms, for a model with pedal outputs: per frame, unmasked, its release cells
+  // weighted as the notes' onsets are: frame 2 x log 2 / 2; release (4 + 1) x log 2 / 2.
+  outputs["frame_logits"] = zeros;
+  outputs["pedal_frame_logits"] = torch::zeros({1, 2});
+  outputs["reg_pedal_offset_logits"] = torch::zeros({1, 2});
+  batch["pedal_frame_roll"] = torch::tensor({{1.0f, 0.0f}});
+  batch["reg_pedal_offset_roll"] = torch::tensor({{0.0f, 0.8f}});
+  const mlq::LossFn with_pedal = weighted_bce(
+      model_config("positive_weight = 3.0\nvelocity_weight = 0.5\npedal_weight = 2.0"));
+  CHECK(with_pedal(outputs, batch).item<double>() ==
+        doctest::Approx(expected + 2 * log2 * (1 + 2.5)).epsilon(1e-6));
   CHECK_THROWS_WITH_AS(weighted_bce(model_config("positive_weight = -1.0")),
                        doctest::Contains("'positive_weight' = -1: expected a number >= 0"),
                        mlq::ConfigError);

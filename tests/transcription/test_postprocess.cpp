@@ -236,6 +236,32 @@ TEST_CASE("postprocess: pedal presses") {
   CHECK_THROWS_AS(postprocess(early), std::invalid_argument);
 }
 
+TEST_CASE("postprocess: hold_notes_by_pedal holds notes that end during a press to its release") {
+  ModelOutputs out = one_key(300, true);
+  // A note from frame 30 whose sound the model loses at frame 60, inside the press 20..120; a
+  // second one from 150 to 180, after the press.
+  triangle(out.reg_onset, 30, 0.0);
+  fill(out.frame, 30, 60, 1);
+  triangle(out.reg_onset, 150, 0.0);
+  fill(out.frame, 150, 180, 1);
+  fill(out.velocity, 0, 299, 0.5f);
+  fill(out.pedal_frame, 20, 120, 1);
+  triangle(out.reg_pedal_offset, 120, 0.0);
+  const Transcription plain = postprocess(out);
+  REQUIRE(plain.notes.size() == 2);
+  CHECK(plain.notes[0].offset == doctest::Approx(0.61));
+  REQUIRE(plain.pedals.size() == 1);
+  mlq::transcription::PostprocessOptions options;
+  options.hold_notes_by_pedal = true;
+  const Transcription held = postprocess(out, options);
+  REQUIRE(held.notes.size() == 2);
+  CHECK(held.notes[0].onset == doctest::Approx(0.30));
+  CHECK(held.notes[0].offset == doctest::Approx(plain.pedals[0].offset));
+  CHECK(plain.pedals[0].offset == doctest::Approx(1.20));
+  CHECK(held.notes[1].offset == doctest::Approx(plain.notes[1].offset));  // after the press
+  CHECK(held.pedals.size() == 1);
+}
+
 // Perfect outputs: the targets themselves (velocity / 128). What the reference cannot recover,
 // and the generated notes avoid:
 // - onsets in frames 0, 1 and the last two (peaks need 2 frames either side) and offsets in the

@@ -6,28 +6,28 @@
 
 #include "data/synth.hpp"
 #include "eval/evaluation_media.hpp"
+#include "eval/inference.hpp"
 #include "eval/note_metrics.hpp"
 #include "mlq/plugin.hpp"
 #include "mlq/synth/soundfont_renderer.hpp"
 
 namespace mlq::transcription {
-namespace {
-
-const char* const kOutputs[] = {"reg_onset_output", "reg_offset_output", "frame_output",
-                                "velocity_output"};
-
-}  // namespace
-
 PostprocessOptions postprocess_options(const Config& config) {
   PostprocessOptions o;
   const Config post = config.section("postprocess");
   post.check_known_keys("",
-                        {"onset_threshold", "offset_threshold", "frame_threshold", "min_note_ms"});
+                        {"onset_threshold", "offset_threshold", "frame_threshold", "min_note_ms",
+                         "pedal_threshold", "pedal_offset_threshold", "hold_notes_by_pedal"});
   const Range probability = Range::above_up_to(0, 1);
   o.onset_threshold = post.get_double("onset_threshold", o.onset_threshold, probability);
   o.offset_threshold = post.get_double("offset_threshold", o.offset_threshold, probability);
   o.frame_threshold = post.get_double("frame_threshold", o.frame_threshold, probability);
   o.min_note_seconds = post.get_double("min_note_ms", 0, Range::between(0, 60000)) / 1000;
+  o.pedal_frame_threshold =
+      post.get_double("pedal_threshold", o.pedal_frame_threshold, probability);
+  o.pedal_offset_threshold =
+      post.get_double("pedal_offset_threshold", o.pedal_offset_threshold, probability);
+  o.hold_notes_by_pedal = post.get_bool("hold_notes_by_pedal", true);
   o.frames_per_second =
       static_cast<int>(config.get_int("data.frames_per_second", 100, Range::between(1, 10000)));
   return o;
@@ -96,7 +96,8 @@ void TranscriptionTask::evaluate(const TensorMap& batch) {
   const torch::Tensor piece = batch.at("piece").cpu(), start = batch.at("start_frame").cpu();
   for (int64_t b = 0; b < piece.size(0); ++b) {
     TensorMap& segment = pieces_[piece[b].item<int64_t>()][start[b].item<int64_t>()];
-    for (const char* key : kOutputs) segment[key] = outputs.at(key)[b].to(torch::kCPU);
+    for (const std::string& key : decoded_outputs(outputs))
+      segment[key] = outputs.at(key)[b].to(torch::kCPU);
   }
 }
 
@@ -112,18 +113,12 @@ Scalars TranscriptionTask::finish(Split split) {
     size_t index = 0;
     for (const auto& [start, outputs] : segments) {
       const bool last = ++index == segments.size();
-      for (const char* key : kOutputs) {
-        const torch::Tensor& roll = outputs.at(key);
+      for (const auto& [key, roll] : outputs)
         parts[key].push_back(last ? roll : roll.narrow(0, 0, std::min(hop_frames, roll.size(0))));
-      }
     }
-    ModelOutputs stitched;
-    stitched.reg_onset = to_float_vector(torch::cat(parts["reg_onset_output"]));
-    stitched.reg_offset = to_float_vector(torch::cat(parts["reg_offset_output"]));
-    stitched.frame = to_float_vector(torch::cat(parts["frame_output"]));
-    stitched.velocity = to_float_vector(torch::cat(parts["velocity_output"]));
-    stitched.classes = 88;
-    stitched.frames = static_cast<int>(stitched.frame.size() / 88);
+    std::map<std::string, torch::Tensor> rolls;
+    for (const auto& [key, rolls_of_key] : parts) rolls[key] = torch::cat(rolls_of_key);
+    const ModelOutputs stitched = model_outputs(rolls);
     const std::vector<Note> estimated = postprocess(stitched, postprocess_).notes;
     // The reference: the piece's notes that start within what was evaluated.
     const double evaluated_until =

@@ -35,6 +35,13 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
                                 cxxopts::value<double>())(
       "min-note-ms", "drop notes shorter than this (default: the checkpoint's, else 0)",
       cxxopts::value<double>())(
+      "pedal-threshold",
+      "the sustain pedal is down while its output exceeds this (default: the checkpoint's, "
+      "else 0.5)",
+      cxxopts::value<double>())("hold-notes-by-pedal",
+                                "notes that end while the detected pedal is down last until it "
+                                "comes up (default: the checkpoint's, else true)",
+                                cxxopts::value<bool>())(
       "bpm", "tempo written into the MIDI files (how a score editor shows the beats)",
       cxxopts::value<double>()->default_value("120"))(
       "csv", "also write the note and pedal events as NAME.csv")(
@@ -91,6 +98,9 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
   threshold("onset-threshold", post.onset_threshold);
   threshold("offset-threshold", post.offset_threshold);
   threshold("frame-threshold", post.frame_threshold);
+  threshold("pedal-threshold", post.pedal_frame_threshold);
+  if (result.count("hold-notes-by-pedal"))
+    post.hold_notes_by_pedal = result["hold-notes-by-pedal"].as<bool>();
   if (result.count("min-note-ms")) {
     const double ms = result["min-note-ms"].as<double>();
     if (!(ms >= 0 && ms <= 60000))

@@ -77,12 +77,17 @@ TensorMap PianoDataset::targets(int64_t piece, double start, double end) const {
   auto roll = [&](const std::vector<float>& values) {
     return torch::from_blob(const_cast<float*>(values.data()), {t.frames, t.classes}).clone();
   };
+  auto curve = [&](const std::vector<float>& values) {
+    return torch::from_blob(const_cast<float*>(values.data()), {t.frames}).clone();
+  };
   return {{"reg_onset_roll", roll(t.reg_onset_roll)},
           {"reg_offset_roll", roll(t.reg_offset_roll)},
           {"frame_roll", roll(t.frame_roll)},
           {"velocity_roll", roll(t.velocity_roll)},
           {"onset_roll", roll(t.onset_roll)},
           {"mask_roll", roll(t.mask_roll)},
+          {"pedal_frame_roll", curve(t.pedal_frame_roll)},
+          {"reg_pedal_offset_roll", curve(t.reg_pedal_offset_roll)},
           {"piece", torch::tensor(piece, torch::kInt64)},
           {"start_frame",
            torch::tensor(static_cast<int64_t>(std::llround(start * options_.frames_per_second)),

@@ -3,6 +3,39 @@
 #include "mlq/plugin.hpp"
 
 namespace mlq::transcription {
+namespace {
+
+const char* const kNoteOutputs[] = {"reg_onset_output", "reg_offset_output", "frame_output",
+                                    "velocity_output"};
+const char* const kPedalOutputs[] = {"pedal_frame_output", "reg_pedal_offset_output"};
+
+}  // namespace
+
+std::vector<std::string> decoded_outputs(const TensorMap& outputs) {
+  std::vector<std::string> keys(std::begin(kNoteOutputs), std::end(kNoteOutputs));
+  if (outputs.count(kPedalOutputs[0]) && outputs.count(kPedalOutputs[1]))
+    keys.insert(keys.end(), std::begin(kPedalOutputs), std::end(kPedalOutputs));
+  return keys;
+}
+
+ModelOutputs model_outputs(const std::map<std::string, torch::Tensor>& rolls, int64_t frames) {
+  ModelOutputs out;
+  auto take = [&](const char* key, std::vector<float>& into) {
+    const auto found = rolls.find(key);
+    if (found == rolls.end()) return;
+    const torch::Tensor& roll = found->second;
+    into = to_float_vector(frames < 0 ? roll.contiguous()
+                                      : roll.narrow(0, 0, std::min(frames, roll.size(0))));
+  };
+  std::vector<float>* notes[] = {&out.reg_onset, &out.reg_offset, &out.frame, &out.velocity};
+  for (size_t k = 0; k < 4; ++k) take(kNoteOutputs[k], *notes[k]);
+  take(kPedalOutputs[0], out.pedal_frame);
+  take(kPedalOutputs[1], out.reg_pedal_offset);
+  out.classes = 88;
+  out.frames = static_cast<int>(out.frame.size() / 88);
+  return out;
+}
+
 std::vector<int64_t> window_starts(int64_t samples, int64_t window, int64_t context) {
   if (context < 0) context = window / 4;
   const int64_t hop = std::max<int64_t>(1, window - 2 * context);
@@ -57,8 +90,7 @@ Transcription Transcriber::transcribe(const std::vector<float>& audio,
   const std::vector<int64_t> starts = window_starts(samples, window, context);
   const torch::Tensor source =
       torch::from_blob(const_cast<float*>(audio.data()), {samples}, torch::kFloat32);
-  const char* const keys[] = {"reg_onset_output", "reg_offset_output", "frame_output",
-                              "velocity_output"};
+  std::vector<std::string> keys;
   std::map<std::string, std::vector<torch::Tensor>> windows;
   for (size_t first = 0; first < starts.size(); first += options_.batch) {
     const size_t count = std::min<size_t>(options_.batch, starts.size() - first);
@@ -72,8 +104,9 @@ Transcription Transcriber::transcribe(const std::vector<float>& audio,
     const TensorMap outputs = clock.time("model", [&] {
       return model_->forward({{"features", features}});
     });
+    if (keys.empty()) keys = decoded_outputs(outputs);
     clock.time("stitch", [&] {
-      for (const char* key : keys)
+      for (const std::string& key : keys)
         for (size_t i = 0; i < count; ++i)
           windows[key].push_back(outputs.at(key)[static_cast<int64_t>(i)].cpu());
     });
@@ -82,20 +115,14 @@ Transcription Transcriber::transcribe(const std::vector<float>& audio,
   }
   // Frames of the audio itself (the padding's are dropped), as the reference.
   const int64_t frames = samples / f.hop_length + 1;
-  ModelOutputs stitched;
-  std::vector<float>* targets[] = {&stitched.reg_onset, &stitched.reg_offset, &stitched.frame,
-                                   &stitched.velocity};
   std::vector<int64_t> start_frames;
   for (int64_t start : starts) start_frames.push_back(start / f.hop_length);
-  clock.time("stitch", [&] {
-    for (size_t k = 0; k < 4; ++k) {
-      const torch::Tensor roll =
-          stitch_windows(windows[keys[k]], start_frames, context / f.hop_length);
-      *targets[k] = to_float_vector(roll.narrow(0, 0, std::min(frames, roll.size(0))));
-    }
+  const ModelOutputs stitched = clock.time("stitch", [&] {
+    std::map<std::string, torch::Tensor> rolls;
+    for (const std::string& key : keys)
+      rolls[key] = stitch_windows(windows[key], start_frames, context / f.hop_length);
+    return model_outputs(rolls, frames);
   });
-  stitched.classes = 88;
-  stitched.frames = static_cast<int>(stitched.frame.size() / 88);
   return clock.time("post-process", [&] { return postprocess(stitched, options_.postprocess); });
 }
 

@@ -6,7 +6,9 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "eval/postprocess.hpp"
@@ -28,6 +30,13 @@ std::vector<int64_t> window_starts(int64_t samples, int64_t window, int64_t cont
 // last three quarters.
 torch::Tensor stitch_windows(const std::vector<torch::Tensor>& outputs,
                              std::vector<int64_t> start_frames = {}, int64_t context_frames = -1);
+
+// The outputs post-processing reads: the notes' four, and the pedal's two when the model gives
+// them.
+std::vector<std::string> decoded_outputs(const TensorMap& outputs);
+// Whole-piece rolls of those outputs ([frames, 88] for the notes, [frames] for the pedal), taken
+// up to `frames` frames (-1: all).
+ModelOutputs model_outputs(const std::map<std::string, torch::Tensor>& rolls, int64_t frames = -1);
 
 struct TranscribeOptions {
   double window_seconds = 10;

@@ -6,6 +6,8 @@
 #include <string>
 #include <tuple>
 
+#include "data/midi_file.hpp"
+
 namespace mlq::transcription {
 
 namespace {
@@ -170,6 +172,7 @@ Transcription postprocess(const ModelOutputs& outputs, const PostprocessOptions&
     for (const Detected& d : detect_pedals(outputs.pedal_frame, offsets, options)) {
       out.pedals.push_back({d.begin / fps, (d.end + static_cast<double>(d.end_shift)) / fps});
     }
+    if (options.hold_notes_by_pedal) out.notes = extend_offsets_by_pedal(out.notes, out.pedals);
   }
   return out;
 }

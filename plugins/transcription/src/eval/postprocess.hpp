@@ -20,6 +20,7 @@
 //    (frame resolution: the reference does not use the pedal onset regression), and ends at the
 //    first pedal offset peak after it, or at the frame drop when no offset peak comes within 10
 //    frames of it. A press still open at the last frame is dropped.
+// 4. With hold_notes_by_pedal, the notes are extended by the detected presses.
 //
 // Where we differ from the reference, only where its result is unusable: a three-frame plateau at a
 // peak (e.g. a saturated sigmoid) gives the reference a NaN sub-frame shift, us 0; velocities are
@@ -45,6 +46,10 @@ struct PostprocessOptions {
   int velocity_scale = 128;
   int max_note_frames = 600;
   double min_note_seconds = 0;
+  // Ours, not the reference's: notes that end while a detected pedal press is down last until
+  // its release (extend_offsets_by_pedal), as the pedal-extended training targets do. A small
+  // model hears a held note decay away and ends it there, long before the pedal comes up.
+  bool hold_notes_by_pedal = false;
 };
 
 // What the model gives for a stretch of audio; frame t is the instant t / frames_per_second.

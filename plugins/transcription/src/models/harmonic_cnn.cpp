@@ -29,7 +29,9 @@ int64_t semitones(int64_t harmonic) {
 HarmonicCnnOptions HarmonicCnnOptions::from(const Config& c) {
   c.check_known_keys(
       "", {"name", "features", "channels", "head_channels", "mix_channels", "head_dilations",
-           "harmonics", "subharmonics", "input_mean", "input_std", "bn_momentum"});
+           "harmonics", "subharmonics", "input_mean", "input_std", "bn_momentum", "pedal",
+           "pedal_channels", "pedal_hidden", "pedal_dilations", "pedal_gru", "pedal_pool",
+           "key_gru", "key_gru_bidirectional"});
   HarmonicCnnOptions o;
   o.channels = c.get_int("channels", o.channels);
   o.head_channels = c.get_int("head_channels", o.head_channels);
@@ -50,6 +52,19 @@ HarmonicCnnOptions HarmonicCnnOptions::from(const Config& c) {
           "positive harmonic numbers (1 is the note itself)");
   require(positive(o.subharmonics), c, "subharmonics", "positive subharmonic numbers");
   require(o.input_std > 0, c, "input_std", "a positive scale");
+  o.key_gru = c.get_int("key_gru", o.key_gru, Range::between(0, 4096));
+  o.key_gru_bidirectional = c.get_bool("key_gru_bidirectional", o.key_gru_bidirectional);
+  o.pedal = c.get_bool("pedal", o.pedal);
+  PedalBranchOptions& p = o.pedal_branch;
+  p.channels = c.get_int("pedal_channels", p.channels);
+  p.hidden = c.get_int("pedal_hidden", p.hidden);
+  p.gru = c.get_int("pedal_gru", p.gru, Range::between(0, 4096));
+  p.pool = c.get_int("pedal_pool", p.pool, Range::between(1, 100));
+  if (c.has("pedal_dilations")) p.dilations = c.get_ints("pedal_dilations");
+  p.bn_momentum = o.bn_momentum;
+  for (const char* key : {"pedal_channels", "pedal_hidden"})
+    require(c.get_int(key, 1) > 0, c, key, "a positive number of channels");
+  require(positive(p.dilations), c, "pedal_dilations", "positive dilations");
   return o;
 }
 
@@ -108,12 +123,23 @@ HarmonicCnn::HarmonicCnn(const Config& c, const FeatureOptions& features)
   key_embedding_ = register_parameter("key_embedding", torch::zeros({1, h, 1, kKeys}));
   head_ = register_module("head", torch::nn::Sequential());
   for (int64_t dilation : options_.head_dilations) add_conv_bn_relu(head_, h, h, 3, 1, dilation);
-  out_ = register_module("out", torch::nn::Conv2d(torch::nn::Conv2dOptions(h, kOutputs, 1)));
+  int64_t out_in = h;
+  if (options_.key_gru > 0) {
+    key_gru_ = register_module("key_gru",
+                               torch::nn::GRU(torch::nn::GRUOptions(h, options_.key_gru)
+                                                  .batch_first(true)
+                                                  .bidirectional(options_.key_gru_bidirectional)));
+    out_in = options_.key_gru * (options_.key_gru_bidirectional ? 2 : 1);
+  }
+  out_ = register_module("out", torch::nn::Conv2d(torch::nn::Conv2dOptions(out_in, kOutputs, 1)));
+  if (options_.pedal)
+    pedal_ = register_module("pedal", PedalBranch(options_.pedal_branch, features.bands()));
 }
 
 TensorMap HarmonicCnn::forward(const TensorMap& batch) {
   torch::Tensor x = model_input(batch, features_).unsqueeze(1);  // [batch, 1, frames, bands]
   x = (x - options_.input_mean) / options_.input_std;
+  TensorMap outputs = pedal_ ? pedal_->forward(x) : TensorMap{};
   x = trunk_->forward(harmonic_stack(x, shifts_));
   // Only the keys' bands go on: the bands above them count as harmonics in the stack only.
   auto keys = [this](const torch::Tensor& bands) {
@@ -121,8 +147,15 @@ TensorMap HarmonicCnn::forward(const TensorMap& batch) {
   };
   x = keys(x) + mix_out_->forward(keys(harmonic_stack(mix_in_->forward(x), shifts_))) +
       key_embedding_;
-  x = out_->forward(head_->forward(x));  // [batch, 4, frames, 88]
-  TensorMap outputs;
+  x = head_->forward(x);  // [batch, h, frames, 88]
+  if (key_gru_) {
+    // Each key's frames as one sequence: [batch x 88, frames, h].
+    const int64_t batch_size = x.size(0), frames = x.size(2);
+    torch::Tensor sequences = x.permute({0, 3, 2, 1}).reshape({batch_size * kKeys, frames, -1});
+    sequences = std::get<0>(key_gru_->forward(sequences));
+    x = sequences.reshape({batch_size, kKeys, frames, -1}).permute({0, 3, 2, 1});
+  }
+  x = out_->forward(x);  // [batch, 4, frames, 88]
   const char* const names[kOutputs] = {"reg_onset", "reg_offset", "frame", "velocity"};
   for (int64_t i = 0; i < kOutputs; ++i) {
     const torch::Tensor logits = x.select(1, i);
@@ -140,7 +173,8 @@ int64_t HarmonicCnn::macs_per_second() const {
       bands * (9 * (stacked * c + c * h) + h * m) +
       kKeys * (m * stacked * h + 3 * h * h * static_cast<int64_t>(options_.head_dilations.size()) +
                h * kOutputs);
-  return per_frame * std::lround(f.sample_rate / static_cast<double>(f.hop_length));
+  return (per_frame + (pedal_ ? pedal_->macs_per_frame() : 0)) *
+         std::lround(f.sample_rate / static_cast<double>(f.hop_length));
 }
 
 }  // namespace mlq::transcription

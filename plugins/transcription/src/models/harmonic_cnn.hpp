@@ -13,13 +13,16 @@
 //       harmonic of a lower one
 //     a learned per-key embedding (what the shared weights cannot know about a register)
 //   head: per key, (3 x 1) convolutions along time with growing dilation, then 1x1 to 4 outputs
+//   with `pedal`, a sustain-pedal branch of its own from the input (pedal_branch.hpp)
 // Outputs, [batch, frames, 88]: reg_onset, reg_offset, frame and velocity, each as *_logits and
-// as *_output (the sigmoid), so losses can work on logits and decoding on probabilities.
+// as *_output (the sigmoid), so losses can work on logits and decoding on probabilities; with
+// `pedal`, [batch, frames]: pedal_frame and reg_pedal_offset.
 #include <torch/torch.h>
 
 #include <vector>
 
 #include "mlq/plugin.hpp"
+#include "models/pedal_branch.hpp"
 
 namespace mlq::transcription {
 
@@ -33,6 +36,10 @@ struct HarmonicCnnOptions {
   double input_mean = -30;  // fixed normalisation of the dB input: (x - mean) / std
   double input_std = 25;
   double bn_momentum = 0.1;
+  int64_t key_gru = 0;  // > 0: a GRU along time of this many units per key, shared by the keys
+  bool key_gru_bidirectional = false;
+  bool pedal = true;  // the sustain-pedal branch (pedal_branch.hpp)
+  PedalBranchOptions pedal_branch;
   static HarmonicCnnOptions from(const Config& model_config);
 };
 
@@ -61,7 +68,9 @@ class HarmonicCnn : public Model {
   int64_t key_stride_;
   torch::nn::Sequential trunk_{nullptr}, mix_in_{nullptr}, mix_out_{nullptr}, head_{nullptr};
   torch::Tensor key_embedding_;
+  torch::nn::GRU key_gru_{nullptr};
   torch::nn::Conv2d out_{nullptr};
+  PedalBranch pedal_{nullptr};
 };
 
 }  // namespace mlq::transcription

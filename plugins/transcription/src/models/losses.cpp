@@ -33,9 +33,10 @@ const torch::Tensor& logits(const TensorMap& outputs, const std::string& name) {
 }  // namespace
 
 LossFn weighted_bce(const Config& c) {
-  c.check_known_keys("", {"name", "positive_weight", "velocity_weight"});
+  c.check_known_keys("", {"name", "positive_weight", "velocity_weight", "pedal_weight"});
   const double positive_weight = c.get_double("positive_weight", 5.0, Range::at_least(0));
   const double velocity_weight = c.get_double("velocity_weight", 0.5, Range::at_least(0));
+  const double pedal_weight = c.get_double("pedal_weight", 1.0, Range::at_least(0));
   if (positive_weight < 0 || velocity_weight < 0)
     throw ConfigError("config keys 'loss.positive_weight' and 'loss.velocity_weight' (" +
                       c.origin("positive_weight") + "): expected weights >= 0");
@@ -47,13 +48,27 @@ LossFn weighted_bce(const Config& c) {
       return weighted_bce_with_logits(logits(outputs, output), target, weight, mask);
     };
     const torch::Tensor& onsets = batch.at("onset_roll");
-    return regression("reg_onset_logits", "reg_onset_roll") +
-           regression("reg_offset_logits", "reg_offset_roll") +
-           weighted_bce_with_logits(logits(outputs, "frame_logits"), batch.at("frame_roll"), mask,
-                                    mask) +
-           velocity_weight * weighted_bce_with_logits(logits(outputs, "velocity_logits"),
-                                                      batch.at("velocity_roll") / 128, onsets,
-                                                      onsets);
+    torch::Tensor loss =
+        regression("reg_onset_logits", "reg_onset_roll") +
+        regression("reg_offset_logits", "reg_offset_roll") +
+        weighted_bce_with_logits(logits(outputs, "frame_logits"), batch.at("frame_roll"), mask,
+                                 mask) +
+        velocity_weight * weighted_bce_with_logits(logits(outputs, "velocity_logits"),
+                                                   batch.at("velocity_roll") / 128, onsets, onsets);
+    if (outputs.count("pedal_frame_logits") && pedal_weight > 0) {
+      // Per frame, unmasked (the reference's pedal loss): the frame roll and the release
+      // regression, its rare positive cells weighted as the notes' are.
+      const torch::Tensor& frame = batch.at("pedal_frame_roll");
+      const torch::Tensor& release = batch.at("reg_pedal_offset_roll");
+      const torch::Tensor ones = torch::ones_like(frame);
+      loss = loss +
+             pedal_weight *
+                 (weighted_bce_with_logits(outputs.at("pedal_frame_logits"), frame, ones, ones) +
+                  weighted_bce_with_logits(outputs.at("reg_pedal_offset_logits"), release,
+                                           1 + positive_weight * (release > 0).to(ones.dtype()),
+                                           ones));
+    }
+    return loss;
   };
 }
 

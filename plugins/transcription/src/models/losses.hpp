@@ -12,8 +12,10 @@ torch::Tensor regression_bce(const TensorMap& outputs, const TensorMap& batch);
 // The demo model's loss, from its logits: BCE on the onset and offset regression targets with
 // each cell weighted 1 + positive_weight where its target is above 0 (onsets cover about 0.3 % of
 // cells; without the weight a fresh model settles on predicting none), BCE on the frame roll, all
-// masked by mask_roll, plus velocity_weight x the velocity BCE masked by the onset roll.
-// [loss] keys: positive_weight (5), velocity_weight (0.5).
+// masked by mask_roll, plus velocity_weight x the velocity BCE masked by the onset roll; for a
+// model with pedal outputs, plus pedal_weight x (BCE on the pedal frame roll + the weighted BCE
+// on the pedal release regression), per frame.
+// [loss] keys: positive_weight (5), velocity_weight (0.5), pedal_weight (1).
 LossFn weighted_bce(const Config& loss_config);
 
 }  // namespace mlq::transcription
