@@ -5,9 +5,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -134,6 +136,26 @@ TEST_CASE("score prints mir_eval metrics of two MIDI files") {
   REQUIRE_MESSAGE(table.exit_code == 0, table.out);
   CHECK(table.out.find("note onset                      1.0000    1.0000    1.0000") !=
         std::string::npos);
+
+  // The pedal: the reference's notes are extended by it, the estimate's only when asked (a
+  // performance MIDI whose notes end at the key release).
+  ref.notes = {{0.5, 1.0, 60, 80}, {1.0, 1.5, 64, 80}, {2.0, 2.2, 67, 80}};
+  ref.pedals = {{1.9, 2.8}};
+  est.notes = ref.notes;
+  est.pedals = ref.pedals;
+  mlq::transcription::write_midi(dir / "ref.mid", ref);
+  mlq::transcription::write_midi(dir / "est.mid", est);
+  const std::string files[] = {(dir / "ref.mid").string(), (dir / "est.mid").string()};
+  auto onset_offset_f1 = [&](std::vector<std::string> options) {
+    options.insert(options.begin(), {"score", files[0], files[1], "--json"});
+    const auto scored = runner_in(dir, options);
+    REQUIRE_MESSAGE(scored.exit_code == 0, scored.out);
+    const auto at = scored.out.find("\"onset_offset\"");
+    return scored.out.substr(at, scored.out.find('}', at) - at);
+  };
+  CHECK(onset_offset_f1({}).find("\"f1\": 0.66666666666666663") != std::string::npos);
+  CHECK(onset_offset_f1({"--extend-estimate"}).find("\"f1\": 1") != std::string::npos);
+  CHECK(onset_offset_f1({"--extend-pedal=false"}).find("\"f1\": 1") != std::string::npos);
 
   write_file(dir / "bad.mid", "MThd");
   auto bad = runner_in(dir, {"score", (dir / "ref.mid").string(), (dir / "bad.mid").string()});
@@ -377,6 +399,36 @@ TEST_CASE("the default experiment trains harmonic_cnn and scores unseen timbres 
   REQUIRE_MESSAGE(predicted.exit_code == 0, predicted.out);
   CHECK(mlq::transcription::read_midi(dir / "midi" / "tone.mid").duration ==
         doctest::Approx(5.0).epsilon(0.01));
+
+  // harmonic_cnn's pedal branch: the detected presses go into the MIDI file as CC64, and notes
+  // that end during one are held to its release unless --hold-notes-by-pedal=false. Thresholds
+  // this low make the barely trained model find many notes and presses.
+  std::map<bool, mlq::transcription::Performance> pedalled;
+  for (bool hold : {true, false}) {
+    const fs::path out = dir / (hold ? "held" : "unheld");
+    auto run = runner_in(dir, {"predict", "--checkpoint=" + checkpoint.string(), wav.string(), "-o",
+                               out.string(), "--pedal-threshold=0.01", "--onset-threshold=0.05",
+                               std::string("--hold-notes-by-pedal=") + (hold ? "true" : "false")});
+    REQUIRE_MESSAGE(run.exit_code == 0, run.out);
+    pedalled[hold] = mlq::transcription::read_midi(out / "tone.mid");
+  }
+  REQUIRE(!pedalled[false].pedals.empty());
+  REQUIRE(pedalled[true].notes.size() == pedalled[false].notes.size());
+  CHECK(pedalled[true].pedals.size() == pedalled[false].pedals.size());
+  for (auto& [hold, performance] : pedalled)
+    std::sort(performance.notes.begin(), performance.notes.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.onset, a.pitch) < std::tie(b.onset, b.pitch);
+    });
+  const auto extended =
+      mlq::transcription::extend_offsets_by_pedal(pedalled[false].notes, pedalled[false].pedals);
+  REQUIRE(extended.size() == pedalled[true].notes.size());
+  size_t held = 0, differ = 0;
+  for (size_t n = 0; n < extended.size(); ++n) {
+    held += pedalled[true].notes[n].offset > pedalled[false].notes[n].offset + 0.002;
+    differ += std::abs(extended[n].offset - pedalled[true].notes[n].offset) > 0.002;
+  }
+  CHECK(held > 0);
+  CHECK(differ == 0);
 
   // Less context per window (fewer, less overlapping windows) transcribes the same notes: the
   // model sees about 0.15 s either side. --timings gives the time of each stage.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Where transcription loses note ends: a checkpoint's validation pieces transcribed with a grid
 # of --frame-threshold and --offset-threshold values, scored against the pieces' MIDI with the
-# sustain pedal extending the reference notes (as the task scores them) and without. Validation
+# sustain pedal extending the reference notes (as the task scores them) and without; the
+# estimates as predicted (held by their detected pedal, as the task scores them). Validation
 # split only: what is tuned here must not be tuned on the test pieces.
 # Usage: tools/bench/offset_study.sh CHECKPOINT
 # The grid: FRAMES, OFFSETS, PEDALS (--pedal-threshold, for a model with a pedal output) and

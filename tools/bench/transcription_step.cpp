@@ -45,8 +45,10 @@ double sgemm_gflops() {
 
 mlq::Config model_config(const std::string& name) {
   std::string toml = "name = '" + name + "'\n";
+  // The notes' model, as the peer has it: no pedal branch.
   if (name == "harmonic_cnn")
-    toml += "[features]\nfilterbank = 'semitone'\nfirst_midi = 21\nsemitone_bins = 99\n";
+    toml +=
+        "pedal = false\n[features]\nfilterbank = 'semitone'\nfirst_midi = 21\nsemitone_bins = 99\n";
   return mlq::Config(toml::parse(toml), {});
 }
 

@@ -23,9 +23,13 @@ int score_command(const std::vector<std::string>& args, const Registry&) {
                            "with mir_eval's definitions: runner score REF.mid EST.mid [--json]");
   options.add_options()("task", "transcription", cxxopts::value<std::string>())(
       "json", "print JSON")("extend-pedal",
-                            "extend notes held by the sustain pedal before scoring (as the "
-                            "training targets do)",
+                            "extend the reference's notes held by its sustain pedal before "
+                            "scoring (as the training targets do)",
                             cxxopts::value<bool>()->default_value("true"))(
+      "extend-estimate",
+      "extend the estimate's notes by its pedal too: for a performance MIDI whose notes end at "
+      "the key release (runner predict's notes are already held by its pedal)",
+      cxxopts::value<bool>()->default_value("false"))(
       "files", "REF.mid EST.mid", cxxopts::value<std::vector<std::string>>())("h,help",
                                                                               "this help");
   options.parse_positional({"files"});
@@ -37,13 +41,15 @@ int score_command(const std::vector<std::string>& args, const Registry&) {
   if (files.size() != 2)
     throw UserError(fmt::format(
         "expected REF.mid EST.mid, got {} file(s) (see runner score --help)", files.size()));
-  auto notes_of = [&](const std::string& file) {
+  // An extension is not idempotent (a note cut by a re-strike within a press is extended again),
+  // so notes already held are not extended twice.
+  auto notes_of = [&](const std::string& file, bool extend) {
     const Performance performance = read_midi(file);
-    return result["extend-pedal"].as<bool>()
-               ? extend_offsets_by_pedal(performance.notes, performance.pedals)
-               : performance.notes;
+    return extend ? extend_offsets_by_pedal(performance.notes, performance.pedals)
+                  : performance.notes;
   };
-  const NoteScores s = score_piece(notes_of(files[0]), notes_of(files[1]));
+  const NoteScores s = score_piece(notes_of(files[0], result["extend-pedal"].as<bool>()),
+                                   notes_of(files[1], result["extend-estimate"].as<bool>()));
   if (result.count("json")) {
     std::printf(
         "{\"onset\": %s, \"onset_offset\": %s, \"onset_offset_velocity\": %s, "
