@@ -7,6 +7,8 @@
 #include <toml++/toml.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <random>
 #include <thread>
@@ -20,6 +22,7 @@
 #include "mlq/util/cli.hpp"
 #include "mlq/util/error.hpp"
 #include "mlq/util/log.hpp"
+#include "mlq/util/process.hpp"
 #include "mlq/util/text.hpp"
 #include "sweep/sweep.hpp"
 #include "train/training.hpp"
@@ -132,9 +135,10 @@ int run_workers(const std::string& manifest, const std::string& id, int64_t jobs
 }
 
 // Trials a killed worker left RUNNING: finished from their run if it ended, else PENDING again
-// (their run resumes from its last checkpoint).
-void release_abandoned_trials(Manifest& manifest, const SweepRecord& sweep) {
+// (their run resumes from its last checkpoint). Returns how many were released.
+int release_abandoned_trials(Manifest& manifest, const SweepRecord& sweep) {
   manifest.mark_dead_runs();
+  int released = 0;
   const std::string host = host_name();
   for (SweepTrial t : manifest.sweep_trials(sweep.id)) {
     if (t.status != kRunning) continue;
@@ -142,8 +146,7 @@ void release_abandoned_trials(Manifest& manifest, const SweepRecord& sweep) {
     const bool local = t.worker.substr(0, colon) == host;
     const auto pid = parse_integer(colon == std::string::npos ? "" : t.worker.substr(colon + 1));
     const auto run = t.run_id.empty() ? std::nullopt : manifest.find_run(t.run_id);
-    const bool worker_gone =
-        local && pid && kill(static_cast<pid_t>(*pid), 0) == -1 && errno == ESRCH;
+    const bool worker_gone = local && pid && process_gone(static_cast<pid_t>(*pid));
     if (!worker_gone && !(run && run->status != kRunning)) continue;
     if (run && (run->status == kFinished || run->status == kPruned)) {
       t.status = run->status;
@@ -153,7 +156,9 @@ void release_abandoned_trials(Manifest& manifest, const SweepRecord& sweep) {
     }
     t.worker.clear();
     manifest.update_trial(t);
+    ++released;
   }
+  return released;
 }
 
 // Runs the sweep's workers here (`jobs` processes) or submits them to Slurm.
@@ -176,6 +181,24 @@ int launch(const cxxopts::ParseResult& result, const std::string& manifest,
   const Config config = compose({settings.config_file, settings.task, settings.overrides});
   const int status = sweep::submit_to_slurm(
       slurm, manifest, sweep.id, fs::absolute(output_root(config)) / "sweeps" / sweep.id);
+  return status;
+}
+
+// Resumes a local sweep: its workers run what is pending. The workers of the attempt that was
+// killed die with it (PR_SET_PDEATHSIG) but may still be dying when this one starts; the trials
+// they held are released once they are gone (waiting up to 10 s), and workers run them too.
+int resume_locally(const cxxopts::ParseResult& result, Manifest& manifest, const std::string& db,
+                   const SweepRecord& sweep, int64_t jobs) {
+  release_abandoned_trials(manifest, sweep);
+  int status = launch(result, db, sweep, jobs);
+  for (int wait = 0; status == 0 && wait < 20; ++wait) {
+    const auto trials = manifest.sweep_trials(sweep.id);
+    if (std::none_of(trials.begin(), trials.end(),
+                     [](const SweepTrial& t) { return t.status == kRunning; }))
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    if (release_abandoned_trials(manifest, sweep) > 0) status = launch(result, db, sweep, jobs);
+  }
   return status;
 }
 
@@ -340,11 +363,11 @@ int sweep_command(const std::vector<std::string>& args) {
                                   result["resume"].as<std::string>(), manifest.location()));
     if (sweep->status == kFailed)
       throw UserError(fmt::format("runner sweep: sweep {} failed: {}", sweep->id, sweep->error));
+    const bool slurm = result.count("launcher") && result["launcher"].as<std::string>() == "slurm";
+    if (!slurm) return conclude(db, sweep->id, resume_locally(result, manifest, db, *sweep, jobs));
     release_abandoned_trials(manifest, *sweep);
     const int status = launch(result, db, *sweep, jobs);
-    if (result.count("launcher") && result["launcher"].as<std::string>() == "slurm" &&
-        !result.count("wait"))
-      return status;
+    if (!result.count("wait")) return status;
     return conclude(db, sweep->id, status);
   }
   return new_sweep(options, result);

@@ -1,6 +1,7 @@
 // The manifest's queries over many runs: runs list's filtered, ordered page, dead-run detection
 // and the run a resume continues.
 #include "mlq/tracking/manifest.hpp"
+#include "mlq/util/process.hpp"
 
 #include <fmt/format.h>
 #include <signal.h>
@@ -220,7 +221,7 @@ int Manifest::mark_dead_runs(double stale_seconds) {
       int64_t pid = st.integer(2);
       double beat = st.real(3);
       const bool local = run_host == host && pid > 0;
-      if (local && kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH) {
+      if (local && process_gone(static_cast<pid_t>(pid))) {
         dead.push_back({st.text(0), fmt::format("process {} on {} is gone", pid, run_host)});
       } else if (!local && now - beat > stale_seconds) {  // a live local process is never stale
         dead.push_back({st.text(0), fmt::format("no heartbeat for {:.0f} s (process {} on {})",
