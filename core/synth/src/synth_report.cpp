@@ -62,4 +62,15 @@ std::string eval_metadata_name(const std::string& metadata, const std::string& s
   return file.stem().string() + "-eval-" + soundfont_name(soundfont) + file.extension().string();
 }
 
+bool synth_data_up_to_date(const fs::path& destination, const std::string& stamp,
+                           const std::string& metadata, const SynthSoundfonts& soundfonts) {
+  std::vector<fs::path> outputs{destination / metadata};
+  for (const auto& eval : soundfonts.eval_soundfonts)
+    outputs.push_back(destination / eval_metadata_name(metadata, eval));
+  if (synth_up_to_date(destination / kSynthStampFile, stamp, outputs)) return true;
+  check_soundfonts(soundfonts.soundfonts, "data.synth.soundfonts");
+  check_soundfonts(soundfonts.eval_soundfonts, "data.synth.eval_soundfonts");
+  return false;
+}
+
 }  // namespace mlq

@@ -37,6 +37,16 @@ struct SynthSoundfonts {
 };
 SynthSoundfonts read_synth_soundfonts(const Config& synth_config);
 
+// The file in a synthesised data set's folder that holds the stamp it was made with.
+inline constexpr const char* kSynthStampFile = "synth.toml";
+
+// The start of a synthesiser: true when `destination` already holds the data set `stamp`
+// describes (its kSynthStampFile, `metadata` and each evaluation soundfont's metadata); else every
+// soundfont is checked (check_soundfonts, naming data.synth.soundfonts or eval_soundfonts) and it
+// is false.
+bool synth_data_up_to_date(const std::filesystem::path& destination, const std::string& stamp,
+                           const std::string& metadata, const SynthSoundfonts& soundfonts);
+
 // A soundfont's name in file and folder names: its file name without extension.
 std::string soundfont_name(const std::string& soundfont);
 // The metadata file listing the test items rendered again with `soundfont`:

@@ -69,13 +69,9 @@ std::string SynthOptions::eval_metadata(const std::string& soundfont) const {
 
 SynthReport synthesize(const SynthOptions& o) {
   const auto start = std::chrono::steady_clock::now();
-  const fs::path stamp_path = o.destination_path / "synth.toml";
-  std::vector<fs::path> outputs{o.destination_path / o.metadata};
-  for (const auto& eval : o.eval_soundfonts)
-    outputs.push_back(o.destination_path / o.eval_metadata(eval));
-  if (synth_up_to_date(stamp_path, o.stamp(), outputs)) return {};
-  check_soundfonts(o.soundfonts, "data.synth.soundfonts");
-  check_soundfonts(o.eval_soundfonts, "data.synth.eval_soundfonts");
+  if (synth_data_up_to_date(o.destination_path, o.stamp(), o.metadata,
+                            {o.soundfonts, o.eval_soundfonts}))
+    return {};
 
   std::vector<Job> jobs;
   std::vector<MaestroRecord> records;
@@ -130,7 +126,7 @@ SynthReport synthesize(const SynthOptions& o) {
   write_maestro_csv(o.destination_path / o.metadata, records);
   for (const auto& [soundfont, rows] : eval_records)
     write_maestro_csv(o.destination_path / o.eval_metadata(soundfont), rows);
-  write_file_atomic(stamp_path, o.stamp());
+  write_file_atomic(o.destination_path / kSynthStampFile, o.stamp());
   SynthReport report;
   report.rendered = static_cast<int64_t>(jobs.size());
   report.audio_seconds = seconds * static_cast<double>(jobs.size());
