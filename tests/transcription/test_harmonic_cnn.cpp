@@ -26,13 +26,41 @@ mlq::Config model_config(const std::string& toml = "") {
 
 }  // namespace
 
-TEST_CASE("harmonic_cnn has 21,772 parameters and 172 M multiply-accumulates per second") {
+TEST_CASE("harmonic_cnn has 31,180 parameters and 256 M multiply-accumulates per second") {
   HarmonicCnn model(model_config("pedal = false"), semitone_features());
-  CHECK(mlq::trainable_parameters(model) == 21772);
-  // trunk 99 x (9 x (11 x 24 + 24 x 32) + 32 x 8), then per key 88 x 32 + 2 x 3 x 32 x 32 + 32 x 4
+  // The head's five (3 x 1) convolutions: 3 x 32 x 32 weights and a batch norm's 2 x 32 each.
+  CHECK(mlq::trainable_parameters(model) == 21772 + 3 * (3 * 32 * 32 + 2 * 32));
+  // trunk 99 x (9 x (11 x 24 + 24 x 32) + 32 x 8), then per key 88 x 32 + 5 x 3 x 32 x 32 + 32 x 4
   // at 100 frames per second.
   CHECK(model.macs_per_second() == 100 * (99 * (9 * (11 * 24 + 24 * 32) + 32 * 8) +
-                                          88 * (88 * 32 + 2 * 3 * 32 * 32 + 32 * 4)));
+                                          88 * (88 * 32 + 5 * 3 * 32 * 32 + 32 * 4)));
+  CHECK(model.lookahead_frames() == 2 + 2 + 4 + 8 + 16 + 32);
+  HarmonicCnn two_layers(model_config("pedal = false\nhead_dilations = [2, 4]"),
+                         semitone_features());
+  CHECK(mlq::trainable_parameters(two_layers) == 21772);
+}
+
+TEST_CASE("harmonic_cnn's history layers look 1.1 s back and no further ahead than the rest") {
+  torch::manual_seed(2);
+  HarmonicCnn model(
+      model_config("pedal = false\nhead_dilations = [2, 4]\nhistory_dilations = [8, 16, 32]"),
+      semitone_features());
+  CHECK(model.lookahead_frames() == 8);
+  model.eval();
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = torch::randn({1, 300, 99}) * 20 - 30;
+  const torch::Tensor base = model.forward({{"features", x}}).at("frame_logits");
+  auto changed_frames = [&](int64_t frame) {  // which output frames move when `frame` does
+    torch::Tensor y = x.clone();
+    y[0][frame] += 30;
+    const torch::Tensor out = model.forward({{"features", y}}).at("frame_logits");
+    return ((out - base).abs().amax(2)[0] > 1e-5).nonzero().flatten();
+  };
+  const torch::Tensor moved = changed_frames(150);
+  // Ahead: the trunk's 2 frames and the centred head's 2 + 4. Behind: also the history layers'
+  // 2 x (8 + 16 + 32) frames.
+  CHECK(moved.min().item<int64_t>() == 150 - 8);
+  CHECK(moved.max().item<int64_t>() == 150 + 8 + 112);
 }
 
 TEST_CASE("harmonic_cnn's pedal branch: parameters of its own, two outputs per frame") {
@@ -45,7 +73,7 @@ TEST_CASE("harmonic_cnn's pedal branch: parameters of its own, two outputs per f
   HarmonicCnn with(model_config(), semitone_features());
   torch::manual_seed(1);
   HarmonicCnn without(model_config("pedal = false"), semitone_features());
-  CHECK(mlq::trainable_parameters(with) == 21772 + pedal);
+  CHECK(mlq::trainable_parameters(with) == 31180 + pedal);
   with.eval();
   without.eval();
   torch::NoGradGuard no_grad;
@@ -86,7 +114,9 @@ TEST_CASE("the harmonic stack holds the input at each harmonic's distance, zero 
 
 TEST_CASE("harmonic_cnn's outputs move with the pitch: one band up, one key up") {
   torch::manual_seed(1);
-  HarmonicCnn model(model_config(), semitone_features());
+  // Two head layers: through five untrained ones the outputs hardly vary along the keys, and the
+  // check that they do (below) would fail. The head's layers act on each key alike.
+  HarmonicCnn model(model_config("head_dilations = [2, 4]"), semitone_features());
   model.eval();
   torch::NoGradGuard no_grad;
   // Silence (the normalised zero) with a chord-like blob, then the same a semitone higher.

@@ -45,10 +45,11 @@ double sgemm_gflops() {
 
 mlq::Config model_config(const std::string& name) {
   std::string toml = "name = '" + name + "'\n";
-  // The notes' model, as the peer has it: no pedal branch.
+  // The notes' model, as the peer has it: no pedal branch, the head's first two layers.
   if (name == "harmonic_cnn")
     toml +=
-        "pedal = false\n[features]\nfilterbank = 'semitone'\nfirst_midi = 21\nsemitone_bins = 99\n";
+        "pedal = false\nhead_dilations = [2, 4]\n[features]\nfilterbank = 'semitone'\n"
+        "first_midi = 21\nsemitone_bins = 99\n";
   return mlq::Config(toml::parse(toml), {});
 }
 

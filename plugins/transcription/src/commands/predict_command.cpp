@@ -38,6 +38,10 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
       "pedal-threshold",
       "the sustain pedal is down while its output exceeds this (default: the checkpoint's, "
       "else 0.5)",
+      cxxopts::value<double>())(
+      "pedal-offset-threshold",
+      "a pedal release is a peak of its release output above this (default: the checkpoint's, "
+      "else 0.2)",
       cxxopts::value<double>())("hold-notes-by-pedal",
                                 "notes that end while the detected pedal is down last until it "
                                 "comes up (default: the checkpoint's, else true)",
@@ -61,8 +65,10 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
       cxxopts::value<int>()->default_value("1"))("step-seconds",
                                                  "--stream: how often the model runs",
                                                  cxxopts::value<double>()->default_value("0.05"))(
-      "lookahead-seconds", "--stream: how far behind the newest audio frames become final",
-      cxxopts::value<double>()->default_value("0.15"));
+      "lookahead-seconds",
+      "--stream: how far behind the newest audio frames become final (default: as far as the "
+      "model looks ahead; 0.15 for a model that does not say)",
+      cxxopts::value<double>());
   const cxxopts::ParseResult result = parse_options(options, args);
   if (printed_help(options, result)) return 0;
   const bool streaming = result.count("stream") > 0;
@@ -99,6 +105,7 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
   threshold("offset-threshold", post.offset_threshold);
   threshold("frame-threshold", post.frame_threshold);
   threshold("pedal-threshold", post.pedal_frame_threshold);
+  threshold("pedal-offset-threshold", post.pedal_offset_threshold);
   if (result.count("hold-notes-by-pedal"))
     post.hold_notes_by_pedal = result["hold-notes-by-pedal"].as<bool>();
   if (result.count("min-note-ms")) {

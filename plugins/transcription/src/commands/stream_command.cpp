@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <thread>
 
@@ -10,6 +11,7 @@
 #include "commands/stream_input.hpp"
 #include "data/midi_file.hpp"
 #include "eval/streaming.hpp"
+#include "models/harmonic_cnn.hpp"
 
 namespace mlq::transcription {
 namespace {
@@ -35,6 +37,17 @@ void print_events(const std::vector<NoteEvent>& events, Clock::time_point start)
   if (!events.empty()) std::fflush(stdout);
 }
 
+// How far ahead of a frame the model's outputs depend on the audio, rounded up to 10 ms: the
+// frames ahead that harmonic_cnn sees and the STFT's half window. Recurrent models (crnn_*) see
+// the whole window, so no look-ahead makes their stream equal offline prediction: 0.15 s.
+double model_lookahead_seconds(const Model& model, const FeatureOptions& features) {
+  const auto* harmonic = dynamic_cast<const HarmonicCnn*>(&model);
+  if (!harmonic) return 0.15;
+  const double samples =
+      static_cast<double>(harmonic->lookahead_frames() * features.hop_length + features.n_fft / 2);
+  return std::ceil(samples / features.sample_rate * 100) / 100;
+}
+
 }  // namespace
 
 int stream_predict(const cxxopts::ParseResult& result, const PredictRun& run,
@@ -43,7 +56,9 @@ int stream_predict(const cxxopts::ParseResult& result, const PredictRun& run,
   const FeatureOptions features = FeatureOptions::from(run.config.section("features"));
   StreamOptions options;
   options.step_seconds = result["step-seconds"].as<double>();
-  options.lookahead_seconds = result["lookahead-seconds"].as<double>();
+  options.lookahead_seconds = result.count("lookahead-seconds")
+                                  ? result["lookahead-seconds"].as<double>()
+                                  : model_lookahead_seconds(*model, features);
   if (!(options.step_seconds >= 0.01 && options.step_seconds <= 10))
     throw UserError(fmt::format("--step-seconds {}: expected 0.01 to 10", options.step_seconds));
   if (!(options.lookahead_seconds >= 0 && options.lookahead_seconds <= 10))

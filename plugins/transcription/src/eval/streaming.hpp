@@ -17,7 +17,8 @@ namespace mlq::transcription {
 
 struct StreamOptions {
   double step_seconds = 0.05;
-  double context_seconds = 1.0;     // at least the model's receptive field to the left
+  double context_seconds = 1.5;  // at least the model's receptive field to the left (harmonic_cnn's
+                                 // history layers: 1.2 s, and the STFT's half window)
   double lookahead_seconds = 0.15;  // at least its receptive field to the right (and the STFT's)
 };
 

@@ -28,15 +28,17 @@ int64_t semitones(int64_t harmonic) {
 
 HarmonicCnnOptions HarmonicCnnOptions::from(const Config& c) {
   c.check_known_keys(
-      "", {"name", "features", "channels", "head_channels", "mix_channels", "head_dilations",
-           "harmonics", "subharmonics", "input_mean", "input_std", "bn_momentum", "pedal",
-           "pedal_channels", "pedal_hidden", "pedal_dilations", "pedal_gru", "pedal_pool",
-           "key_gru", "key_gru_bidirectional"});
+      "", {"name",         "features",       "channels",          "head_channels",
+           "mix_channels", "head_dilations", "history_dilations", "harmonics",
+           "subharmonics", "input_mean",     "input_std",         "bn_momentum",
+           "pedal",        "pedal_channels", "pedal_hidden",      "pedal_dilations",
+           "pedal_gru",    "pedal_pool",     "key_gru",           "key_gru_bidirectional"});
   HarmonicCnnOptions o;
   o.channels = c.get_int("channels", o.channels);
   o.head_channels = c.get_int("head_channels", o.head_channels);
   o.mix_channels = c.get_int("mix_channels", o.mix_channels);
   if (c.has("head_dilations")) o.head_dilations = c.get_ints("head_dilations");
+  if (c.has("history_dilations")) o.history_dilations = c.get_ints("history_dilations");
   if (c.has("harmonics")) o.harmonics = c.get_ints("harmonics");
   if (c.has("subharmonics")) o.subharmonics = c.get_ints("subharmonics");
   o.input_mean = c.get_double("input_mean", o.input_mean);
@@ -48,6 +50,7 @@ HarmonicCnnOptions HarmonicCnnOptions::from(const Config& c) {
     return std::all_of(v.begin(), v.end(), [](int64_t x) { return x > 0; });
   };
   require(positive(o.head_dilations), c, "head_dilations", "positive dilations");
+  require(positive(o.history_dilations), c, "history_dilations", "positive dilations");
   require(!o.harmonics.empty() && positive(o.harmonics), c, "harmonics",
           "positive harmonic numbers (1 is the note itself)");
   require(positive(o.subharmonics), c, "subharmonics", "positive subharmonic numbers");
@@ -88,14 +91,15 @@ torch::Tensor harmonic_stack(const torch::Tensor& x, const std::vector<int64_t>&
 }
 
 void HarmonicCnn::add_conv_bn_relu(torch::nn::Sequential& layers, int64_t in, int64_t out,
-                                   int64_t kernel_frames, int64_t kernel_bands,
-                                   int64_t dilation) const {
+                                   int64_t kernel_frames, int64_t kernel_bands, int64_t dilation,
+                                   bool past_only) const {
   namespace nn = torch::nn;
-  layers->push_back(
-      nn::Conv2d(nn::Conv2dOptions(in, out, {kernel_frames, kernel_bands})
-                     .padding({dilation * (kernel_frames - 1) / 2, (kernel_bands - 1) / 2})
-                     .dilation({dilation, 1})
-                     .bias(false)));
+  const int64_t reach = dilation * (kernel_frames - 1);
+  if (past_only) layers->push_back(nn::ZeroPad2d(nn::ZeroPad2dOptions({0, 0, reach, 0})));
+  layers->push_back(nn::Conv2d(nn::Conv2dOptions(in, out, {kernel_frames, kernel_bands})
+                                   .padding({past_only ? 0 : reach / 2, (kernel_bands - 1) / 2})
+                                   .dilation({dilation, 1})
+                                   .bias(false)));
   layers->push_back(nn::BatchNorm2d(nn::BatchNorm2dOptions(out).momentum(options_.bn_momentum)));
   layers->push_back(nn::ReLU());
 }
@@ -123,6 +127,8 @@ HarmonicCnn::HarmonicCnn(const Config& c, const FeatureOptions& features)
   key_embedding_ = register_parameter("key_embedding", torch::zeros({1, h, 1, kKeys}));
   head_ = register_module("head", torch::nn::Sequential());
   for (int64_t dilation : options_.head_dilations) add_conv_bn_relu(head_, h, h, 3, 1, dilation);
+  for (int64_t dilation : options_.history_dilations)
+    add_conv_bn_relu(head_, h, h, 3, 1, dilation, /*past_only=*/true);
   int64_t out_in = h;
   if (options_.key_gru > 0) {
     key_gru_ = register_module("key_gru",
@@ -165,14 +171,20 @@ TensorMap HarmonicCnn::forward(const TensorMap& batch) {
   return outputs;
 }
 
+int64_t HarmonicCnn::lookahead_frames() const {
+  int64_t frames = 2;
+  for (int64_t dilation : options_.head_dilations) frames += dilation;
+  return frames;
+}
+
 int64_t HarmonicCnn::macs_per_second() const {
   const FeatureOptions& f = features_.options();
   const int64_t bands = f.bands(), stacked = static_cast<int64_t>(shifts_.size());
   const int64_t c = options_.channels, h = options_.head_channels, m = options_.mix_channels;
-  const int64_t per_frame =
-      bands * (9 * (stacked * c + c * h) + h * m) +
-      kKeys * (m * stacked * h + 3 * h * h * static_cast<int64_t>(options_.head_dilations.size()) +
-               h * kOutputs);
+  const auto head_layers =
+      static_cast<int64_t>(options_.head_dilations.size() + options_.history_dilations.size());
+  const int64_t per_frame = bands * (9 * (stacked * c + c * h) + h * m) +
+                            kKeys * (m * stacked * h + 3 * h * h * head_layers + h * kOutputs);
   return (per_frame + (pedal_ ? pedal_->macs_per_frame() : 0)) *
          std::lround(f.sample_rate / static_cast<double>(f.hop_length));
 }

@@ -31,7 +31,10 @@ struct HarmonicCnnOptions {
   int64_t channels = 24;       // first trunk convolution
   int64_t head_channels = 32;  // second trunk convolution and the head
   int64_t mix_channels = 8;
-  std::vector<int64_t> head_dilations{2, 4};
+  std::vector<int64_t> head_dilations{2, 4, 8, 16, 32};
+  // After those, (3 x 1) convolutions that see frames t - 2d, t - d and t: the note's past (when
+  // it began, how it decayed) without looking further ahead, for a stream's short look-ahead.
+  std::vector<int64_t> history_dilations;
   std::vector<int64_t> harmonics{1, 2, 3, 4, 5, 6, 7, 8};
   std::vector<int64_t> subharmonics{2, 3, 4};
   double input_mean = -30;  // fixed normalisation of the dB input: (x - mean) / std
@@ -57,11 +60,16 @@ class HarmonicCnn : public Model {
   HarmonicCnn(const Config& model_config, const FeatureOptions& features);
   TensorMap forward(const TensorMap& batch) override;
   int64_t macs_per_second() const override;
+  // How many frames ahead of a frame its outputs depend on: the trunk's 2 and the centred head
+  // layers' dilations (the features' STFT window reaches another n_fft / 2 samples).
+  int64_t lookahead_frames() const;
 
  private:
-  // Appends a convolution (no bias), batch norm and ReLU to `layers`.
+  // Appends a convolution (no bias), batch norm and ReLU to `layers`; `past_only`: the
+  // convolution's frames end at the output's frame instead of being centred on it.
   void add_conv_bn_relu(torch::nn::Sequential& layers, int64_t in, int64_t out,
-                        int64_t kernel_frames, int64_t kernel_bands, int64_t dilation = 1) const;
+                        int64_t kernel_frames, int64_t kernel_bands, int64_t dilation = 1,
+                        bool past_only = false) const;
 
   HarmonicCnnOptions options_;
   MelFeatures features_;
