@@ -77,6 +77,13 @@ TEST_CASE("limit_val_batches and val_every_n_steps") {
       task, nullptr);
   trainer.fit();
   CHECK(task.validation_batches == 4);  // 2 validations x 2 batches
+  // The last step is validated even when it is not a multiple: steps 5 and 7.
+  ToyTask uneven(32);
+  mlq::Trainer seven_steps(
+      config_from(trainer_toml("max_steps = 7\nval_every_n_steps = 5\nlimit_val_batches = 2")),
+      uneven, nullptr);
+  seven_steps.fit();
+  CHECK(uneven.validation_batches == 4);
 }
 
 TEST_CASE("gradient accumulation equals one larger batch") {

@@ -289,7 +289,10 @@ void Trainer::train_one_step() {
   ++throughput_.steps;
   each_callback([&](Callback& c) { c.on_train_batch_end(*this, info); });
   if (ended_epoch >= 0) after_epoch(ended_epoch);
-  if (options_.val_every_n_steps > 0 && step_ % options_.val_every_n_steps == 0) validate();
+  // The last step too: the model that training ends with is a candidate for the best checkpoint.
+  const bool last_step = options_.max_steps > 0 && step_ == options_.max_steps;
+  if (options_.val_every_n_steps > 0 && (step_ % options_.val_every_n_steps == 0 || last_step))
+    validate();
 }
 
 Scalars Trainer::validate(Split split) {

@@ -1,6 +1,6 @@
 #pragma once
-// `harmonic_cnn`: the demo transcription model, designed to learn on a CPU in minutes (21,772
-// parameters for the notes and 216,274 for the pedal branch, 212 M multiply-accumulates per audio
+// `harmonic_cnn`: the demo transcription model, designed to learn on a CPU in minutes (31,180
+// parameters for the notes and 216,274 for the pedal branch, 293 M multiply-accumulates per audio
 // second, where crnn_highres has 20 M and 12.7 G).
 //
 // Input: a semitone spectrogram ([features] filterbank = "semitone", band k = MIDI 21 + k), so a
@@ -13,7 +13,8 @@
 //       key sees the evidence at its octaves and twelfths, so it can tell its own note from a
 //       harmonic of a lower one
 //     a learned per-key embedding (what the shared weights cannot know about a register)
-//   head: per key, (3 x 1) convolutions along time with growing dilation, then 1x1 to 4 outputs
+//   head: per key, (3 x 1) convolutions along time with growing dilation (2 to 32: 0.64 s either
+//     side), then past-only ones (history_dilations, none by default), then 1x1 to 4 outputs
 //   with `pedal`, a sustain-pedal branch of its own from the input (pedal_branch.hpp)
 // Outputs, [batch, frames, 88]: reg_onset, reg_offset, frame and velocity, each as *_logits and
 // as *_output (the sigmoid), so losses can work on logits and decoding on probabilities; with
