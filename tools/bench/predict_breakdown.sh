@@ -4,7 +4,7 @@
 # into one file), with --timings: decode (libsox + resampling), features, model, stitching the
 # windows, post-processing, writing the MIDI file; each as a real-time factor and a share. Twice:
 # windows overlapping as the reference's (a quarter window of context each side, so the model runs
-# over the audio twice) and with the demo config's 0.5 s of context (1.11 times); then how far
+# over the audio twice) and with the demo config's 0.75 s of context (1.18 times); then how far
 # the two transcriptions agree (runner score: one as the reference of the other).
 # Usage: tools/bench/predict_breakdown.sh [CHECKPOINT] [threads=2]
 #   without CHECKPOINT, trains the default experiment for 300 steps first (about a minute).
@@ -30,9 +30,9 @@ for f in ["data/raw/synth-piano/synth-piano.csv"] + glob.glob("data/raw/synth-pi
         if r["split"] == "test": print("data/raw/synth-piano/" + r["audio_filename"])')
 sox "${pieces[@]}" "${pieces[@]}" "${pieces[@]}" "${pieces[@]}" "$work/long.wav" trim 0 2340
 echo "predict over $(soxi -d "$work/long.wav") of audio..." >&2
-for context in 2.5 0.5; do
+for context in 2.5 0.75; do
   echo "context $context s each side:"
   $R predict --checkpoint="$checkpoint" --threads "$threads" --timings --context-seconds $context \
     "$work/long.wav" -o "$work/midi-$context" | grep -v '^/'
 done
-$R score "$work/midi-2.5/long.mid" "$work/midi-0.5/long.mid"
+$R score "$work/midi-2.5/long.mid" "$work/midi-0.75/long.mid"
