@@ -478,6 +478,11 @@ TEST_CASE("the default experiment trains harmonic_cnn and scores unseen timbres 
     seen = on ? 1 : 2;
     if (on) CHECK(e["decided_at"].get<double>() >= onset);  // decided after it is heard
   }
+  // The default look-ahead is the model's: harmonic_cnn's head sees 0.64 s ahead and the STFT
+  // another 0.064 s (0.71 s). A note-on waits that long, unless the audio ends first.
+  for (const auto& e : events)
+    if (e["event"] == "note_on")
+      CHECK(e["decided_at"].get<double>() >= std::min(e["time"].get<double>() + 0.7, last_decided));
   const auto stream_notes = mlq::transcription::read_midi(dir / "stream.mid").notes;
   CHECK(stream_notes.size() == state.size());
   // The untrained model's thousands of notes sit near the thresholds, where the streamed

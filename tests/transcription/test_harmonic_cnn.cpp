@@ -149,6 +149,9 @@ TEST_CASE("harmonic_cnn needs semitone features from A0 and names what it got") 
                        mlq::ConfigError);
   CHECK_THROWS_WITH_AS(HarmonicCnn(model_config("head_dilations = [2, 0]"), semitone_features()),
                        doctest::Contains("model.head_dilations"), mlq::ConfigError);
+  CHECK_THROWS_WITH_AS(
+      HarmonicCnn(model_config("history_dilations = [8, -1]"), semitone_features()),
+      doctest::Contains("model.history_dilations"), mlq::ConfigError);
   CHECK_THROWS_WITH_AS(HarmonicCnn(model_config("chanels = 8"), semitone_features()),
                        doctest::Contains("channels"), mlq::ConfigError);
 }
