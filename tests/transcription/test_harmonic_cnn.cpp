@@ -89,6 +89,21 @@ TEST_CASE("harmonic_cnn's pedal branch: parameters of its own, two outputs per f
   CHECK(torch::allclose(a.at("pedal_frame_output"), torch::sigmoid(a.at("pedal_frame_logits"))));
   // Nothing shared: the notes' outputs are those of the model without the branch.
   CHECK(torch::equal(a.at("frame_logits"), b.at("frame_logits")));
+  // Pooling before the convolutions: the same parameters, a quarter of the full-rate cost, every
+  // frame's output (41 frames: the last pool holds one), and the notes untouched.
+  torch::manual_seed(1);
+  HarmonicCnn pool_first(model_config("pedal_pool_first = true"), semitone_features());
+  CHECK(mlq::trainable_parameters(pool_first) == 31180 + pedal);
+  const int64_t full_rate = 99 * 9 * (16 + 16 * 16) + 16 * 99 * 64;
+  CHECK(with.macs_per_second() - pool_first.macs_per_second() == 100 * (full_rate - full_rate / 4));
+  pool_first.eval();
+  const torch::Tensor odd = torch::randn({2, 41, 99}) * 20 - 30;
+  const auto pooled = pool_first.forward({{"features", odd}});
+  CHECK(pooled.at("pedal_frame_output").sizes() == torch::IntArrayRef({2, 41}));
+  CHECK(torch::equal(pooled.at("frame_logits"),
+                     without.forward({{"features", odd}}).at("frame_logits")));
+  CHECK(!torch::allclose(pooled.at("pedal_frame_logits"),
+                         with.forward({{"features", odd}}).at("pedal_frame_logits")));
   // The per-key GRU option keeps the shapes.
   HarmonicCnn key_gru(model_config("key_gru = 8\nkey_gru_bidirectional = true"),
                       semitone_features());
@@ -110,6 +125,13 @@ TEST_CASE("the harmonic stack holds the input at each harmonic's distance, zero 
   CHECK(stack[0][1][0][5].item<float>() == 6);    // itself
   CHECK(stack[0][2][0][20].item<float>() == 40);  // band 39
   CHECK(stack[0][2][0][21].item<float>() == 0);   // band 40
+  // Fewer bands out (the keys'): the full stack's first ones; more: zero beyond the spectrum.
+  CHECK(torch::equal(harmonic_stack(x, {-12, 0, 19}, 30), stack.narrow(3, 0, 30)));
+  const torch::Tensor wider = harmonic_stack(x, {-12, 0, 19}, 45);
+  REQUIRE(wider.sizes() == torch::IntArrayRef({1, 3, 1, 45}));
+  CHECK(torch::equal(wider.narrow(3, 0, 40), stack));
+  CHECK(wider[0][1][0][39].item<float>() == 40);
+  CHECK(wider[0][1][0][40].item<float>() == 0);
 }
 
 TEST_CASE("harmonic_cnn's outputs move with the pitch: one band up, one key up") {

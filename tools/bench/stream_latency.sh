@@ -6,6 +6,7 @@
 # Prints the median and 95th percentile latency, and onset F1 of streaming and of offline
 # prediction against the MIDI, and of streaming against offline.
 # Usage: tools/bench/stream_latency.sh CHECKPOINT [pieces=2] [threads=2]
+# LOOKAHEAD=SECONDS passes --lookahead-seconds (default: the stream's, 0.15).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 R=build/bin/runner
@@ -23,6 +24,7 @@ for wav in "${wavs[@]}"; do
   name=$(basename "$wav" .wav)
   echo "streaming $name at real-time pace..." >&2
   $R predict --stream --realtime --threads "$threads" --checkpoint="$checkpoint" "$wav" \
+    ${LOOKAHEAD:+--lookahead-seconds "$LOOKAHEAD"} \
     -o "$work/$name-stream.mid" >"$work/$name.jsonl" 2>/dev/null
   $R predict --threads "$threads" --checkpoint="$checkpoint" "$wav" -o "$work/offline" >/dev/null
   for pair in "${wav%.wav}.midi $work/$name-stream.mid stream" \

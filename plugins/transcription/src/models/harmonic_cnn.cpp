@@ -27,12 +27,27 @@ int64_t semitones(int64_t harmonic) {
 }  // namespace
 
 HarmonicCnnOptions HarmonicCnnOptions::from(const Config& c) {
-  c.check_known_keys(
-      "", {"name",         "features",       "channels",          "head_channels",
-           "mix_channels", "head_dilations", "history_dilations", "harmonics",
-           "subharmonics", "input_mean",     "input_std",         "bn_momentum",
-           "pedal",        "pedal_channels", "pedal_hidden",      "pedal_dilations",
-           "pedal_gru",    "pedal_pool",     "key_gru",           "key_gru_bidirectional"});
+  c.check_known_keys("", {"name",
+                          "features",
+                          "channels",
+                          "head_channels",
+                          "mix_channels",
+                          "head_dilations",
+                          "history_dilations",
+                          "harmonics",
+                          "subharmonics",
+                          "input_mean",
+                          "input_std",
+                          "bn_momentum",
+                          "pedal",
+                          "pedal_channels",
+                          "pedal_hidden",
+                          "pedal_dilations",
+                          "pedal_gru",
+                          "pedal_pool",
+                          "pedal_pool_first",
+                          "key_gru",
+                          "key_gru_bidirectional"});
   HarmonicCnnOptions o;
   o.channels = c.get_int("channels", o.channels);
   o.head_channels = c.get_int("head_channels", o.head_channels);
@@ -63,6 +78,7 @@ HarmonicCnnOptions HarmonicCnnOptions::from(const Config& c) {
   p.hidden = c.get_int("pedal_hidden", p.hidden);
   p.gru = c.get_int("pedal_gru", p.gru, Range::between(0, 4096));
   p.pool = c.get_int("pedal_pool", p.pool, Range::between(1, 100));
+  p.pool_first = c.get_bool("pedal_pool_first", p.pool_first);
   if (c.has("pedal_dilations")) p.dilations = c.get_ints("pedal_dilations");
   p.bn_momentum = o.bn_momentum;
   for (const char* key : {"pedal_channels", "pedal_hidden"})
@@ -79,11 +95,13 @@ std::vector<int64_t> harmonic_shifts(const HarmonicCnnOptions& options, int64_t 
   return shifts;
 }
 
-torch::Tensor harmonic_stack(const torch::Tensor& x, const std::vector<int64_t>& shifts) {
+torch::Tensor harmonic_stack(const torch::Tensor& x, const std::vector<int64_t>& shifts,
+                             int64_t out_bands) {
   namespace F = torch::nn::functional;
-  const int64_t bands = x.size(3);
+  const int64_t bands = out_bands < 0 ? x.size(3) : out_bands;
   const int64_t below = std::max<int64_t>(0, -*std::min_element(shifts.begin(), shifts.end()));
-  const int64_t above = std::max<int64_t>(0, *std::max_element(shifts.begin(), shifts.end()));
+  const int64_t above =
+      std::max<int64_t>(0, *std::max_element(shifts.begin(), shifts.end()) + bands - x.size(3));
   const torch::Tensor padded = F::pad(x, F::PadFuncOptions({below, above}));
   std::vector<torch::Tensor> blocks;
   for (int64_t shift : shifts) blocks.push_back(padded.narrow(3, below + shift, bands));
@@ -151,8 +169,8 @@ TensorMap HarmonicCnn::forward(const TensorMap& batch) {
   auto keys = [this](const torch::Tensor& bands) {
     return bands.slice(3, 0, kKeys * key_stride_, key_stride_);
   };
-  x = keys(x) + mix_out_->forward(keys(harmonic_stack(mix_in_->forward(x), shifts_))) +
-      key_embedding_;
+  const torch::Tensor stack = harmonic_stack(mix_in_->forward(x), shifts_, kKeys * key_stride_);
+  x = keys(x) + mix_out_->forward(keys(stack)) + key_embedding_;
   x = head_->forward(x);  // [batch, h, frames, 88]
   if (key_gru_) {
     // Each key's frames as one sequence: [batch x 88, frames, h].

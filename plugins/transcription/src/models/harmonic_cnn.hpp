@@ -1,6 +1,6 @@
 #pragma once
 // `harmonic_cnn`: the demo transcription model, designed to learn on a CPU in minutes (31,180
-// parameters for the notes and 216,274 for the pedal branch, 293 M multiply-accumulates per audio
+// parameters for the notes and 216,274 for the pedal branch, 267 M multiply-accumulates per audio
 // second, where crnn_highres has 20 M and 12.7 G).
 //
 // Input: a semitone spectrogram ([features] filterbank = "semitone", band k = MIDI 21 + k), so a
@@ -52,9 +52,10 @@ struct HarmonicCnnOptions {
 // 34, 36 at one band per semitone.
 std::vector<int64_t> harmonic_shifts(const HarmonicCnnOptions& options, int64_t bins_per_semitone);
 
-// x [batch, C, frames, bands] -> [batch, C x shifts, frames, bands]: block i at band f holds x at
-// band f + shifts[i], zero beyond the spectrum.
-torch::Tensor harmonic_stack(const torch::Tensor& x, const std::vector<int64_t>& shifts);
+// x [batch, C, frames, bands] -> [batch, C x shifts, frames, out_bands]: block i at band f holds x
+// at band f + shifts[i], zero beyond the spectrum; out_bands < 0: all the input's bands.
+torch::Tensor harmonic_stack(const torch::Tensor& x, const std::vector<int64_t>& shifts,
+                             int64_t out_bands = -1);
 
 class HarmonicCnn : public Model {
  public:

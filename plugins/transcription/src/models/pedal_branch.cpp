@@ -32,18 +32,22 @@ PedalBranchImpl::PedalBranchImpl(const PedalBranchOptions& options, int64_t band
 }
 
 TensorMap PedalBranchImpl::forward(const torch::Tensor& x) {
-  torch::Tensor y = conv_->forward(x);  // [batch, c, frames, bands]
+  namespace F = torch::nn::functional;
+  const int64_t frames = x.size(2);
+  const bool pool = options_.pool > 1;
+  torch::Tensor y = x;
+  if (pool && options_.pool_first)
+    y = F::avg_pool2d(y, F::AvgPool2dFuncOptions({options_.pool, 1}).ceil_mode(true));
+  y = conv_->forward(y);  // [batch, c, frames, bands]
   // [batch, c x bands, frames]: every band of every channel is an input of the frame's mix.
   y = y.permute({0, 1, 3, 2}).reshape({y.size(0), -1, y.size(2)});
   y = mix_->forward(y);
-  const int64_t frames = y.size(2);
-  namespace F = torch::nn::functional;
-  if (options_.pool > 1)
+  if (pool && !options_.pool_first)
     y = F::avg_pool1d(y, F::AvgPool1dFuncOptions(options_.pool).ceil_mode(true));
   for (auto& layer : temporal_) y = y + layer->forward(y);
   if (gru_) y = std::get<0>(gru_->forward(y.transpose(1, 2))).transpose(1, 2);
   y = out_->forward(y);  // [batch, 2, frames / pool]
-  if (options_.pool > 1)
+  if (pool)
     y = F::interpolate(y, F::InterpolateFuncOptions()
                               .size(std::vector<int64_t>{frames})
                               .mode(torch::kLinear)
@@ -62,7 +66,8 @@ int64_t PedalBranchImpl::macs_per_frame() const {
   const int64_t c = options_.channels, h = options_.hidden, g = options_.gru;
   const int64_t pooled = static_cast<int64_t>(options_.dilations.size()) * 3 * h * h +
                          (g > 0 ? 2 * 3 * g * (h + g) + 2 * 2 * g : 2 * h);
-  return bands_ * 9 * (c + c * c) + c * bands_ * h + pooled / options_.pool;
+  const int64_t full_rate = bands_ * 9 * (c + c * c) + c * bands_ * h;
+  return (options_.pool_first ? full_rate / options_.pool : full_rate) + pooled / options_.pool;
 }
 
 }  // namespace mlq::transcription

@@ -3,7 +3,8 @@
 // with the notes' for the few channels of harmonic_cnn (a head on the shared features was
 // measured and lowered every note score; docs/transcription.md, Note ends).
 //
-// Input: the normalised spectrogram [batch, 1, frames, bands].
+// Input: the normalised spectrogram [batch, 1, frames, bands]; with `pool_first`, `pool` frames
+// averaged into one first.
 //   two 3x3 convolutions (time x frequency) with batch norm and ReLU, `channels` wide;
 //   all bands mixed per frame (a 1x1 convolution over channels x bands) to `hidden` units: where
 //     notes are cut together, the pedal came up;
@@ -25,6 +26,9 @@ struct PedalBranchOptions {
   std::vector<int64_t> dilations{1, 2, 4, 8, 16};
   int64_t gru = 64;  // > 0: a bidirectional GRU of this many units per direction after them
   int64_t pool = 4;  // frames averaged into one after the mix; outputs interpolated back
+  // Average the frames before the convolutions instead: the same outputs' rate at a quarter of the
+  // cost (false: what checkpoints from before this option were trained with).
+  bool pool_first = false;
   double bn_momentum = 0.1;
 };
 
