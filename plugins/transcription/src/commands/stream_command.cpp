@@ -78,7 +78,7 @@ int stream_predict(const cxxopts::ParseResult& result, const PredictRun& run,
     throw UserError("--realtime paces a FILE; standard input arrives at its own pace");
 
   // The short default keeps note-ons about 0.2 s behind the audio; onsets hardly need more (onset
-  // F1 within 0.01 of offline prediction, docs/transcription.md). Note ends do.
+  // F1 within 0.02 of offline prediction, docs/transcription.md). Note ends do.
   const double model_lookahead = model_lookahead_seconds(*model, features);
   if (model_lookahead > options.lookahead_seconds)
     std::fprintf(stderr, "%s\n",
