@@ -331,7 +331,7 @@ TEST_CASE("the default experiment trains harmonic_cnn and scores unseen timbres 
   auto result = runner_in(
       dir,
       {"--config=" MLQ_SOURCE_DIR "/configs/exp.toml", "data.synth.pieces=[3,1,1]",
-       "data.synth.piece_seconds=4.0", "data.segment_seconds=1.0", "data.eval_segment_seconds=2.0",
+       "data.synth.piece_seconds=4.0", "data.segment_seconds=1.0", "data.eval_segment_seconds=4.0",
        "trainer.max_steps=3", "trainer.batch_size=2", "trainer.val_every_n_steps=3",
        "trainer.log_every_n_steps=1", "trainer.progress_bar=false", "trainer.threads=1"});
   REQUIRE_MESSAGE(result.exit_code == 0, result.out);
@@ -434,7 +434,7 @@ TEST_CASE("the default experiment trains harmonic_cnn and scores unseen timbres 
   CHECK(differ <= extended.size() / 50);
 
   // Less context per window (fewer, less overlapping windows) finds the same onsets here. (The
-  // model sees 0.64 s either side, more than these 2 s windows allow, so the outputs near a
+  // model sees 0.64 s either side, more than 0.5 s of context holds, so the outputs near a
   // window's edges move a little: tools/bench/predict_breakdown.sh measures it on real windows.)
   // --timings gives the time of each stage.
   const fs::path tune = dir / "tune.wav";
@@ -465,67 +465,88 @@ TEST_CASE("the default experiment trains harmonic_cnn and scores unseen timbres 
       if (!line.empty() && line[0] == '{') events.push_back(nlohmann::json::parse(line));
     return events;
   };
-  auto streamed = runner_in(dir, {"predict", "--stream", "--checkpoint=" + checkpoint.string(),
-                                  tune.string(), "-o", (dir / "stream.mid").string()});
+  // A threshold this low makes the barely trained model find notes in the tune (at the
+  // checkpoint's, it finds none): offline first, then streamed. 17.5 s of it: longer than the
+  // 12 s of frames the stream keeps.
+  const std::string low_onsets = "--onset-threshold=0.05";
+  const fs::path long_tune = dir / "long_tune.wav";
+  REQUIRE(run_process({"sox", tune.string(), long_tune.string(), "repeat", "1"}).exit_code == 0);
+  auto offline_run =
+      runner_in(dir, {"predict", "--checkpoint=" + checkpoint.string(), long_tune.string(), "-o",
+                      (dir / "offline").string(), "--context-seconds", "0.75", low_onsets});
+  REQUIRE_MESSAGE(offline_run.exit_code == 0, offline_run.out);
+  const auto offline_notes = mlq::transcription::read_midi(dir / "offline" / "long_tune.mid").notes;
+  REQUIRE(offline_notes.size() >= 20);
+  auto streamed =
+      runner_in(dir, {"predict", "--stream", "--checkpoint=" + checkpoint.string(),
+                      long_tune.string(), "-o", (dir / "stream.mid").string(), low_onsets});
   REQUIRE_MESSAGE(streamed.exit_code == 0, streamed.out);
   const auto events = events_of(streamed.out);
+  REQUIRE(events.size() >= 40);
   std::map<std::pair<int, double>, int> state;  // (pitch, onset) -> 1 on, 2 off
   double last_decided = 0;
+  size_t ons = 0, prompt = 0, dropped = 0;
   for (const auto& e : events) {
     CHECK(e["decided_at"].get<double>() >= last_decided);  // in the order they were decided
     last_decided = e["decided_at"].get<double>();
     const bool on = e["event"] == "note_on";
     const double onset = on ? e["time"].get<double>() : e["onset"].get<double>();
     int& seen = state[{e["pitch"].get<int>(), onset}];
-    CHECK(seen == (on ? 0 : 1));
+    CHECK(seen == (on ? 0 : 1));  // each note-on ended once, by a note-off naming its onset
     seen = on ? 1 : 2;
-    if (on) CHECK(e["decided_at"].get<double>() >= onset);  // decided after it is heard
+    if (on) {
+      CHECK(e["decided_at"].get<double>() >= onset);  // decided after it is heard
+      ++ons;
+      prompt += e["decided_at"].get<double>() <= onset + 0.3;
+    }
+    dropped += e.value("dropped", false);
   }
-  // The default look-ahead, 0.15 s: a note-on is decided within 0.3 s of its onset (the look-ahead,
-  // the onset peak's two following frames and a 0.05 s step), and stderr names the model's.
-  for (const auto& e : events)
-    if (e["event"] == "note_on")
-      CHECK(e["decided_at"].get<double>() <= e["time"].get<double>() + 0.3);
-  CHECK(mlq::transcription::read_midi(dir / "stream.mid").notes.size() == state.size());
-  CHECK_MESSAGE(streamed.out.find("look-ahead 0.15 s; the model looks 0.71 s ahead "
-                                  "(--lookahead-seconds 0.71: what offline prediction finds)") !=
+  for (const auto& [note, seen] : state) CHECK(seen == 2);
+  // Two horizons: note-ons 0.15 s behind the audio, decided within 0.3 s of their onset (the
+  // look-ahead, the onset peak's two following frames, a 0.05 s step) unless only the final
+  // frames find them; note ends wait for the model's look-ahead: harmonic_cnn's head sees 0.64 s
+  // ahead and the STFT another 0.064 s (0.71 s). This barely trained model's notes sit at the
+  // threshold, where the early frames and the final ones often disagree: most of its note-ons
+  // are prompt (tools/bench/stream_latency.sh measures a trained one).
+  CHECK_MESSAGE(streamed.out.find("note-ons decided 0.15 s behind the audio, note ends 0.71 s") !=
                     std::string::npos,
                 streamed.out);
-  // With the model's look-ahead (harmonic_cnn's head sees 0.64 s ahead and the STFT another
-  // 0.064 s), a note-on waits that long, unless the audio ends first, and the notes are those
-  // of offline prediction. The untrained model's thousands of notes sit near the thresholds,
-  // where the streamed windows' slightly different context can tip a few: nearly all agree.
-  auto exact =
-      runner_in(dir, {"predict", "--stream", "--checkpoint=" + checkpoint.string(), tune.string(),
-                      "--lookahead-seconds", "0.71", "-o", (dir / "exact.mid").string()});
-  REQUIRE_MESSAGE(exact.exit_code == 0, exact.out);
-  double exact_last = 0;
-  for (const auto& e : events_of(exact.out)) exact_last = e["decided_at"].get<double>();
-  for (const auto& e : events_of(exact.out))
-    if (e["event"] == "note_on")
-      CHECK(e["decided_at"].get<double>() >= std::min(e["time"].get<double>() + 0.7, exact_last));
-  const auto stream_notes = mlq::transcription::read_midi(dir / "exact.mid").notes;
-  std::multiset<std::pair<int, long long>> offline;
-  for (const auto& n : notes[0]) offline.insert({n.pitch, std::llround(n.onset * 1000)});
+  CHECK(prompt >= 0.5 * static_cast<double>(ons));
+  for (const auto& e : events)
+    if (e["event"] == "note_off" && !e.value("dropped", false))
+      CHECK(e["decided_at"].get<double>() >= std::min(e["time"].get<double>() + 0.7, last_decided));
+  // The MIDI file holds the final frames' notes, not the dropped note-ons: the notes of offline
+  // prediction (windows with 0.75 s of context, the model's reach), onsets within 20 ms. This
+  // model's thousands of notes have onset peaks barely above the threshold, which rounding in a
+  // differently batched forward pass tips either way; a trained model's agree exactly
+  // (tools/bench/stream_latency.sh).
+  const auto stream_notes = mlq::transcription::read_midi(dir / "stream.mid").notes;
+  CHECK(stream_notes.size() == state.size() - dropped);
+  std::multimap<int, double> offline;  // pitch -> onset
+  for (const auto& n : offline_notes) offline.insert({n.pitch, n.onset});
   size_t agreed = 0;
   for (const auto& n : stream_notes) {
-    const auto found = offline.find({n.pitch, std::llround(n.onset * 1000)});
-    if (found != offline.end()) {
+    const auto [first, last] = offline.equal_range(n.pitch);
+    const auto found = std::find_if(
+        first, last, [&](const auto& o) { return std::abs(o.second - n.onset) <= 0.02; });
+    if (found != last) {
       offline.erase(found);
       ++agreed;
     }
   }
-  CHECK(agreed >= 0.98 * static_cast<double>(std::max(stream_notes.size(), notes[0].size())));
+  CHECK(agreed >= 0.9 * static_cast<double>(std::max(stream_notes.size(), offline_notes.size())));
   const std::string runner = MLQ_RUNNER, ckpt = " --checkpoint=" + checkpoint.string();
   auto piped = run_process(
-      {"bash", "-c", runner + " predict --stream" + ckpt + " < '" + tune.string() + "'"}, {},
-      dir.path());
+      {"bash", "-c",
+       runner + " predict --stream " + low_onsets + ckpt + " < '" + long_tune.string() + "'"},
+      {}, dir.path());
   REQUIRE_MESSAGE(piped.exit_code == 0, piped.out);
   CHECK(events_of(piped.out).size() == events.size());
-  auto raw = run_process({"bash", "-c",
-                          "sox '" + tune.string() + "' -t raw -r 44100 -c 2 -e signed -b 16 - | " +
-                              runner + " predict --stream --rate 44100 --channels 2" + ckpt},
-                         {}, dir.path());
+  auto raw =
+      run_process({"bash", "-c",
+                   "sox '" + long_tune.string() + "' -t raw -r 44100 -c 2 -e signed -b 16 - | " +
+                       runner + " predict --stream --rate 44100 --channels 2 " + low_onsets + ckpt},
+                  {}, dir.path());
   REQUIRE_MESSAGE(raw.exit_code == 0, raw.out);
   CHECK(events_of(raw.out).size() ==
         doctest::Approx(static_cast<double>(events.size())).epsilon(0.2));
@@ -541,11 +562,19 @@ TEST_CASE("the default experiment trains harmonic_cnn and scores unseen timbres 
   CHECK(paced_stdin.exit_code == 2);
   CHECK_MESSAGE(paced_stdin.out.find("--realtime paces a FILE") != std::string::npos,
                 paced_stdin.out);
+  auto late_onsets =
+      runner_in(dir, {"predict", "--stream", ckpt.substr(1), tune.string(), "--lookahead-seconds",
+                      "0.1", "--onset-lookahead-seconds", "0.2"});
+  CHECK(late_onsets.exit_code == 2);
+  CHECK_MESSAGE(
+      late_onsets.out.find("--onset-lookahead-seconds 0.2: expected 0 to the look-ahead, 0.1") !=
+          std::string::npos,
+      late_onsets.out);
 
   auto bad = runner_in(dir, {"predict", "--checkpoint=" + checkpoint.string(), tune.string(), "-o",
                              (dir / "bad").string(), "--context-seconds", "3"});
   CHECK(bad.exit_code == 2);
-  CHECK_MESSAGE(bad.out.find("--context-seconds 3: expected 0 to a quarter of the 2 s window") !=
+  CHECK_MESSAGE(bad.out.find("--context-seconds 3: expected 0 to a quarter of the 4 s window") !=
                     std::string::npos,
                 bad.out);
 }

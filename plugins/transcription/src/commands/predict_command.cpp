@@ -66,8 +66,13 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
                                                  "--stream: how often the model runs",
                                                  cxxopts::value<double>()->default_value("0.05"))(
       "lookahead-seconds",
-      "--stream: how far behind the newest audio frames become final (0.15; as far as the model "
-      "looks ahead, e.g. 0.71 for the demo model, streams what offline prediction finds)",
+      "--stream: how far behind the newest audio frames become final and notes end (default: as "
+      "far as the model looks ahead, so the notes are those of offline prediction; 0.15 for a "
+      "model that does not say)",
+      cxxopts::value<double>())(
+      "onset-lookahead-seconds",
+      "--stream: how far behind the newest audio note-ons are decided (0.15, or the look-ahead "
+      "if shorter)",
       cxxopts::value<double>());
   const cxxopts::ParseResult result = parse_options(options, args);
   if (printed_help(options, result)) return 0;

@@ -2,6 +2,7 @@
 // from audio on standard input (WAV or raw PCM) or a file (at real-time pace with --realtime).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -30,19 +31,20 @@ void print_events(const std::vector<NoteEvent>& events, Clock::time_point start)
     else
       std::printf("%s\n",
                   fmt::format("{{\"event\": \"note_off\", \"time\": {:.4f}, \"pitch\": {}, "
-                              "\"onset\": {:.4f}, \"decided_at\": {:.3f}, \"wall\": {:.3f}}}",
-                              e.note.offset, e.note.pitch, e.note.onset, e.decided_at, wall)
+                              "\"onset\": {:.4f}, \"decided_at\": {:.3f}, \"wall\": {:.3f}{}}}",
+                              e.note.offset, e.note.pitch, e.note.onset, e.decided_at, wall,
+                              e.dropped ? ", \"dropped\": true" : "")
                       .c_str());
   }
   if (!events.empty()) std::fflush(stdout);
 }
 
 // How far ahead of a frame the model's outputs depend on the audio, rounded up to 10 ms: the
-// frames ahead that harmonic_cnn sees and the STFT's half window; 0 when it is unbounded (crnn_*
-// see the whole window).
+// frames ahead that harmonic_cnn sees and the STFT's half window. Recurrent models (crnn_*) see
+// the whole window, so no look-ahead makes their stream equal offline prediction: 0.15 s.
 double model_lookahead_seconds(const Model& model, const FeatureOptions& features) {
   const auto* harmonic = dynamic_cast<const HarmonicCnn*>(&model);
-  if (!harmonic) return 0;
+  if (!harmonic) return 0.15;
   const double samples =
       static_cast<double>(harmonic->lookahead_frames() * features.hop_length + features.n_fft / 2);
   return std::ceil(samples / features.sample_rate * 100) / 100;
@@ -56,13 +58,22 @@ int stream_predict(const cxxopts::ParseResult& result, const PredictRun& run,
   const FeatureOptions features = FeatureOptions::from(run.config.section("features"));
   StreamOptions options;
   options.step_seconds = result["step-seconds"].as<double>();
-  if (result.count("lookahead-seconds"))
-    options.lookahead_seconds = result["lookahead-seconds"].as<double>();
+  options.lookahead_seconds = result.count("lookahead-seconds")
+                                  ? result["lookahead-seconds"].as<double>()
+                                  : model_lookahead_seconds(*model, features);
+  options.onset_lookahead_seconds =
+      result.count("onset-lookahead-seconds")
+          ? result["onset-lookahead-seconds"].as<double>()
+          : std::min(options.onset_lookahead_seconds, options.lookahead_seconds);
   if (!(options.step_seconds >= 0.01 && options.step_seconds <= 10))
     throw UserError(fmt::format("--step-seconds {}: expected 0.01 to 10", options.step_seconds));
   if (!(options.lookahead_seconds >= 0 && options.lookahead_seconds <= 10))
     throw UserError(
         fmt::format("--lookahead-seconds {}: expected 0 to 10", options.lookahead_seconds));
+  if (!(options.onset_lookahead_seconds >= 0 &&
+        options.onset_lookahead_seconds <= options.lookahead_seconds))
+    throw UserError(fmt::format("--onset-lookahead-seconds {}: expected 0 to the look-ahead, {:g}",
+                                options.onset_lookahead_seconds, options.lookahead_seconds));
   const double raw_rate = result["rate"].as<double>();
   const int channels = result["channels"].as<int>();
   if (!(raw_rate >= 1000 && raw_rate <= 384000))
@@ -77,15 +88,10 @@ int stream_predict(const cxxopts::ParseResult& result, const PredictRun& run,
   if (result.count("realtime") && from_stdin)
     throw UserError("--realtime paces a FILE; standard input arrives at its own pace");
 
-  // The short default keeps note-ons about 0.2 s behind the audio; onsets hardly need more (onset
-  // F1 within 0.02 of offline prediction, docs/transcription.md). Note ends do.
-  const double model_lookahead = model_lookahead_seconds(*model, features);
-  if (model_lookahead > options.lookahead_seconds)
-    std::fprintf(stderr, "%s\n",
-                 fmt::format("look-ahead {:g} s; the model looks {:g} s ahead "
-                             "(--lookahead-seconds {:g}: what offline prediction finds)",
-                             options.lookahead_seconds, model_lookahead, model_lookahead)
-                     .c_str());
+  std::fprintf(stderr, "%s\n",
+               fmt::format("note-ons decided {:g} s behind the audio, note ends {:g} s",
+                           options.onset_lookahead_seconds, options.lookahead_seconds)
+                   .c_str());
   StreamTranscriber stream(model, features, postprocess, options);
   const auto start = Clock::now();
   if (from_stdin) {

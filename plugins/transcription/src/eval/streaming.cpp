@@ -10,19 +10,22 @@ const char* const kKeys[] = {"reg_onset_output", "reg_offset_output", "frame_out
                              "velocity_output"};
 constexpr int kClasses = 88;
 
-std::vector<float>* roll(ModelOutputs& o, int k) {
-  std::vector<float>* rolls[] = {&o.reg_onset, &o.reg_offset, &o.frame, &o.velocity};
+template <class Outputs>  // ModelOutputs, const or not
+auto* roll(Outputs& o, int k) {
+  decltype(&o.reg_onset) rolls[] = {&o.reg_onset, &o.reg_offset, &o.frame, &o.velocity};
   return rolls[k];
 }
 
-// Inserts `key` into the sorted `keys`; false when it was there.
-template <class Key>
-bool insert_once(std::vector<Key>& keys, const Key& key) {
-  auto at = std::lower_bound(keys.begin(), keys.end(), key);
-  if (at != keys.end() && !(key < *at)) return false;
-  keys.insert(at, key);
-  return true;
+// `frames` frames of every roll of `from`, from frame `first` on, appended to `to`.
+void append_frames(ModelOutputs& to, const ModelOutputs& from, int64_t first, int64_t frames) {
+  for (int k = 0; k < 4; ++k) {
+    const auto begin = roll(from, k)->begin() + first * kClasses;
+    roll(to, k)->insert(roll(to, k)->end(), begin, begin + frames * kClasses);
+  }
+  to.frames += static_cast<int>(frames);
 }
+
+constexpr double kMatchSeconds = 0.05;  // a note-on and the final note of its key: the same note
 
 }  // namespace
 
@@ -38,9 +41,11 @@ StreamTranscriber::StreamTranscriber(std::shared_ptr<Model> model, FeatureOption
   step_ = frames(options.step_seconds) * hop_;
   context_frames_ = frames(options.context_seconds);
   lookahead_frames_ = frames(options.lookahead_seconds);
+  onset_lookahead_frames_ = std::min(lookahead_frames_, frames(options.onset_lookahead_seconds));
   // Notes last at most max_note_frames: twice that is enough for every open note to end in it.
   region_frames_ = 2 * std::max(postprocess.max_note_frames, 100) + 10;
   final_.classes = kClasses;
+  early_.classes = kClasses;
 }
 
 double StreamTranscriber::seconds_received() const {
@@ -66,22 +71,28 @@ std::vector<NoteEvent> StreamTranscriber::finish() {
 void StreamTranscriber::advance(int64_t end, bool final) {
   processed_ = end;
   // Frame t is centred on sample t * hop; offline, audio of n samples has n / hop + 1 frames.
-  const int64_t until = final ? end / hop_ + 1 : end / hop_ - lookahead_frames_;
-  if (until <= final_end_) return;
+  const int64_t newest = end / hop_;
+  const int64_t until = final ? newest + 1 : newest - lookahead_frames_;
+  const int64_t early_until = final ? newest + 1 : newest - onset_lookahead_frames_;
+  if (early_until <= final_end_) return;
   const int64_t first_frame = std::max<int64_t>(0, final_end_ - context_frames_);
   const int64_t from = first_frame * hop_;
   const torch::Tensor wave =
       torch::from_blob(audio_.data() + (from - audio_start_), {1, end - from}, torch::kFloat32);
   torch::NoGradGuard no_grad;
   const TensorMap outputs = model_->forward({{"features", features_(wave)}});
-  for (int k = 0; k < 4; ++k) {
-    const torch::Tensor made =
-        outputs.at(kKeys[k])[0].narrow(0, final_end_ - first_frame, until - final_end_);
-    const std::vector<float> values = to_float_vector(made.contiguous());
-    roll(final_, k)->insert(roll(final_, k)->end(), values.begin(), values.end());
-  }
-  final_end_ = until;
-  final_.frames = static_cast<int>(final_end_ - final_start_);
+  ModelOutputs made;  // frames final_end_ to early_until
+  made.classes = kClasses;
+  made.frames = static_cast<int>(early_until - final_end_);
+  for (int k = 0; k < 4; ++k)
+    *roll(made, k) = to_float_vector(
+        outputs.at(kKeys[k])[0].narrow(0, final_end_ - first_frame, made.frames).contiguous());
+  const int64_t newly_final = std::max<int64_t>(0, until - final_end_);
+  append_frames(final_, made, 0, newly_final);
+  early_ = ModelOutputs{};
+  early_.classes = kClasses;
+  append_frames(early_, made, newly_final, made.frames - newly_final);
+  final_end_ += newly_final;
   // Keep the audio the next run needs, and the frames the next decisions need.
   const int64_t keep_from = std::max<int64_t>(0, final_end_ - context_frames_) * hop_;
   if (keep_from > audio_start_) {
@@ -97,27 +108,82 @@ void StreamTranscriber::advance(int64_t end, bool final) {
   }
 }
 
+StreamTranscriber::Sent* StreamTranscriber::sent_for(int pitch, double onset) {
+  for (Sent& s : sent_)
+    if (s.pitch == pitch && std::abs(s.onset - onset) <= kMatchSeconds) return &s;
+  return nullptr;
+}
+
+StreamTranscriber::Sent* StreamTranscriber::sent_for_final(int pitch, double onset) {
+  Sent* nearest = nullptr;
+  for (Sent& s : sent_) {
+    if (s.pitch != pitch) continue;
+    if (s.confirmed) {
+      // Final frames are frozen: the same onset, up to rounding as the region moves on.
+      if (std::abs(s.final_onset - onset) < 1e-6) return &s;
+    } else if (!s.ended && std::abs(s.onset - onset) <= kMatchSeconds &&
+               (!nearest || std::abs(s.onset - onset) < std::abs(nearest->onset - onset))) {
+      nearest = &s;
+    }
+  }
+  return nearest;
+}
+
 std::vector<NoteEvent> StreamTranscriber::decide(bool final) {
   std::vector<NoteEvent> events;
-  if (final_.frames <= 0) return events;
+  if (final_.frames + early_.frames <= 0) return events;
   const double fps = postprocess_.frames_per_second;
   const double start = static_cast<double>(final_start_) / fps;
   // Onsets in the region's first frames were found while the region reached further back.
   const double settled = final_start_ > 0 ? start + 10 / fps : 0;
-  // A note that reaches the region's last frames may go on: not ended yet.
+  // A note that reaches the region's last final frames may go on: not ended yet.
   const double open_after = static_cast<double>(final_end_ - 6) / fps;
   const double now = seconds_received();
+  auto note_on = [&](const Note& note) {
+    sent_.push_back({note.pitch, note.onset});
+    events.push_back({true, note, now});
+    return &sent_.back();
+  };
+  // Note-ons from the final frames and the early ones after them.
+  ModelOutputs with_early = final_;
+  append_frames(with_early, early_, 0, early_.frames);
+  for (Note note : postprocess(with_early, postprocess_).notes) {
+    note.onset += start;
+    if (note.onset >= settled && !sent_for(note.pitch, note.onset)) note_on(note);
+  }
+  // Note-offs from the final frames alone.
   for (Note note : postprocess(final_, postprocess_).notes) {
     note.onset += start;
     note.offset += start;
     if (note.onset < settled) continue;
-    const Key key{note.pitch, std::llround(note.onset * 1e4)};
-    if (insert_once(on_sent_, key)) events.push_back({true, note, now});
-    if ((final || note.offset < open_after) && insert_once(off_sent_, key)) {
-      events.push_back({false, note, now});
-      ended_.push_back(note);
+    Sent* sent = sent_for_final(note.pitch, note.onset);
+    if (!sent) sent = note_on(note);  // the early frames missed it
+    if (!sent->confirmed) {
+      sent->confirmed = true;
+      sent->final_onset = note.onset;
     }
+    if (sent->ended || !(final || note.offset < open_after)) continue;
+    sent->ended = true;
+    ended_.push_back(note);
+    note.onset = sent->onset;  // the note-off names the note-on it ends
+    events.push_back({false, note, now});
   }
+  // Note-ons whose onsets the final frames have passed without the note, and at the end every
+  // note-on still open: ended now.
+  const double passed = static_cast<double>(final_end_ - 10) / fps;
+  for (Sent& s : sent_)
+    if (!s.ended && (final || (!s.confirmed && s.onset < passed))) {
+      s.ended = true;
+      Note note{};
+      note.pitch = s.pitch;
+      note.onset = s.onset;
+      note.offset = std::max(s.onset, static_cast<double>(final_end_) / fps);
+      events.push_back({false, note, now, /*dropped=*/true});
+    }
+  // What no later decision can match: ended, and before the region.
+  sent_.erase(std::remove_if(sent_.begin(), sent_.end(),
+                             [&](const Sent& s) { return s.ended && s.onset < start; }),
+              sent_.end());
   std::stable_sort(events.begin(), events.end(), [](const NoteEvent& a, const NoteEvent& b) {
     const double ta = a.on ? a.note.onset : a.note.offset, tb = b.on ? b.note.onset : b.note.offset;
     return ta < tb;

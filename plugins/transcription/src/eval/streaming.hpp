@@ -1,10 +1,16 @@
 #pragma once
 // Transcription of audio as it arrives (`runner predict --stream`). Every `step_seconds` of new
 // audio, the model runs over the last `context_seconds` before the frames not yet final and up to
-// the newest sample; frames `lookahead_seconds` or more before the newest sample become final
-// (the model's outputs near the end of what it saw lack their right context). The notes are
-// post-processed as offline over the last 12 s of final frames, and each note is reported twice:
-// on, once its onset peak is final, and off, once its end is.
+// the newest sample. Two horizons:
+// - frames `lookahead_seconds` or more before the newest sample are final (the model's outputs
+//   near the end of what it saw lack their right context; with the model's own look-ahead they
+//   are what offline prediction gives). Notes end from these, post-processed as offline over the
+//   last 12 s of final frames.
+// - frames `onset_lookahead_seconds` (shorter) before the newest sample decide note-ons: onsets
+//   need little of what follows them, so a note-on is written long before its note's end can be.
+// A note-on is matched to the final frames' note of its key within 50 ms of it: that note ends
+// it. A note-on the final frames do not confirm is ended at once, marked `dropped`; a final note
+// no note-on announced gets its note-on late, with its note-off when that is decided.
 #include <torch/torch.h>
 
 #include <memory>
@@ -20,12 +26,16 @@ struct StreamOptions {
   double context_seconds = 1.5;  // at least the model's receptive field to the left (harmonic_cnn's
                                  // history layers: 1.2 s, and the STFT's half window)
   double lookahead_seconds = 0.15;  // at least its receptive field to the right (and the STFT's)
+  double onset_lookahead_seconds = 0.15;  // note-ons; at most lookahead_seconds
 };
 
 struct NoteEvent {
   bool on = true;  // note-on, else note-off
-  Note note;       // the whole note for a note-off; the offset is not known yet for a note-on
+  // The whole note for a note-off (its onset that of its note-on); the offset is not known yet
+  // for a note-on.
+  Note note;
   double decided_at = 0;  // seconds of audio received when the event was decided
+  bool dropped = false;   // a note-off for a note-on the final frames did not confirm
 };
 
 class StreamTranscriber {
@@ -41,14 +51,21 @@ class StreamTranscriber {
   double seconds_received() const;
 
  private:
-  // Runs the model up to sample `end` and appends the frames it makes final.
+  // Runs the model up to sample `end`, appends the frames it makes final and keeps those after
+  // them that can decide note-ons.
   void advance(int64_t end, bool final);
   std::vector<NoteEvent> decide(bool final);
+  // The note-on sent for `pitch` within 50 ms of `onset`, or null.
+  struct Sent;
+  Sent* sent_for(int pitch, double onset);
+  // The note-on of the final frames' note: the one it confirmed, else the nearest unconfirmed
+  // open one within 50 ms, or null.
+  Sent* sent_for_final(int pitch, double onset);
 
   std::shared_ptr<Model> model_;
   MelFeatures features_;
   PostprocessOptions postprocess_;
-  int64_t hop_, step_, context_frames_, lookahead_frames_, region_frames_;
+  int64_t hop_, step_, context_frames_, lookahead_frames_, onset_lookahead_frames_, region_frames_;
   std::vector<float> audio_;  // samples from audio_start_ on
   int64_t audio_start_ = 0;
   int64_t received_ = 0;   // samples
@@ -56,14 +73,15 @@ class StreamTranscriber {
   ModelOutputs final_;     // the final frames from final_start_ on
   int64_t final_start_ = 0;
   int64_t final_end_ = 0;  // frames before it are final
-  struct Key {
+  ModelOutputs early_;     // the frames after final_end_ that decide note-ons, as last computed
+  struct Sent {
     int pitch;
-    int64_t onset;  // in 1e-4 s
-    bool operator<(const Key& o) const {
-      return pitch != o.pitch ? pitch < o.pitch : onset < o.onset;
-    }
+    double onset;
+    bool confirmed = false;  // the final frames have the note, with this onset:
+    double final_onset = 0;
+    bool ended = false;
   };
-  std::vector<Key> on_sent_, off_sent_;  // sorted
+  std::vector<Sent> sent_;  // note-ons sent whose notes may still be matched
   std::vector<Note> ended_;
 };
 
