@@ -144,12 +144,15 @@ std::vector<NoteEvent> StreamTranscriber::decide(bool final) {
     events.push_back({true, note, now});
     return &sent_.back();
   };
-  // Note-ons from the final frames and the early ones after them.
-  ModelOutputs with_early = final_;
-  append_frames(with_early, early_, 0, early_.frames);
-  for (Note note : postprocess(with_early, postprocess_).notes) {
-    note.onset += start;
-    if (note.onset >= settled && !sent_for(note.pitch, note.onset)) note_on(note);
+  // Note-ons from the final frames and the early ones after them (without early frames, the
+  // final ones' pass below sends them).
+  if (early_.frames > 0) {
+    ModelOutputs with_early = final_;
+    append_frames(with_early, early_, 0, early_.frames);
+    for (Note note : postprocess(with_early, postprocess_).notes) {
+      note.onset += start;
+      if (note.onset >= settled && !sent_for(note.pitch, note.onset)) note_on(note);
+    }
   }
   // Note-offs from the final frames alone.
   for (Note note : postprocess(final_, postprocess_).notes) {
