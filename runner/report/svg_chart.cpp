@@ -9,7 +9,7 @@
 namespace mlq {
 namespace {
 
-struct Range {
+struct AxisRange {
   double low = std::numeric_limits<double>::infinity();
   double high = -std::numeric_limits<double>::infinity();
   void add(double v) {
@@ -27,7 +27,7 @@ struct Range {
 };
 
 // Round tick positions (1, 2 or 5 times a power of ten) covering `range`, about `count` of them.
-std::vector<double> nice_ticks(const Range& range, int count) {
+std::vector<double> nice_ticks(const AxisRange& range, int count) {
   const double raw = (range.high - range.low) / count;
   const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
   double step = magnitude;
@@ -85,7 +85,7 @@ std::string svg_line_chart(std::string_view title, const std::vector<ChartSeries
                            int width, int height) {
   const double left = 58, right = 12, top = 26, bottom = series.size() > 1 ? 58 : 34;
   const double plot_w = width - left - right, plot_h = height - top - bottom;
-  Range xs, ys;
+  AxisRange xs, ys;
   for (const ChartSeries& s : series)
     for (const auto& [x, y] : s.points)
       if (std::isfinite(x) && std::isfinite(y)) {
