@@ -63,7 +63,9 @@ int plugin_command(const std::string& name, const std::vector<std::string>& args
     offering += key.size() > name.size() &&
                 key.compare(key.size() - name.size() - 1, name.size() + 1, ":" + name) == 0;
   const std::string for_task = task.empty() && offering > 1 ? implied_task(command_args) : task;
-  return find_command(registry, name, for_task).run(command_args, registry);
+  const std::string command_of = command_task(registry, name, for_task);
+  const Registry::TaskScope scope(registry, command_of);
+  return find_command(registry, name, command_of).run(command_args, registry);
 }
 
 }  // namespace mlq

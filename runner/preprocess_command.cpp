@@ -31,6 +31,7 @@ int preprocess_command(const std::vector<std::string>& args) {
   MetadataParser parser;
   if (!o.metadata.empty() && o.metadata_format != "maestro") {
     plugins.load_all(PluginLoader::search_path(plugin_dirs(result)), registry);
+    const Registry::TaskScope scope(registry, config.has("task") ? config.get_string("task") : "");
     parser = metadata_parser(registry, o.metadata_format);
   }
   const PreprocessReport report = preprocess(o, parser);

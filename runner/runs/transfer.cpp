@@ -50,7 +50,7 @@ int copy_runs(const std::vector<std::string>& args, const std::string& default_d
   query.descending = false;  // oldest first
   const std::vector<RunRow> rows = source.query_runs(query);
   size_t copied = 0;
-  ProgressLine progress(1000);
+  ProgressLine progress;
   for (size_t i = 0; i < rows.size(); ++i) {
     if (destination.import_run(source.history(rows[i].run))) ++copied;
     if (rows.size() >= 100)

@@ -6,28 +6,9 @@
 #include <string>
 
 #include "mlq/util/log.hpp"
+#include "support/captured_output.hpp"
 #include "support/small_filesystem.hpp"
 #include "support/temp_dir.hpp"
-
-namespace {
-
-// What `body` writes to standard error (fd 2), captured through a file.
-template <class Body>
-std::string stderr_of(const std::filesystem::path& capture, Body&& body) {
-  std::fflush(stderr);
-  const int saved = dup(2);
-  std::FILE* file = std::fopen(capture.c_str(), "w");
-  REQUIRE(file);
-  dup2(fileno(file), 2);
-  body();
-  std::fflush(stderr);
-  dup2(saved, 2);
-  close(saved);
-  std::fclose(file);
-  return mlq::test::read_file(capture);
-}
-
-}  // namespace
 
 TEST_CASE("a run log on a full disk says so once, and logging goes on to standard error") {
   mlq::test::SmallFilesystem disk(16 << 10);
@@ -42,7 +23,7 @@ TEST_CASE("a run log on a full disk says so once, and logging goes on to standar
     }
   }
   const std::string long_line(20000, 'a');
-  const std::string out = stderr_of(scratch / "stderr.txt", [&] {
+  const std::string out = mlq::test::output_of(2, scratch / "stderr.txt", [&] {
     mlq::log::info("{}", long_line);
     mlq::log::info("step 2");
     mlq::log::info("step 3");

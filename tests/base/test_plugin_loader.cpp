@@ -12,12 +12,14 @@
 #include "mlq/plugin/registry.hpp"
 #include "mlq/util/error.hpp"
 #include "mlq/version.hpp"
+#include "support/error_message.hpp"
 #include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using mlq::PluginError;
 using mlq::PluginLoader;
 using mlq::Registry;
+using mlq::test::error_message;
 using mlq::test::TempDir;
 using mlq::test::write_file;
 
@@ -34,21 +36,6 @@ fs::path plugin_dir() {
 }
 fs::path regression_plugin() {
   return plugin_dir() / "libmlq_regression.so";
-}
-
-// The PluginError `body` throws; fails the test if it throws nothing or something else.
-template <class Body>
-std::string plugin_error(Body&& body) {
-  try {
-    body();
-  } catch (const PluginError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    FAIL("expected a PluginError, got: " << e.what());
-    return "";
-  }
-  FAIL("expected a PluginError");
-  return "";
 }
 
 // load_all's one refused file (the test fails unless exactly one was refused).
@@ -166,7 +153,8 @@ TEST_CASE("a plugin built for the previous plugin API version is refused, naming
   REQUIRE(mlq::kApiVersion == 4);
   Registry registry;
   PluginLoader loader;
-  const std::string message = plugin_error([&] { loader.load(fake("api_mismatch"), registry); });
+  const std::string message =
+      error_message<PluginError>([&] { loader.load(fake("api_mismatch"), registry); });
   CHECK(message == fake("api_mismatch").string() +
                        ": plugin 'fake_api' was built for plugin API version 3, this runner has "
                        "version 4; rebuild the plugin against this runner");
@@ -177,7 +165,8 @@ TEST_CASE("a plugin built for the previous plugin API version is refused, naming
 TEST_CASE("a plugin built with another LibTorch is refused") {
   Registry registry;
   PluginLoader loader;
-  const std::string message = plugin_error([&] { loader.load(fake("torch_mismatch"), registry); });
+  const std::string message =
+      error_message<PluginError>([&] { loader.load(fake("torch_mismatch"), registry); });
   CHECK(contains(message, fake("torch_mismatch").string() + ": "));
   CHECK(contains(message, "plugin 'fake_torch' was built with LibTorch 0.4.1"));
   // The runner's version follows (torch/version.h is not visible to the tests).
@@ -193,7 +182,7 @@ TEST_CASE("a plugin without mlq_plugin_register is refused") {
   Registry registry;
   PluginLoader loader;
   const std::string message =
-      plugin_error([&] { loader.load(fake("missing_register"), registry); });
+      error_message<PluginError>([&] { loader.load(fake("missing_register"), registry); });
   CHECK(message == fake("missing_register").string() +
                        ": not an mlq plugin (missing symbol 'mlq_plugin_register')");
   CHECK(loader.plugins().empty());
@@ -202,7 +191,8 @@ TEST_CASE("a plugin without mlq_plugin_register is refused") {
 TEST_CASE("an ordinary shared library is not a plugin") {
   Registry registry;
   PluginLoader loader;
-  const std::string message = plugin_error([&] { loader.load(fake("not_a_plugin"), registry); });
+  const std::string message =
+      error_message<PluginError>([&] { loader.load(fake("not_a_plugin"), registry); });
   CHECK(message ==
         fake("not_a_plugin").string() + ": not an mlq plugin (missing symbol 'mlq_plugin_info')");
   CHECK(loader.plugins().empty());
@@ -212,7 +202,8 @@ TEST_CASE("a plugin registering a task that is already registered names both fil
   Registry registry;
   PluginLoader loader;
   loader.load(regression_plugin(), registry);
-  const std::string message = plugin_error([&] { loader.load(fake("duplicate_task"), registry); });
+  const std::string message =
+      error_message<PluginError>([&] { loader.load(fake("duplicate_task"), registry); });
   CHECK(message == fake("duplicate_task").string() +
                        ": tasks 'regression' is already registered by " +
                        regression_plugin().string());
@@ -220,6 +211,38 @@ TEST_CASE("a plugin registering a task that is already registered names both fil
   CHECK(registry.get("tasks", "regression").plugin == "regression");
   REQUIRE(loader.plugins().size() == 1);
   CHECK(loader.plugins()[0].name == "regression");
+}
+
+TEST_CASE("two plugins registering the same model name both load, and the run's task picks one") {
+  Registry registry;
+  PluginLoader loader;
+  loader.load(fake("good"), registry);
+  loader.load(fake("same_names"), registry);
+  REQUIRE(loader.plugins().size() == 2);
+  // No task in scope: the name is ambiguous, and the error says how to name one.
+  const std::string message =
+      error_message<mlq::UserError>([&] { registry.get("models", "fake_model"); });
+  CHECK(message ==
+        "models 'fake_model' is registered by plugins fake_good, fake_same_names: name one, as "
+        "'fake_good:fake_model' or 'fake_same_names:fake_model'");
+  {
+    const Registry::TaskScope scope(registry, "fake_other_task");
+    CHECK(std::any_cast<int>(registry.get("models", "fake_model").factory) == 20);
+    CHECK(std::any_cast<int>(registry.get("metrics", "fake_metric").factory) == 30);
+    // A qualified name picks another plugin's entry whatever the scope.
+    CHECK(std::any_cast<int>(registry.get("models", "fake_good:fake_model").factory) == 2);
+    {
+      const Registry::TaskScope inner(registry, "fake_task");
+      CHECK(std::any_cast<int>(registry.get("models", "fake_model").factory) == 2);
+    }
+    CHECK(registry.get("models", "fake_model").plugin == "fake_same_names");
+  }
+  CHECK_THROWS_AS(registry.get("models", "fake_model"), mlq::UserError);
+  // A plugin that registers none of the candidates: the error names the task's plugin.
+  loader.load(regression_plugin(), registry);
+  const Registry::TaskScope scope(registry, "regression");
+  CHECK(contains(error_message<mlq::UserError>([&] { registry.get("metrics", "fake_metric"); }),
+                 "(task 'regression' comes from plugin regression): name one, as "));
 }
 
 TEST_CASE("files that are not shared libraries are refused with the dlopen reason") {
@@ -234,7 +257,7 @@ TEST_CASE("files that are not shared libraries are refused with the dlopen reaso
     bytes[0] = 'x';  // never an ELF header by chance
     write_file(dir / "libmlq_corrupt.so", bytes);
     const std::string message =
-        plugin_error([&] { loader.load(dir / "libmlq_corrupt.so", registry); });
+        error_message<PluginError>([&] { loader.load(dir / "libmlq_corrupt.so", registry); });
     CHECK(contains(message,
                    (dir / "libmlq_corrupt.so").string() + ": not a loadable shared library ("));
     CHECK(contains(message, "invalid ELF header"));
@@ -243,7 +266,7 @@ TEST_CASE("files that are not shared libraries are refused with the dlopen reaso
   SUBCASE("an empty file") {
     write_file(dir / "libmlq_empty.so", "");
     const std::string message =
-        plugin_error([&] { loader.load(dir / "libmlq_empty.so", registry); });
+        error_message<PluginError>([&] { loader.load(dir / "libmlq_empty.so", registry); });
     CHECK(contains(message,
                    (dir / "libmlq_empty.so").string() + ": not a loadable shared library ("));
     CHECK(contains(message, "file too short"));
@@ -255,7 +278,7 @@ TEST_CASE("files that are not shared libraries are refused with the dlopen reaso
                "This is not a library.\nIt is a text file that happens to end in .so,\n"
                "long enough for the loader to read a whole ELF header from it.\n");
     const std::string message =
-        plugin_error([&] { loader.load(dir / "libmlq_text.so", registry); });
+        error_message<PluginError>([&] { loader.load(dir / "libmlq_text.so", registry); });
     CHECK(
         contains(message, (dir / "libmlq_text.so").string() + ": not a loadable shared library ("));
     CHECK(contains(message, "invalid ELF header"));
@@ -263,7 +286,7 @@ TEST_CASE("files that are not shared libraries are refused with the dlopen reaso
   }
   SUBCASE("a file that does not exist") {
     const std::string message =
-        plugin_error([&] { loader.load(dir / "libmlq_absent.so", registry); });
+        error_message<PluginError>([&] { loader.load(dir / "libmlq_absent.so", registry); });
     CHECK(contains(message,
                    (dir / "libmlq_absent.so").string() + ": not a loadable shared library ("));
     CHECK(contains(message, "No such file or directory"));
@@ -277,7 +300,8 @@ TEST_CASE("every failure message is one line naming the file") {
     INFO(name);
     Registry registry;
     PluginLoader loader;
-    const std::string message = plugin_error([&] { loader.load(fake(name), registry); });
+    const std::string message =
+        error_message<PluginError>([&] { loader.load(fake(name), registry); });
     CHECK(message.rfind(fake(name).string() + ": ", 0) == 0);
     CHECK_FALSE(contains(message, "\n"));
   }
@@ -291,7 +315,7 @@ TEST_CASE("the same plugin name from two files is refused, naming the first file
   Registry registry;
   PluginLoader loader;
   loader.load(fake("good"), registry);
-  const std::string message = plugin_error([&] { loader.load(copy, registry); });
+  const std::string message = error_message<PluginError>([&] { loader.load(copy, registry); });
   CHECK(message == copy.string() + ": plugin name 'fake_good' is already loaded from " +
                        fake("good").string());
   REQUIRE(loader.plugins().size() == 1);
@@ -487,9 +511,10 @@ TEST_CASE("a plugin that fails halfway through registering is an error, never a 
     mlq::Registry registry;
     mlq::PluginLoader loader;
     loader.load(fake("good"), registry);
+    const std::string twice = "models 'fake_partial_model' is already registered by " +
+                              fake("partial_duplicate").string();
     CHECK_THROWS_WITH_AS(loader.load(fake("partial_duplicate"), registry),
-                         doctest::Contains("models 'fake_model' is already registered"),
-                         mlq::PluginError);
+                         doctest::Contains(twice.c_str()), mlq::PluginError);
     // The entry it did register holds a factory whose code lives in that library: destroying
     // the registry below runs it, which crashed while the library was unloaded on failure.
     CHECK(registry.contains("tasks", "fake_partial"));
@@ -498,7 +523,7 @@ TEST_CASE("a plugin that fails halfway through registering is an error, never a 
 }
 
 TEST_CASE("a runner library that cannot be loaded is one error naming its path and the reason") {
-  const std::string message = plugin_error([] {
+  const std::string message = error_message<PluginError>([] {
     try {
       mlq::load_for_good("libmlq_missing.so", boost::dll::load_mode::rtld_now);
     } catch (const std::runtime_error& e) {

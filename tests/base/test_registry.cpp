@@ -6,24 +6,14 @@
 
 #include "mlq/plugin/registry.hpp"
 #include "mlq/util/error.hpp"
+#include "support/error_message.hpp"
 
 using mlq::PluginError;
 using mlq::Registry;
 using mlq::UserError;
+using mlq::test::error_message;
 
 namespace {
-
-// The message of the exception `body` throws as E; fails the test if it throws nothing.
-template <class E, class Body>
-std::string message_of(Body&& body) {
-  try {
-    body();
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("expected an exception");
-  return "";
-}
 
 std::vector<std::string> names_of(const std::vector<const Registry::Entry*>& entries) {
   std::vector<std::string> out;
@@ -125,36 +115,75 @@ TEST_CASE("every documented kind accepts entries") {
   CHECK(registry.entries_of("p").size() == mlq::registry_kinds().size());
 }
 
-TEST_CASE("a duplicate name is a PluginError naming both files") {
+TEST_CASE("a name one plugin registers twice is a PluginError naming the file") {
   Registry registry;
-  registry.set_source("first", "/a/libmlq_first.so");
+  registry.set_source("only", "/x/libmlq_only.so");
   registry.add("models", "mlp", std::any(1));
-  registry.set_source("second", "/b/libmlq_second.so");
   const std::string message =
-      message_of<PluginError>([&] { registry.add("models", "mlp", std::any(2)); });
-  CHECK(message == "/b/libmlq_second.so: models 'mlp' is already registered by /a/libmlq_first.so");
+      error_message<PluginError>([&] { registry.add("models", "mlp", std::any(2)); });
+  CHECK(message == "/x/libmlq_only.so: models 'mlp' is already registered by /x/libmlq_only.so");
   // The first registration is kept.
-  CHECK(registry.get("models", "mlp").plugin == "first");
   CHECK(std::any_cast<int>(registry.get("models", "mlp").factory) == 1);
-  CHECK(registry.names("models").size() == 1);
   // The same name in another kind is fine.
   CHECK_NOTHROW(registry.add("datasets", "mlp", std::any(3)));
 }
 
-TEST_CASE("a duplicate from the same plugin is also an error") {
+TEST_CASE("task names and commands stay unique across plugins: they pick the plugin") {
   Registry registry;
-  registry.set_source("only", "/x/libmlq_only.so");
+  registry.set_source("first", "/a/libmlq_first.so");
   registry.add("tasks", "t", std::any(1));
-  const std::string message =
-      message_of<PluginError>([&] { registry.add("tasks", "t", std::any(2)); });
-  CHECK(message == "/x/libmlq_only.so: tasks 't' is already registered by /x/libmlq_only.so");
+  registry.add("commands", "t:predict", std::any(1));
+  registry.set_source("second", "/b/libmlq_second.so");
+  CHECK(error_message<PluginError>([&] { registry.add("tasks", "t", std::any(2)); }) ==
+        "/b/libmlq_second.so: tasks 't' is already registered by /a/libmlq_first.so");
+  CHECK(error_message<PluginError>([&] { registry.add("commands", "t:predict", std::any(2)); }) ==
+        "/b/libmlq_second.so: commands 't:predict' is already registered by /a/libmlq_first.so");
+  CHECK(registry.get("tasks", "t").plugin == "first");
+}
+
+TEST_CASE("a name several plugins register resolves to the scoped task's plugin's entry") {
+  Registry registry;
+  registry.set_source("first", "/a/libmlq_first.so");
+  registry.add("tasks", "t1", std::any(0));
+  registry.add("models", "mlp", std::any(1));
+  registry.set_source("second", "/b/libmlq_second.so");
+  registry.add("tasks", "t2", std::any(0));
+  registry.add("models", "mlp", std::any(2));
+  registry.add("losses", "only_here", std::any(3));
+  CHECK(registry.names("models") == std::vector<std::string>{"mlp"});
+  CHECK(registry.entries("models").size() == 2);
+  CHECK(registry.contains("models", "mlp"));
+  CHECK(error_message<UserError>([&] { registry.get("models", "mlp"); }) ==
+        "models 'mlp' is registered by plugins first, second: name one, as 'first:mlp' or "
+        "'second:mlp'");
+  {
+    const Registry::TaskScope scope(registry, "t2");
+    CHECK(std::any_cast<int>(registry.get("models", "mlp").factory) == 2);
+    // A name only one plugin registers resolves whatever the scope.
+    CHECK(std::any_cast<int>(registry.get("losses", "only_here").factory) == 3);
+  }
+  {
+    const Registry::TaskScope scope(registry, "t1");
+    CHECK(std::any_cast<int>(registry.get("models", "mlp").factory) == 1);
+    CHECK(std::any_cast<int>(registry.get("models", "second:mlp").factory) == 2);
+  }
+  // "<plugin>:<name>": the plugin must register it.
+  CHECK(std::any_cast<int>(registry.get("models", "first:mlp").factory) == 1);
+  CHECK_FALSE(registry.contains("models", "first:only_here"));
+  CHECK_FALSE(registry.contains("losses", "first:only_here"));
+  CHECK(registry.contains("losses", "second:only_here"));
+  CHECK_THROWS_AS(registry.get("models", "third:mlp"), UserError);
+  // Dropping a file's entries leaves the other plugin's, now unambiguous.
+  registry.remove_file("/b/libmlq_second.so");
+  CHECK(std::any_cast<int>(registry.get("models", "mlp").factory) == 1);
+  CHECK_FALSE(registry.contains("losses", "only_here"));
 }
 
 TEST_CASE("an unknown kind is a PluginError naming the file and the kind") {
   Registry registry;
   registry.set_source("p", "/plugins/libmlq_p.so");
   const std::string message =
-      message_of<PluginError>([&] { registry.add("model", "mlp", std::any(1)); });
+      error_message<PluginError>([&] { registry.add("model", "mlp", std::any(1)); });
   CHECK(message == "/plugins/libmlq_p.so: registers into unknown registry 'model'");
   CHECK(registry.names("model").empty());
   CHECK_FALSE(registry.contains("model", "mlp"));
@@ -167,9 +196,9 @@ TEST_CASE("get() of a missing name suggests the nearest one") {
   registry.set_source("p", "/p.so");
   registry.add("models", "mlp", std::any(1));
   registry.add("models", "transformer", std::any(2));
-  const std::string message = message_of<UserError>([&] { registry.get("models", "mpl"); });
+  const std::string message = error_message<UserError>([&] { registry.get("models", "mpl"); });
   CHECK(message == "no models entry named 'mpl'; did you mean 'mlp'?");
-  CHECK(message_of<UserError>([&] { registry.get("models", "transfromer"); }) ==
+  CHECK(error_message<UserError>([&] { registry.get("models", "transfromer"); }) ==
         "no models entry named 'transfromer'; did you mean 'transformer'?");
   // A UserError, not a PluginError: the user asked for the wrong name.
   bool plugin_error = false;
@@ -188,7 +217,8 @@ TEST_CASE("get() of a missing name with nothing close lists what is registered")
   registry.add("datasets", "linear", std::any(1));
   registry.add("datasets", "audio_folder", std::any(2));
   registry.add("datasets", "csv", std::any(3));
-  const std::string message = message_of<UserError>([&] { registry.get("datasets", "zzzzzzzz"); });
+  const std::string message =
+      error_message<UserError>([&] { registry.get("datasets", "zzzzzzzz"); });
   CHECK(message == "no datasets entry named 'zzzzzzzz' (registered: audio_folder csv linear)");
 }
 
@@ -196,9 +226,9 @@ TEST_CASE("get() in a kind nobody registers says so") {
   Registry registry;
   registry.set_source("p", "/p.so");
   registry.add("models", "mlp", std::any(1));
-  CHECK(message_of<UserError>([&] { registry.get("losses", "mse"); }) ==
+  CHECK(error_message<UserError>([&] { registry.get("losses", "mse"); }) ==
         "no losses entry named 'mse' (no plugin registers any losses)");
-  CHECK(message_of<UserError>([&] { registry.get("widgets", "mlp"); }) ==
+  CHECK(error_message<UserError>([&] { registry.get("widgets", "mlp"); }) ==
         "no widgets entry named 'mlp' (no plugin registers any widgets)");
 }
 
@@ -222,11 +252,11 @@ TEST_CASE("factory<F>() with the wrong type is a PluginError naming the file") {
   registry.set_source("p", "/plugins/libmlq_p.so");
   registry.add("models", "double", std::any(IntFactory([](int x) { return 2 * x; })));
   registry.add("losses", "raw", std::any(7));
-  CHECK(message_of<PluginError>([&] { registry.factory<DoubleFactory>("models", "double"); }) ==
+  CHECK(error_message<PluginError>([&] { registry.factory<DoubleFactory>("models", "double"); }) ==
         "/plugins/libmlq_p.so: models 'double' was registered with an unexpected factory type");
-  CHECK(message_of<PluginError>([&] { registry.factory<IntFactory>("losses", "raw"); }) ==
+  CHECK(error_message<PluginError>([&] { registry.factory<IntFactory>("losses", "raw"); }) ==
         "/plugins/libmlq_p.so: losses 'raw' was registered with an unexpected factory type");
   // A missing name is still the get() error.
-  CHECK(message_of<UserError>([&] { registry.factory<IntFactory>("models", "doubel"); }) ==
+  CHECK(error_message<UserError>([&] { registry.factory<IntFactory>("models", "doubel"); }) ==
         "no models entry named 'doubel'; did you mean 'double'?");
 }

@@ -28,7 +28,24 @@ TEST_CASE("a scaffolded plugin builds out of tree and trains from a folder on ML
   auto listed = run_runner({"plugins"}, dir.path(), env);
   REQUIRE(listed.exit_code == 0);
   CHECK(listed.out.find("blobs 0.1.0") != std::string::npos);
-  CHECK(listed.out.find("blobs_cross_entropy") != std::string::npos);
+  CHECK(listed.out.find("cross_entropy") != std::string::npos);
+  // Its model 'mlp' shares its name with the regression plugin's, which is loaded too: both
+  // load, and each task's run uses its own plugin's.
+  CHECK(listed.out.find("refused") == std::string::npos);
+  const std::string blobs_config = "--config=" + (project / "configs" / "exp.toml").string();
+  auto blobs = run_runner({"summary", blobs_config}, dir.path(), env);
+  CHECK_MESSAGE(blobs.out.find("trainable parameters: 82\n") != std::string::npos, blobs.out);
+  auto regression = run_runner({"summary", "--config=" MLQ_SOURCE_DIR "/configs/regression.toml"},
+                               dir.path(), env);
+  CHECK_MESSAGE(regression.out.find("trainable parameters: 4801\n") != std::string::npos,
+                regression.out);
+  // "<plugin>:<name>" picks another plugin's entry: the regression plugin's mlp reads
+  // model.hidden as a list.
+  auto qualified =
+      run_runner({"summary", blobs_config, "model.name=regression:mlp"}, dir.path(), env);
+  CHECK(qualified.exit_code == 2);
+  CHECK_MESSAGE(qualified.out.find("config key 'model.hidden'") != std::string::npos,
+                qualified.out);
 
   auto trained =
       run_runner({"--task=blobs", "--config=" + (project / "configs" / "exp.toml").string(),

@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
   std::mt19937_64 rng(1);
   std::uniform_real_distribution<double> unit(0, 1);
   std::set<std::string> ids;
-  mlq::ProgressLine progress(10000);
+  mlq::ProgressLine progress;
   const double first_start = 1.7e9;
   exec(db, "BEGIN");
   for (int64_t r = 0; r < runs; ++r) {

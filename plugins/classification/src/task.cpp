@@ -7,6 +7,7 @@
 #include "data/families.hpp"
 #include "data/synth.hpp"
 #include "eval/confusion_image.hpp"
+#include "mlq/synth/eval_renderings.hpp"
 #include "models/classifier.hpp"
 
 namespace mlq::classification {
@@ -87,15 +88,9 @@ void ClassificationTask::prepare_data() {
                                       : metadata_parser(*registry_, options.metadata_format);
     preprocess_or_fail(options, parser);
     // The test clips rendered with the evaluation soundfonts, each into a folder of its own.
-    for (const std::string& soundfont :
-         synth ? synth->eval_soundfonts : std::vector<std::string>{}) {
-      PreprocessOptions unseen = options;
-      unseen.metadata = synth->eval_metadata(soundfont);
-      unseen.destination_path =
-          options.destination_path.string() + "-eval-" + soundfont_name(soundfont);
-      preprocess_or_fail(unseen, parser);
-      data_.unseen_roots.push_back(unseen.destination_path);
-    }
+    if (synth)
+      data_.unseen_roots =
+          preprocess_eval_renderings(synth->metadata, synth->eval_soundfonts, options, parser);
   }
   data_ready_ = true;
 }

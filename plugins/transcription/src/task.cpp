@@ -9,6 +9,7 @@
 #include "eval/inference.hpp"
 #include "eval/note_metrics.hpp"
 #include "mlq/plugin.hpp"
+#include "mlq/synth/eval_renderings.hpp"
 #include "mlq/synth/soundfont_renderer.hpp"
 
 namespace mlq::transcription {
@@ -63,15 +64,9 @@ void TranscriptionTask::prepare_data() {
     const PreprocessOptions options = PreprocessOptions::from(data_config_.section("preprocess"));
     preprocess_or_fail(options);
     // The test pieces rendered with the evaluation soundfonts, each into a folder of its own.
-    for (const std::string& soundfont :
-         synth ? synth->eval_soundfonts : std::vector<std::string>{}) {
-      PreprocessOptions unseen = options;
-      unseen.metadata = synth->eval_metadata(soundfont);
-      unseen.destination_path =
-          options.destination_path.string() + "-eval-" + soundfont_name(soundfont);
-      preprocess_or_fail(unseen);
-      data_.unseen_roots.push_back(unseen.destination_path);
-    }
+    if (synth)
+      data_.unseen_roots =
+          preprocess_eval_renderings(synth->metadata, synth->eval_soundfonts, options);
   }
   data_ready_ = true;
 }

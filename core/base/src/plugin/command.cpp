@@ -14,8 +14,8 @@ void register_command(Registry& registry, const std::string& task, const std::st
   registry.add("commands", task + ":" + name, std::move(command));
 }
 
-const PluginCommand& find_command(const Registry& registry, const std::string& name,
-                                  const std::string& task) {
+std::string command_task(const Registry& registry, const std::string& name,
+                         const std::string& task) {
   std::vector<std::string> tasks_with_it;
   std::set<std::string> all_commands;
   for (const std::string& key : registry.names("commands")) {
@@ -38,12 +38,18 @@ const PluginCommand& find_command(const Registry& registry, const std::string& n
     if (tasks_with_it.size() > 1)
       throw UserError(fmt::format("command '{}' is offered by several tasks: add --task=<{}>", name,
                                   fmt::join(tasks_with_it, "|")));
-    return registry.factory<PluginCommand>("commands", tasks_with_it[0] + ":" + name);
+    return tasks_with_it[0];
   }
   if (!registry.contains("commands", task + ":" + name))
     throw UserError(fmt::format("task '{}' has no command '{}' (tasks that have it: {})", task,
                                 name, fmt::join(tasks_with_it, ", ")));
-  return registry.factory<PluginCommand>("commands", task + ":" + name);
+  return task;
+}
+
+const PluginCommand& find_command(const Registry& registry, const std::string& name,
+                                  const std::string& task) {
+  return registry.factory<PluginCommand>("commands",
+                                         command_task(registry, name, task) + ":" + name);
 }
 
 }  // namespace mlq

@@ -1,11 +1,21 @@
 #include "mlq/plugin/registry.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "mlq/config/tree.hpp"
 #include "mlq/util/text.hpp"
 
 namespace mlq {
+namespace {
+
+// Task names and commands choose the plugin, so no two plugins may share one.
+bool unique_across_plugins(std::string_view kind) {
+  return kind == "tasks" || kind == "commands";
+}
+
+}  // namespace
 
 void Registry::set_source(std::string plugin, std::string file) {
   plugin_ = std::move(plugin);
@@ -16,11 +26,19 @@ void Registry::add(std::string_view kind, std::string name, std::any factory) {
   const auto& kinds = registry_kinds();
   if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
     throw PluginError(file_ + ": registers into unknown registry '" + std::string(kind) + "'");
-  auto& entries = kinds_[std::string(kind)];
-  if (auto it = entries.find(name); it != entries.end())
-    throw PluginError(file_ + ": " + std::string(kind) + " '" + name +
-                      "' is already registered by " + it->second.file);
-  entries.emplace(name, Entry{std::string(kind), name, plugin_, file_, std::move(factory)});
+  auto& same_name = kinds_[std::string(kind)][name];
+  for (const Entry& entry : same_name)
+    if (entry.plugin == plugin_ || unique_across_plugins(kind))
+      throw PluginError(file_ + ": " + std::string(kind) + " '" + name +
+                        "' is already registered by " + entry.file);
+  same_name.push_back(Entry{std::string(kind), name, plugin_, file_, std::move(factory)});
+}
+
+Registry::TaskScope::TaskScope(const Registry& registry, std::string task)
+    : registry_(registry), previous_(std::exchange(registry.task_scope_, std::move(task))) {}
+
+Registry::TaskScope::~TaskScope() {
+  registry_.task_scope_ = std::move(previous_);
 }
 
 std::string Registry::refused_note() const {
@@ -31,20 +49,63 @@ std::string Registry::refused_note() const {
 }
 
 void Registry::remove_file(const std::string& file) {
-  for (auto& [kind, entries] : kinds_)
-    for (auto it = entries.begin(); it != entries.end();)
-      it = it->second.file == file ? entries.erase(it) : std::next(it);
+  for (auto& [kind, names] : kinds_)
+    for (auto it = names.begin(); it != names.end();) {
+      auto& same_name = it->second;
+      same_name.erase(std::remove_if(same_name.begin(), same_name.end(),
+                                     [&](const Entry& entry) { return entry.file == file; }),
+                      same_name.end());
+      it = same_name.empty() ? names.erase(it) : std::next(it);
+    }
+}
+
+std::vector<const Registry::Entry*> Registry::candidates(std::string_view kind,
+                                                         std::string_view name) const {
+  std::vector<const Entry*> out;
+  auto names = kinds_.find(kind);
+  if (names == kinds_.end()) return out;
+  if (auto it = names->second.find(std::string(name)); it != names->second.end()) {
+    for (const Entry& entry : it->second) out.push_back(&entry);
+    return out;
+  }
+  // "<plugin>:<name>" (commands' own names hold a colon; they matched above).
+  const size_t colon = name.find(':');
+  if (colon == std::string_view::npos) return out;
+  const std::string_view plugin = name.substr(0, colon);
+  if (auto it = names->second.find(std::string(name.substr(colon + 1))); it != names->second.end())
+    for (const Entry& entry : it->second)
+      if (entry.plugin == plugin) out.push_back(&entry);
+  return out;
+}
+
+std::string Registry::task_plugin(const std::string& task) const {
+  const std::vector<const Entry*> tasks =
+      task.empty() ? std::vector<const Entry*>{} : candidates("tasks", task);
+  return tasks.empty() ? "" : tasks.front()->plugin;
 }
 
 bool Registry::contains(std::string_view kind, std::string_view name) const {
-  auto it = kinds_.find(kind);
-  return it != kinds_.end() && it->second.count(std::string(name)) > 0;
+  return !candidates(kind, name).empty();
 }
 
 const Registry::Entry& Registry::get(std::string_view kind, std::string_view name) const {
-  if (auto it = kinds_.find(kind); it != kinds_.end()) {
-    if (auto entry = it->second.find(std::string(name)); entry != it->second.end())
-      return entry->second;
+  const std::vector<const Entry*> found = candidates(kind, name);
+  if (found.size() == 1) return *found.front();
+  if (found.size() > 1) {
+    const std::string scope_plugin = task_plugin(task_scope_);
+    std::vector<std::string> plugins, qualified;
+    for (const Entry* entry : found) {
+      if (entry->plugin == scope_plugin) return *entry;
+      plugins.push_back(entry->plugin);
+      qualified.push_back("'" + entry->plugin + ":" + entry->name + "'");
+    }
+    const std::string scope =
+        scope_plugin.empty()
+            ? ""
+            : fmt::format(" (task '{}' comes from plugin {})", task_scope_, scope_plugin);
+    throw UserError(fmt::format("{} '{}' is registered by plugins {}{}: name one, as {}", kind,
+                                name, fmt::join(plugins, ", "), scope,
+                                fmt::join(qualified, " or ")));
   }
   std::vector<std::string> known = names(kind);
   std::string message = "no " + std::string(kind) + " entry named '" + std::string(name) + "'";
@@ -63,7 +124,8 @@ const Registry::Entry& Registry::get(std::string_view kind, std::string_view nam
 std::vector<const Registry::Entry*> Registry::entries(std::string_view kind) const {
   std::vector<const Entry*> out;
   if (auto it = kinds_.find(kind); it != kinds_.end())
-    for (const auto& [name, entry] : it->second) out.push_back(&entry);
+    for (const auto& [name, same_name] : it->second)
+      for (const Entry& entry : same_name) out.push_back(&entry);
   return out;
 }
 
@@ -77,7 +139,8 @@ std::vector<const Registry::Entry*> Registry::entries_of(std::string_view plugin
 
 std::vector<std::string> Registry::names(std::string_view kind) const {
   std::vector<std::string> out;
-  for (const Entry* entry : entries(kind)) out.push_back(entry->name);
+  if (auto it = kinds_.find(kind); it != kinds_.end())
+    for (const auto& [name, same_name] : it->second) out.push_back(name);
   return out;
 }
 

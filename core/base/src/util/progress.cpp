@@ -13,21 +13,22 @@ namespace {
 std::mutex print_mutex;
 }
 
-ProgressLine::ProgressLine(int64_t plain_every)
+ProgressLine::ProgressLine()
     : terminal_(isatty(STDOUT_FILENO) == 1),
-      plain_every_(plain_every < 1 ? 1 : plain_every),
       start_(std::chrono::steady_clock::now()),
-      last_(start_ - std::chrono::hours(1)) {}
+      last_(terminal_ ? start_ - std::chrono::hours(1) : start_) {}
 
 void ProgressLine::update(const std::string& label, int64_t done, int64_t total,
                           const std::string& unit, const std::string& suffix) {
   std::lock_guard<std::mutex> lock(print_mutex);
   const auto now = std::chrono::steady_clock::now();
   const bool last = done >= total;
+  const int64_t tenths = total > 0 ? done * 10 / total : 0;
   if (terminal_ ? (now - last_ < std::chrono::milliseconds(200) && !last)
-                : (done % plain_every_ != 0 && !last))
+                : (tenths <= tenths_shown_ && now - last_ < std::chrono::seconds(30) && !last))
     return;
   last_ = now;
+  tenths_shown_ = tenths;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
   const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0.0;

@@ -29,6 +29,7 @@ void test(Trainer& trainer, Run* run) {
 void fit(const FitRequest& request) {
   const Config& config = *request.config;
   const std::string task_name = config.get_string("task");
+  const Registry::TaskScope scope(*request.registry, task_name);
   std::shared_ptr<Task> task = request.registry->factory<TaskFactory>("tasks", task_name)();
   // LibTorch seeds its default generator at random per process: seed before the model is built
   // so that its initial weights, like everything after, follow from trainer.seed.

@@ -38,6 +38,7 @@ void print_modules(const torch::nn::Module& module, const std::string& name, int
 
 void summary_entry(const SummaryRequest& request) {
   const Config& config = *request.config;
+  const Registry::TaskScope scope(*request.registry, config.get_string("task"));
   std::shared_ptr<Task> task =
       request.registry->factory<TaskFactory>("tasks", config.get_string("task"))();
   task->setup(config, *request.registry);

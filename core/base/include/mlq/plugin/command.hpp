@@ -20,8 +20,11 @@ struct PluginCommand {
 void register_command(Registry& registry, const std::string& task, const std::string& name,
                       PluginCommand command);
 
-// The command `name` of `task`, or of the only task that has one if `task` is empty. A one-line
-// UserError lists the tasks (or commands) there are when it is absent or ambiguous.
+// The task whose command `name` runs: `task`, or the only task that has one if `task` is empty.
+// A one-line UserError lists the tasks (or commands) there are when it is absent or ambiguous.
+std::string command_task(const Registry& registry, const std::string& name,
+                         const std::string& task);
+// That task's command.
 const PluginCommand& find_command(const Registry& registry, const std::string& name,
                                   const std::string& task);
 
