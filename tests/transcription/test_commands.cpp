@@ -89,6 +89,19 @@ TEST_CASE("synth writes a reproducible MAESTRO-layout data set that preprocess r
   REQUIRE(runner_in(dir, {"synth", copy, "++data.synth.seed=7"}).exit_code == 0);
   CHECK(read_file(dir / "copy" / "2026" / "piece-0001.midi") !=
         read_file(dir / "raw" / "2026" / "piece-0001.midi"));
+  // Training pieces cycling through two General MIDI pianos: the second plays program 2 (the
+  // same notes, another timbre); validation and test pieces stay the acoustic grand.
+  REQUIRE(runner_in(dir, {"synth", copy, "++data.synth.train_programs=[0, 2]"}).exit_code == 0);
+  auto same_file = [&](const std::string& name) {
+    return read_file(dir / "copy" / "2026" / name) == read_file(dir / "raw" / "2026" / name);
+  };
+  CHECK(same_file("piece-0000.wav"));
+  CHECK(same_file("piece-0001.midi"));
+  CHECK_FALSE(same_file("piece-0001.wav"));
+  CHECK(same_file("piece-0002.wav"));
+  CHECK(same_file("piece-0003.wav"));
+  CHECK(read_file(dir / "copy" / "synth-piano.csv").find("\"Piece 1 (TimGM6mb, program 2)\"") !=
+        std::string::npos);
 
   auto processed = runner_in(dir, {"preprocess", config});
   REQUIRE_MESSAGE(processed.exit_code == 0, processed.out);
@@ -109,6 +122,9 @@ TEST_CASE("synth errors name the key or the soundfont") {
       dir, {"synth", config, std::string("data.synth.eval_soundfonts=[\"") + kTrainFont + "\"]"});
   CHECK(same.exit_code == 2);
   CHECK_MESSAGE(same.out.find("data.synth.eval_soundfonts") != std::string::npos, same.out);
+  auto programs = runner_in(dir, {"synth", config, "++data.synth.train_programs=[0, 128]"});
+  CHECK(programs.exit_code == 2);
+  CHECK_MESSAGE(programs.out.find("data.synth.train_programs") != std::string::npos, programs.out);
   auto pieces = runner_in(dir, {"synth", config, "data.synth.pieces=[0, 1, 1]"});
   CHECK(pieces.exit_code == 2);
   CHECK_MESSAGE(pieces.out.find("data.synth.pieces") != std::string::npos, pieces.out);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -23,15 +24,16 @@ struct Job {
   int64_t piece;
   std::string split;
   std::string soundfont;
+  int program;       // General MIDI
   std::string name;  // relative path without extension
 };
 
 }  // namespace
 
 SynthOptions SynthOptions::from(const Config& c) {
-  c.check_known_keys(
-      "", {"destination_path", "pieces", "piece_seconds", "seed", "sample_rate", "max_polyphony",
-           "pedal_probability", "soundfonts", "eval_soundfonts", "metadata", "workers"});
+  c.check_known_keys("", {"destination_path", "pieces", "piece_seconds", "seed", "sample_rate",
+                          "max_polyphony", "pedal_probability", "soundfonts", "eval_soundfonts",
+                          "train_programs", "metadata", "workers"});
   SynthOptions o;
   o.destination_path = c.get_string("destination_path");
   if (c.has("pieces")) o.pieces = c.get_ints("pieces");
@@ -43,6 +45,7 @@ SynthOptions SynthOptions::from(const Config& c) {
   SynthSoundfonts fonts = read_synth_soundfonts(c);
   o.soundfonts = std::move(fonts.soundfonts);
   o.eval_soundfonts = std::move(fonts.eval_soundfonts);
+  if (c.has("train_programs")) o.train_programs = c.get_ints("train_programs");
   o.metadata = c.get_string("metadata", o.metadata);
   o.workers = c.get_int("workers", o.workers, Range::at_least(1));
   auto bad = [&](const char* key, const std::string& expected) {
@@ -52,15 +55,24 @@ SynthOptions SynthOptions::from(const Config& c) {
   if (o.pieces.size() != 3 || o.pieces[0] < 1 || o.pieces[1] < 0 || o.pieces[2] < 0)
     throw bad("pieces", "[train, validation, test] piece counts, at least one train piece");
   if (o.piece_seconds < 2) throw bad("piece_seconds", "at least 2 seconds");
+  if (o.train_programs.empty() ||
+      std::any_of(o.train_programs.begin(), o.train_programs.end(),
+                  [](int64_t program) { return program < 0 || program > 127; }))
+    throw bad("train_programs", "a non-empty list of General MIDI programs, 0 to 127");
   return o;
 }
 
 std::string SynthOptions::stamp() const {
   return fmt::format(
       "pieces = [{}]\npiece_seconds = {}\nseed = {}\nsample_rate = {}\nmax_polyphony = {}\n"
-      "pedal_probability = {}\nsoundfonts = [{}]\neval_soundfonts = [{}]\nmetadata = {}\n",
+      "pedal_probability = {}\nsoundfonts = [{}]\neval_soundfonts = [{}]\n{}metadata = {}\n",
       fmt::join(pieces, ", "), piece_seconds, seed, sample_rate, max_polyphony, pedal_probability,
-      fmt::join(soundfonts, ", "), fmt::join(eval_soundfonts, ", "), in_quotes(metadata));
+      fmt::join(soundfonts, ", "), fmt::join(eval_soundfonts, ", "),
+      // Absent when default, so that data sets made before the key existed are kept.
+      train_programs == std::vector<int64_t>{0}
+          ? ""
+          : fmt::format("train_programs = [{}]\n", fmt::join(train_programs, ", ")),
+      in_quotes(metadata));
 }
 
 std::string SynthOptions::eval_metadata(const std::string& soundfont) const {
@@ -79,23 +91,31 @@ SynthReport synthesize(const SynthOptions& o) {
   int64_t piece = 0;
   for (int split = 0; split < 3; ++split)
     for (int64_t i = 0; i < o.pieces[split]; ++i, ++piece) {
-      const std::string soundfont = o.soundfonts[piece % o.soundfonts.size()];
-      jobs.push_back(
-          {piece, kSplits[split], soundfont, fmt::format("{}/piece-{:04d}", kYear, piece)});
+      const size_t fonts = o.soundfonts.size();
+      const std::string soundfont = o.soundfonts[piece % fonts];
+      const int program =
+          split == 0
+              ? static_cast<int>(
+                    o.train_programs[(static_cast<size_t>(i) / fonts) % o.train_programs.size()])
+              : 0;
+      jobs.push_back({piece, kSplits[split], soundfont, program,
+                      fmt::format("{}/piece-{:04d}", kYear, piece)});
       if (split == 2)
         for (const auto& eval : o.eval_soundfonts)
-          jobs.push_back({piece, kSplits[split], eval,
+          jobs.push_back({piece, kSplits[split], eval, 0,
                           fmt::format("eval-{}/piece-{:04d}", soundfont_name(eval), piece)});
     }
   const double seconds = o.piece_seconds + 1.0;  // the renderer's release tail
   for (const Job& job : jobs) {
-    MaestroRecord record{"ML-Quickstart synthesiser",
-                         fmt::format("Piece {} ({})", job.piece, soundfont_name(job.soundfont)),
-                         job.split,
-                         kYear,
-                         job.name + ".midi",
-                         job.name + ".wav",
-                         seconds};
+    MaestroRecord record{
+        "ML-Quickstart synthesiser",
+        fmt::format("Piece {} ({}{})", job.piece, soundfont_name(job.soundfont),
+                    job.program == 0 ? "" : fmt::format(", program {}", job.program)),
+        job.split,
+        kYear,
+        job.name + ".midi",
+        job.name + ".wav",
+        seconds};
     const bool eval = job.name.rfind("eval-", 0) == 0;
     (eval ? eval_records[job.soundfont] : records).push_back(record);
   }
@@ -114,6 +134,7 @@ SynthReport synthesize(const SynthOptions& o) {
     auto& renderer = renderers[job.soundfont];
     if (!renderer || renderer->sample_rate() != o.sample_rate)
       renderer = std::make_unique<SoundfontRenderer>(job.soundfont, o.sample_rate);
+    renderer->select_program(job.program);
     std::vector<float> audio = renderer->render(performance, 1.0);
     audio.resize(static_cast<size_t>(std::llround(seconds * o.sample_rate)), 0.f);
     fs::create_directories((o.destination_path / job.name).parent_path());

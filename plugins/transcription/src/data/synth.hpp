@@ -24,6 +24,10 @@ struct SynthOptions {
   // evaluation soundfont (timbres the model never trained on) and listed in a CSV of their own.
   std::vector<std::string> soundfonts;
   std::vector<std::string> eval_soundfonts;
+  // General MIDI pianos (0: acoustic grand, 1: bright acoustic, 2: electric grand, ...) the
+  // training pieces cycle through, each soundfont with each in turn: more timbres to learn from.
+  // Validation and test pieces are always the acoustic grand (0).
+  std::vector<int64_t> train_programs{0};
   std::string metadata = "synth-piano.csv";
   int64_t workers = 2;
 
