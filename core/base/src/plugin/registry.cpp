@@ -107,6 +107,16 @@ const Registry::Entry& Registry::get(std::string_view kind, std::string_view nam
                                 name, fmt::join(plugins, ", "), scope,
                                 fmt::join(qualified, " or ")));
   }
+  // "<plugin>:<name>" whose name other plugins register: say which.
+  if (const size_t colon = name.find(':'); colon != std::string_view::npos) {
+    std::vector<std::string> plugins;
+    for (const Entry* entry : candidates(kind, name.substr(colon + 1)))
+      plugins.push_back(entry->plugin);
+    if (!plugins.empty())
+      throw UserError(fmt::format("plugin '{}' registers no {} '{}' (plugins that do: {})",
+                                  name.substr(0, colon), kind, name.substr(colon + 1),
+                                  fmt::join(plugins, ", ")));
+  }
   std::vector<std::string> known = names(kind);
   std::string message = "no " + std::string(kind) + " entry named '" + std::string(name) + "'";
   if (std::string near = nearest(name, known); !near.empty())
