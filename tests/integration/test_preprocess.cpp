@@ -166,6 +166,21 @@ TEST_CASE("a plugin's metadata parser names the files and splits") {
   CHECK(index[1].split == "train");
   CHECK(index[1].label.empty());
 
+  // Another plugin registering a parser 'split_list' too: the config's task picks the plugin.
+  fs::remove_all(f.destination);
+  const std::string beside = "--plugin-dir=" MLQ_BUILD_DIR "/tests/fake_plugins/same_names";
+  auto ambiguous = f.run({"data.preprocess.metadata=splits.txt",
+                          "+data.preprocess.metadata_format=split_list", beside});
+  CHECK(ambiguous.exit_code == 2);
+  CHECK_MESSAGE(ambiguous.out.find("metadata_parsers 'split_list' is registered by plugins") !=
+                    std::string::npos,
+                ambiguous.out);
+  CHECK(!fs::exists(f.destination / "index.csv"));
+  auto scoped = f.run({"data.preprocess.metadata=splits.txt",
+                       "+data.preprocess.metadata_format=split_list", "task=regression", beside});
+  REQUIRE_MESSAGE(scoped.exit_code == 0, scoped.out);
+  CHECK(mlq::read_index(f.destination / "index.csv").size() == 2);
+
   auto unknown = f.run(
       {"data.preprocess.metadata=splits.txt", "+data.preprocess.metadata_format=split_lists"});
   CHECK(unknown.exit_code == 2);

@@ -415,6 +415,13 @@ TEST_CASE("the default experiment trains harmonic_cnn and scores unseen timbres 
   REQUIRE_MESSAGE(predicted.exit_code == 0, predicted.out);
   CHECK(mlq::transcription::read_midi(dir / "midi" / "tone.mid").duration ==
         doctest::Approx(5.0).epsilon(0.01));
+  // Another plugin registering a model 'harmonic_cnn' too: the command, the transcription
+  // task's, still builds the transcription plugin's.
+  auto beside = runner_in(dir, {"predict", "--checkpoint=" + checkpoint.string(), wav.string(),
+                                "-o", (dir / "beside").string(),
+                                "--plugin-dir=" MLQ_BUILD_DIR "/tests/fake_plugins/same_names"});
+  REQUIRE_MESSAGE(beside.exit_code == 0, beside.out);
+  CHECK(read_file(dir / "beside" / "tone.mid") == read_file(dir / "midi" / "tone.mid"));
 
   // harmonic_cnn's pedal branch: the detected presses go into the MIDI file as CC64, and notes
   // that end during one are held to its release unless --hold-notes-by-pedal=false. Thresholds

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "mlq/config/tree.hpp"
 #include "mlq/util/text.hpp"
@@ -13,6 +14,16 @@ namespace {
 // Task names and commands choose the plugin, so no two plugins may share one.
 bool unique_across_plugins(std::string_view kind) {
   return kind == "tasks" || kind == "commands";
+}
+
+struct QualifiedName {
+  std::string_view plugin, name;
+};
+// "<plugin>:<name>" split in two; nothing for a plain name.
+std::optional<QualifiedName> qualified(std::string_view name) {
+  const size_t colon = name.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  return QualifiedName{name.substr(0, colon), name.substr(colon + 1)};
 }
 
 }  // namespace
@@ -69,12 +80,11 @@ std::vector<const Registry::Entry*> Registry::candidates(std::string_view kind,
     return out;
   }
   // "<plugin>:<name>" (commands' own names hold a colon; they matched above).
-  const size_t colon = name.find(':');
-  if (colon == std::string_view::npos) return out;
-  const std::string_view plugin = name.substr(0, colon);
-  if (auto it = names->second.find(std::string(name.substr(colon + 1))); it != names->second.end())
+  const std::optional<QualifiedName> q = qualified(name);
+  if (!q) return out;
+  if (auto it = names->second.find(std::string(q->name)); it != names->second.end())
     for (const Entry& entry : it->second)
-      if (entry.plugin == plugin) out.push_back(&entry);
+      if (entry.plugin == q->plugin) out.push_back(&entry);
   return out;
 }
 
@@ -108,14 +118,12 @@ const Registry::Entry& Registry::get(std::string_view kind, std::string_view nam
                                 fmt::join(qualified, " or ")));
   }
   // "<plugin>:<name>" whose name other plugins register: say which.
-  if (const size_t colon = name.find(':'); colon != std::string_view::npos) {
+  if (const std::optional<QualifiedName> q = qualified(name)) {
     std::vector<std::string> plugins;
-    for (const Entry* entry : candidates(kind, name.substr(colon + 1)))
-      plugins.push_back(entry->plugin);
+    for (const Entry* entry : candidates(kind, q->name)) plugins.push_back(entry->plugin);
     if (!plugins.empty())
       throw UserError(fmt::format("plugin '{}' registers no {} '{}' (plugins that do: {})",
-                                  name.substr(0, colon), kind, name.substr(colon + 1),
-                                  fmt::join(plugins, ", ")));
+                                  q->plugin, kind, q->name, fmt::join(plugins, ", ")));
   }
   std::vector<std::string> known = names(kind);
   std::string message = "no " + std::string(kind) + " entry named '" + std::string(name) + "'";
