@@ -35,6 +35,7 @@ TrainerOptions TrainerOptions::from(const Config& c) {
                           "progress_bar",
                           "test_after_fit",
                           "tensorboard",
+                          "ema_decay",
                           "resume",
                           "optimizer",
                           "scheduler",
@@ -65,6 +66,7 @@ TrainerOptions TrainerOptions::from(const Config& c) {
   o.progress_bar = c.get_bool("progress_bar", o.progress_bar);
   o.test_after_fit = c.get_bool("test_after_fit", o.test_after_fit);
   o.tensorboard = c.get_bool("tensorboard", o.tensorboard);
+  o.ema_decay = c.get_double("ema_decay", o.ema_decay, Range::from_below(0, 1));
   if (o.max_steps <= 0 && o.max_epochs <= 0)
     throw ConfigError("config keys 'trainer.max_steps' and 'trainer.max_epochs' (" +
                       c.origin("max_steps") + "): at least one must be positive");

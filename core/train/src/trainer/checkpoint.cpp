@@ -1,5 +1,6 @@
-// Trainer checkpoints: model, optimiser, step, loader position, RNG state, callback state, the
-// resolved config and its hash. Written to a temporary file, synced and renamed.
+// Trainer checkpoints: model (and, with trainer.ema_decay, the averaged weights), optimiser, step,
+// loader position, RNG state, callback state, the resolved config and its hash. Written to a
+// temporary file, synced and renamed.
 #include <fcntl.h>
 #include <torch/torch.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "mlq/train/checkpoint.hpp"
 #include "mlq/train/trainer.hpp"
 #include "mlq/util/files.hpp"
+#include "trainer/weight_average.hpp"
 
 namespace mlq {
 namespace {
@@ -104,8 +106,17 @@ void Trainer::save_checkpoint(const std::filesystem::path& path) {
   flush_metrics();
   torch::serialize::OutputArchive archive;
   archive.write("format", c10::IValue(kCheckpointFormat));
+  // "model" holds the weights to use: the averaged ones when averaging, and then
+  // "training_model" the ones training goes on from.
   torch::serialize::OutputArchive model_archive;
-  model_->save(model_archive);
+  if (weight_average_) {
+    torch::serialize::OutputArchive training_archive;
+    model_->save(training_archive);
+    archive.write("training_model", training_archive);
+    weight_average_->save(*model_, model_archive);
+  } else {
+    model_->save(model_archive);
+  }
   archive.write("model", model_archive);
   torch::serialize::OutputArchive optimizer_archive;
   optimizer_->save(optimizer_archive);
@@ -148,6 +159,10 @@ void Trainer::load_checkpoint(const std::filesystem::path& path) {
   setup();
   auto archive = open_archive(path);
   load_weights(path);
+  if (weight_average_) weight_average_->reset_to(*model_);
+  torch::serialize::InputArchive training_archive;
+  if (archive.try_read("training_model", training_archive))
+    load_strict(*model_, training_archive, "", path);
   torch::serialize::InputArchive optimizer_archive;
   if (!archive.try_read("optimizer", optimizer_archive))
     throw UserError(path.string() + ": checkpoint has no optimizer state");

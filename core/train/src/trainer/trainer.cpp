@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "callbacks/sweep_pruning.hpp"
 #include "loggers/metric_log.hpp"
@@ -14,6 +15,7 @@
 #include "mlq/util/text.hpp"
 #include "strategy/precision.hpp"
 #include "strategy/strategy.hpp"
+#include "trainer/weight_average.hpp"
 
 namespace mlq {
 namespace {
@@ -131,6 +133,8 @@ void Trainer::setup() {
   model_ = task_.model();
   if (!model_) throw UserError("task '" + config_.get_string("task") + "' built no model");
   strategy_->setup(*model_);
+  if (options_.ema_decay > 0)
+    weight_average_ = std::make_unique<WeightAverage>(*model_, options_.ema_decay);
   const Config optimizer_config = config_.section("trainer.optimizer");
   optimizer_ = make_optimizer(optimizer_config, model_->parameters());
   auto train_data = task_.dataset(Split::Train);
@@ -271,6 +275,7 @@ void Trainer::train_one_step() {
   const double lr = schedule_->at(step_);
   set_learning_rate(*optimizer_, lr);
   optimizer_->step();
+  if (weight_average_) weight_average_->update(*model_, step_);
   ++step_;
 
   StepInfo info;
@@ -296,10 +301,16 @@ void Trainer::train_one_step() {
 }
 
 Scalars Trainer::validate(Split split) {
+  return evaluate(split, /*averaged=*/true);
+}
+
+Scalars Trainer::evaluate(Split split, bool averaged) {
   setup();
   auto dataset = task_.dataset(split);
   if (!dataset) return {};
   torch::NoGradGuard no_grad;
+  std::optional<AveragedWeightsScope> averaged_weights;
+  if (averaged) averaged_weights.emplace(weight_average_.get(), *model_);
   model_->eval();
   DataLoader loader(dataset, options_.batch_size, /*shuffle=*/false, 0, /*drop_last=*/false,
                     options_.num_workers, options_.prefetch_batches);
@@ -330,6 +341,7 @@ Scalars Trainer::validate(Split split) {
     metric_log_->log_media(
         prefix, split == Split::Test ? task_.test_media() : task_.validation_media(), step_, split);
   flush_metrics();
+  averaged_weights.reset();
   model_->train();
   if (split == Split::Test)
     each_callback([&](Callback& c) { c.on_test_end(*this, metrics); });
@@ -340,8 +352,8 @@ Scalars Trainer::validate(Split split) {
 
 Scalars Trainer::test(const std::filesystem::path& weights) {
   setup();
-  if (!weights.empty()) load_weights(weights);
-  return validate(Split::Test);
+  if (!weights.empty()) load_weights(weights);  // a checkpoint's "model": the averaged weights
+  return evaluate(Split::Test, /*averaged=*/weights.empty());
 }
 
 }  // namespace mlq

@@ -33,6 +33,9 @@ struct TrainerOptions {
   bool progress_bar = true;
   bool test_after_fit = true;
   bool tensorboard = true;  // event files in <run dir>/tb/
+  // Validate, test and checkpoint an exponential moving average of the weights with this decay
+  // per step (0: off; 0.99-0.999 typical). Training itself goes on with the raw weights.
+  double ema_decay = 0;
 
   static TrainerOptions from(const Config& trainer_config);
 };

@@ -20,6 +20,7 @@ namespace mlq {
 
 class MetricLog;
 class Strategy;
+class WeightAverage;
 struct Throughput {  // training time, for the line at the end of fit()
   double seconds = 0;
   int64_t steps = 0;
@@ -55,8 +56,9 @@ class Trainer {
   // Trains to max_steps/max_epochs or until a callback stops it; resumes from a checkpoint.
   void fit(const std::filesystem::path& resume_from = {});
   // Evaluates on a split (limit_val_batches applies to validation); logs val_*/test_* metrics.
+  // With trainer.ema_decay, the averaged weights are evaluated.
   Scalars validate(Split split = Split::Validation);
-  // Tests with the weights of a checkpoint (empty: the current weights).
+  // Tests with the weights of a checkpoint (empty: the current weights, averaged if averaging).
   Scalars test(const std::filesystem::path& weights = {});
 
   // State for callbacks.
@@ -93,6 +95,8 @@ class Trainer {
   void after_epoch(int64_t finished_epoch);
   template <class Hook>
   void each_callback(Hook&& hook);
+  // validate() and test(); `averaged`: with the moving average of the weights, if there is one.
+  Scalars evaluate(Split split, bool averaged);
 
   Config config_;
   TrainerOptions options_;
@@ -102,6 +106,7 @@ class Trainer {
   std::shared_ptr<Model> model_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<LrSchedule> schedule_;
+  std::unique_ptr<WeightAverage> weight_average_;  // trainer.ema_decay > 0
   std::unique_ptr<DataLoader> loader_;
   std::vector<std::shared_ptr<Callback>> callbacks_;
   std::unique_ptr<MetricLog> metric_log_;  // rank 0 with a run
