@@ -181,8 +181,8 @@ TEST_CASE("config errors: one line, exit 2, naming the key and where it came fro
   }
   SUBCASE("a [trainer] value outside its choices fails before a run exists") {
     CHECK(one_line_error(cli, cli.run({kConfig, "trainer.precision=bf16"})) ==
-          "error: config key 'trainer.precision' = \"bf16\": expected \"32\" or "
-          "\"bf16-mixed\"\n");
+          "error: config key 'trainer.precision' = \"bf16\": expected \"32\", \"bf16-mixed\" "
+          "or \"auto\"\n");
     CHECK(contains(one_line_error(cli, cli.run({kConfig, "trainer.device=tpu"})),
                    "config key 'trainer.device' = \"tpu\": expected \"cpu\" or \"cuda\""));
     CHECK(contains(one_line_error(cli, cli.run({kConfig, "trainer.device=cuda:x"})),

@@ -1,8 +1,12 @@
 #include <doctest/doctest.h>
 #include <torch/torch.h>
 
+#include <fstream>
+#include <string>
+
 #include "mlq/train/callbacks.hpp"
 #include "mlq/train/trainer.hpp"
+#include "mlq/util/cpu_features.hpp"
 #include "strategy/precision.hpp"
 #include "train/toy_task.hpp"
 
@@ -195,9 +199,37 @@ TEST_CASE("bf16-mixed training learns and keeps float32 weights") {
   const torch::Tensor w = weights(task);
   CHECK((w.scalar_type() == torch::kFloat));
   CHECK((task.model_->linear_->weight.grad().scalar_type() == torch::kFloat));
+  CHECK((task.training_dtype == torch::kBFloat16));
   // bfloat16 keeps about 3 significant digits in the forward pass.
   CHECK(w[0].item<double>() == doctest::Approx(2.0).epsilon(0.05));
   CHECK(w[1].item<double>() == doctest::Approx(1.0).epsilon(0.05));
+}
+
+TEST_CASE(
+    "precision auto is bf16-mixed on a CPU with bfloat16 instructions and float32 elsewhere") {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line) && line.rfind("flags", 0) != 0) {
+  }
+  REQUIRE_MESSAGE(!line.empty(), "no flags line in /proc/cpuinfo");
+  const auto has = [&](const std::string& flag) {
+    return (line + " ").find(" " + flag + " ") != std::string::npos;
+  };
+  const bool native = has("avx512_bf16") && has("avx512f");
+  CHECK(mlq::cpu_has_native_bfloat16() == native);
+  using mlq::Precision;
+  CHECK(mlq::resolve_precision(Precision::Auto, /*on_cpu=*/true) ==
+        (native ? Precision::BFloat16Mixed : Precision::Float32));
+  CHECK(mlq::resolve_precision(Precision::Auto, /*on_cpu=*/false) == Precision::Float32);
+  CHECK(mlq::resolve_precision(Precision::BFloat16Mixed, true) == Precision::BFloat16Mixed);
+  CHECK(mlq::resolve_precision(Precision::Float32, true) == Precision::Float32);
+
+  ToyTask task;
+  mlq::Trainer trainer(config_from(trainer_toml("max_steps = 200\nprecision = 'auto'")), task,
+                       nullptr);
+  trainer.fit();
+  CHECK((task.training_dtype == (native ? torch::kBFloat16 : torch::kFloat)));
+  CHECK(weights(task)[0].item<double>() == doctest::Approx(2.0).epsilon(0.05));
 }
 
 TEST_CASE("trainer config is schema-checked") {
@@ -210,8 +242,8 @@ TEST_CASE("trainer config is schema-checked") {
   CHECK_THROWS_WITH_AS(mlq::Trainer(config_from(trainer_toml("device = 'tpu'")), task, nullptr),
                        doctest::Contains("trainer.device"), mlq::ConfigError);
   CHECK_THROWS_WITH_AS(mlq::Trainer(config_from(trainer_toml("precision = 'bf16'")), task, nullptr),
-                       doctest::Contains("'trainer.precision' = \"bf16\": expected \"32\" or "
-                                         "\"bf16-mixed\""),
+                       doctest::Contains("'trainer.precision' = \"bf16\": expected \"32\", "
+                                         "\"bf16-mixed\" or \"auto\""),
                        mlq::ConfigError);
   if (!torch::cuda::is_available())
     CHECK_THROWS_WITH_AS(mlq::Trainer(config_from(trainer_toml("device = 'cuda'")), task, nullptr),

@@ -45,7 +45,9 @@ class ToyTask : public Task {
   std::shared_ptr<Dataset> dataset(Split) override { return data_; }
   torch::Tensor training_step(const TensorMap& batch, Scalars&) override {
     ++training_steps;
-    return torch::mse_loss(model_->forward(batch).at("prediction"), batch.at("target"));
+    const torch::Tensor prediction = model_->forward(batch).at("prediction");
+    training_dtype = prediction.scalar_type();
+    return torch::mse_loss(prediction, batch.at("target"));
   }
   void validation_step(const TensorMap& batch) override {
     ++validation_batches;
@@ -63,6 +65,7 @@ class ToyTask : public Task {
   std::shared_ptr<Line> model_ = std::make_shared<Line>();
   int64_t training_steps = 0;
   int64_t validation_batches = 0;
+  torch::ScalarType training_dtype = torch::kFloat;  // the last training step's prediction's
 
  private:
   std::shared_ptr<LineData> data_;

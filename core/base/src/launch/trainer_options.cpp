@@ -1,5 +1,6 @@
 #include "mlq/launch/trainer_options.hpp"
 
+#include "mlq/util/cpu_features.hpp"
 #include "mlq/util/error.hpp"
 
 namespace mlq {
@@ -7,8 +8,14 @@ namespace mlq {
 Precision parse_precision(const std::string& value) {
   if (value == "32" || value == "32-true") return Precision::Float32;
   if (value == "bf16-mixed") return Precision::BFloat16Mixed;
+  if (value == "auto") return Precision::Auto;
   throw ConfigError("config key 'trainer.precision' = \"" + value +
-                    "\": expected \"32\" or \"bf16-mixed\"");
+                    "\": expected \"32\", \"bf16-mixed\" or \"auto\"");
+}
+
+Precision resolve_precision(Precision precision, bool on_cpu) {
+  if (precision != Precision::Auto) return precision;
+  return on_cpu && cpu_has_native_bfloat16() ? Precision::BFloat16Mixed : Precision::Float32;
 }
 
 TrainerOptions TrainerOptions::from(const Config& c) {

@@ -133,6 +133,13 @@ void Trainer::setup() {
   model_ = task_.model();
   if (!model_) throw UserError("task '" + config_.get_string("task") + "' built no model");
   strategy_->setup(*model_);
+  precision_ = resolve_precision(parse_precision(options_.precision),
+                                 strategy_->device().type() == c10::DeviceType::CPU);
+  if (options_.precision == "auto" && is_global_zero())
+    log::info("trainer.precision = \"auto\": {}",
+              precision_ == Precision::BFloat16Mixed
+                  ? "bf16-mixed (the CPU has bfloat16 instructions)"
+                  : "32 (bfloat16 is only chosen on a CPU with bfloat16 instructions)");
   if (options_.ema_decay > 0)
     weight_average_ = std::make_unique<WeightAverage>(*model_, options_.ema_decay);
   const Config optimizer_config = config_.section("trainer.optimizer");
@@ -237,7 +244,7 @@ void Trainer::train_one_step() {
     TensorMap batch = to_device(loader_->next(), strategy_->device());
     torch::Tensor loss;
     {
-      AutocastScope autocast(parse_precision(options_.precision), strategy_->device());
+      AutocastScope autocast(precision_, strategy_->device());
       loss = task_.training_step(batch, logs);
     }
     const double value = strategy_->agree_on_loss(loss.item<double>());

@@ -25,7 +25,8 @@ struct TrainerOptions {
   bool deterministic = false;
   int64_t threads = 0;  // 0: LibTorch's default
   std::string device = "cpu";
-  std::string precision = "32";  // or "bf16-mixed": autocast in training's forward pass and loss
+  std::string precision = "32";         // or "bf16-mixed" (autocast in training's forward pass and
+                                        // loss), or "auto" (see Precision)
   bool overlap_gradient_sync = true;    // data-parallel: all-reduce buckets while backward runs
   std::string nonfinite_loss = "skip";  // "skip" the batch (counted), or "stop"
   int64_t max_nonfinite = 100;          // skipped batches tolerated before stopping
@@ -42,10 +43,14 @@ struct TrainerOptions {
 
 // trainer.precision: "32" (float32 throughout) or "bf16-mixed" (autocast: matrix products and
 // convolutions in bfloat16, reductions and losses in float32; weights, gradients and optimiser
-// state stay float32).
-enum class Precision { Float32, BFloat16Mixed };
+// state stay float32). "auto" is bf16-mixed on a CPU with bfloat16 instructions
+// (cpu_has_native_bfloat16) and float32 elsewhere, GPUs included.
+enum class Precision { Float32, BFloat16Mixed, Auto };
 
 // A ConfigError naming trainer.precision for anything else.
 Precision parse_precision(const std::string& value);
+
+// What "auto" means for a run on the CPU (on_cpu) or on a GPU; the others stay as they are.
+Precision resolve_precision(Precision precision, bool on_cpu);
 
 }  // namespace mlq

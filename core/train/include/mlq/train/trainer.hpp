@@ -102,7 +102,8 @@ class Trainer {
   TrainerOptions options_;
   Task& task_;
   Run* run_;
-  std::unique_ptr<Strategy> strategy_;  // single process or data-parallel
+  std::unique_ptr<Strategy> strategy_;        // single process or data-parallel
+  Precision precision_ = Precision::Float32;  // trainer.precision, "auto" resolved in setup()
   std::shared_ptr<Model> model_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<LrSchedule> schedule_;
