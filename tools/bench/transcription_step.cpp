@@ -5,6 +5,7 @@
 // meets here. Prints one JSON line with the same fields as the peer.
 // Usage: build/bin/bench_transcription_step harmonic_cnn|crnn_highres [threads] [batch] [seconds]
 //        [steps] [warmup] [infer_batch] [infer_windows]
+// MLQ_BENCH_PRECISION=bf16-mixed (or auto) times the training step as trainer.precision does.
 #include <sys/resource.h>
 #include <torch/torch.h>
 
@@ -20,6 +21,7 @@
 #include "models/crnn.hpp"
 #include "models/harmonic_cnn.hpp"
 #include "models/losses.hpp"
+#include "strategy/precision.hpp"
 
 namespace {
 
@@ -108,10 +110,17 @@ int main(int argc, char** argv) {
   const auto frames = static_cast<int64_t>(std::lround(seconds * 100)) + 1;
   mlq::TensorMap batch_map = random_targets(batch, frames);
   batch_map["features"] = torch::randn({batch, frames, features.bands()}) * 20 - 30;
+  const char* precision_name = std::getenv("MLQ_BENCH_PRECISION");
+  const mlq::Precision precision = mlq::resolve_precision(
+      mlq::parse_precision(precision_name ? precision_name : "32"), /*on_cpu=*/true);
   model->train();
   const double step_seconds = median_seconds(warmup, steps, [&] {
     optimizer->zero_grad();
-    torch::Tensor value = loss(model->forward(batch_map), batch_map);
+    torch::Tensor value;
+    {
+      mlq::AutocastScope autocast(precision, torch::Device(torch::kCPU));
+      value = loss(model->forward(batch_map), batch_map);
+    }
     value.backward();
     optimizer->step();
   });
@@ -130,12 +139,14 @@ int main(int argc, char** argv) {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   std::printf(
-      "{\"model\": \"%s\", \"side\": \"c++\", \"threads\": %d, \"batch\": %lld, \"seconds\": %g, "
+      "{\"model\": \"%s\", \"side\": \"c++\", \"precision\": \"%s\", \"threads\": %d, "
+      "\"batch\": %lld, \"seconds\": %g, "
       "\"ms_per_step\": %.1f, \"samples_per_s\": %.3f, \"audio_s_per_s\": %.3f, "
       "\"sgemm_gflops\": %.1f, \"model_gflops\": %.1f, \"utilisation\": %.3f, \"infer_rtf\": %.4f, "
       "\"peak_rss_mb\": %.0f}\n",
-      name.c_str(), threads, static_cast<long long>(batch), seconds, step_seconds * 1000,
-      batch / step_seconds, batch * seconds / step_seconds, sgemm, model_gflops,
-      model_gflops / sgemm, infer_seconds / (infer_batch * 10.0), usage.ru_maxrss / 1024.0);
+      name.c_str(), precision == mlq::Precision::BFloat16Mixed ? "bf16-mixed" : "32", threads,
+      static_cast<long long>(batch), seconds, step_seconds * 1000, batch / step_seconds,
+      batch * seconds / step_seconds, sgemm, model_gflops, model_gflops / sgemm,
+      infer_seconds / (infer_batch * 10.0), usage.ru_maxrss / 1024.0);
   return 0;
 }
