@@ -114,19 +114,22 @@ StreamTranscriber::Sent* StreamTranscriber::sent_for(int pitch, double onset) {
   return nullptr;
 }
 
-StreamTranscriber::Sent* StreamTranscriber::sent_for_final(int pitch, double onset) {
+StreamTranscriber::Sent* StreamTranscriber::nearest_open(int pitch, double onset) {
   Sent* nearest = nullptr;
-  for (Sent& s : sent_) {
-    if (s.pitch != pitch) continue;
-    if (s.confirmed) {
-      // Final frames are frozen: the same onset, up to rounding as the region moves on.
-      if (std::abs(s.final_onset - onset) < 1e-6) return &s;
-    } else if (!s.ended && std::abs(s.onset - onset) <= kMatchSeconds &&
-               (!nearest || std::abs(s.onset - onset) < std::abs(nearest->onset - onset))) {
+  for (Sent& s : sent_)
+    if (s.pitch == pitch && !s.confirmed && !s.ended &&
+        std::abs(s.onset - onset) <= kMatchSeconds &&
+        (!nearest || std::abs(s.onset - onset) < std::abs(nearest->onset - onset)))
       nearest = &s;
-    }
-  }
   return nearest;
+}
+
+StreamTranscriber::Sent* StreamTranscriber::sent_for_final(int pitch, double onset) {
+  // Final frames are frozen: a confirmed note-on's note has the same onset, up to rounding as the
+  // region moves on.
+  for (Sent& s : sent_)
+    if (s.pitch == pitch && s.confirmed && std::abs(s.final_onset - onset) < 1e-6) return &s;
+  return nearest_open(pitch, onset);
 }
 
 std::vector<NoteEvent> StreamTranscriber::decide(bool final) {
@@ -155,9 +158,32 @@ std::vector<NoteEvent> StreamTranscriber::decide(bool final) {
     }
   }
   // Note-offs from the final frames alone.
-  for (Note note : postprocess(final_, postprocess_).notes) {
+  std::vector<Note> final_notes = postprocess(final_, postprocess_).notes;
+  for (Note& note : final_notes) {
     note.onset += start;
     note.offset += start;
+  }
+  // A note-on and the final note nearest to it, each the other's nearest, are the same note: they
+  // are matched first. Otherwise a note of the same key just before it could take the note-on as
+  // its nearest, and this note would be sent again under the note-on's onset.
+  auto nearest_note = [&](const Sent& s) {
+    const Note* nearest = nullptr;
+    for (const Note& note : final_notes)
+      if (note.pitch == s.pitch && note.onset >= settled &&
+          std::abs(note.onset - s.onset) <= kMatchSeconds &&
+          (!nearest || std::abs(note.onset - s.onset) < std::abs(nearest->onset - s.onset)))
+        nearest = &note;
+    return nearest;
+  };
+  for (Sent& s : sent_) {
+    if (s.confirmed || s.ended) continue;
+    const Note* note = nearest_note(s);
+    if (note && nearest_open(note->pitch, note->onset) == &s) {
+      s.confirmed = true;
+      s.final_onset = note->onset;
+    }
+  }
+  for (Note note : final_notes) {
     if (note.onset < settled) continue;
     Sent* sent = sent_for_final(note.pitch, note.onset);
     if (!sent) sent = note_on(note);  // the early frames missed it

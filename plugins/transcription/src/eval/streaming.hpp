@@ -61,6 +61,8 @@ class StreamTranscriber {
   // The note-on of the final frames' note: the one it confirmed, else the nearest unconfirmed
   // open one within 50 ms, or null.
   Sent* sent_for_final(int pitch, double onset);
+  // The note-on of this key nearest `onset`, within the match distance, not yet matched or ended.
+  Sent* nearest_open(int pitch, double onset);
 
   std::shared_ptr<Model> model_;
   MelFeatures features_;
