@@ -81,6 +81,15 @@ int main(int argc, char** argv) {
   const auto steps = static_cast<int64_t>(arg(5, 20)), warmup = static_cast<int64_t>(arg(6, 3));
   const auto infer_batch = static_cast<int64_t>(arg(7, 4));
   const auto infer_windows = static_cast<int64_t>(arg(8, 3));
+  const char* precision_name = std::getenv("MLQ_BENCH_PRECISION");
+  mlq::Precision precision = mlq::Precision::Float32;
+  try {
+    precision = mlq::resolve_precision(mlq::parse_precision(precision_name ? precision_name : "32"),
+                                       /*on_cpu=*/true);
+  } catch (const std::exception& e) {  // the values are trainer.precision's
+    std::fprintf(stderr, "error: MLQ_BENCH_PRECISION: %s\n", e.what());
+    return 2;
+  }
   // As the runner does; MLQ_BENCH_DEFAULT_MALLOC=1 keeps glibc's defaults, to see the difference.
   if (!std::getenv("MLQ_BENCH_DEFAULT_MALLOC")) mlq::tune_allocator_for_training();
   torch::set_num_threads(threads);
@@ -110,9 +119,6 @@ int main(int argc, char** argv) {
   const auto frames = static_cast<int64_t>(std::lround(seconds * 100)) + 1;
   mlq::TensorMap batch_map = random_targets(batch, frames);
   batch_map["features"] = torch::randn({batch, frames, features.bands()}) * 20 - 30;
-  const char* precision_name = std::getenv("MLQ_BENCH_PRECISION");
-  const mlq::Precision precision = mlq::resolve_precision(
-      mlq::parse_precision(precision_name ? precision_name : "32"), /*on_cpu=*/true);
   model->train();
   const double step_seconds = median_seconds(warmup, steps, [&] {
     optimizer->zero_grad();
