@@ -351,7 +351,8 @@ TEST_CASE("the default experiment trains harmonic_cnn and scores unseen timbres 
     const bool on = e["event"] == "note_on";
     const double onset = on ? e["time"].get<double>() : e["onset"].get<double>();
     int& seen = state[{e["pitch"].get<int>(), onset}];
-    CHECK(seen == (on ? 0 : 1));  // each note-on ended once, by a note-off naming its onset
+    // Each note-on ended once, by a note-off naming its onset.
+    CHECK_MESSAGE(seen == (on ? 0 : 1), e.dump());
     seen = on ? 1 : 2;
     if (on) {
       CHECK(e["decided_at"].get<double>() >= onset);  // decided after it is heard

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 namespace mlq::transcription {
 namespace {
@@ -108,28 +109,12 @@ void StreamTranscriber::advance(int64_t end, bool final) {
   }
 }
 
-StreamTranscriber::Sent* StreamTranscriber::sent_for(int pitch, double onset) {
-  for (Sent& s : sent_)
-    if (s.pitch == pitch && std::abs(s.onset - onset) <= kMatchSeconds) return &s;
-  return nullptr;
-}
-
-StreamTranscriber::Sent* StreamTranscriber::nearest_open(int pitch, double onset) {
-  Sent* nearest = nullptr;
-  for (Sent& s : sent_)
-    if (s.pitch == pitch && !s.confirmed && !s.ended &&
-        std::abs(s.onset - onset) <= kMatchSeconds &&
-        (!nearest || std::abs(s.onset - onset) < std::abs(nearest->onset - onset)))
-      nearest = &s;
-  return nearest;
-}
-
-StreamTranscriber::Sent* StreamTranscriber::sent_for_final(int pitch, double onset) {
-  // Final frames are frozen: a confirmed note-on's note has the same onset, up to rounding as the
-  // region moves on.
-  for (Sent& s : sent_)
-    if (s.pitch == pitch && s.confirmed && std::abs(s.final_onset - onset) < 1e-6) return &s;
-  return nearest_open(pitch, onset);
+bool StreamTranscriber::ended_final(int pitch, double onset) const {
+  // Final frames are frozen: an ended note is found again with the same onset, up to rounding as
+  // the region moves on.
+  return std::any_of(sent_.begin(), sent_.end(), [&](const Sent& s) {
+    return s.ended_final && s.pitch == pitch && std::abs(s.final_onset - onset) < 1e-6;
+  });
 }
 
 std::vector<NoteEvent> StreamTranscriber::decide(bool final) {
@@ -142,76 +127,102 @@ std::vector<NoteEvent> StreamTranscriber::decide(bool final) {
   // A note that reaches the region's last final frames may go on: not ended yet.
   const double open_after = static_cast<double>(final_end_ - 6) / fps;
   const double now = seconds_received();
-  auto note_on = [&](const Note& note) {
-    sent_.push_back({note.pitch, note.onset});
-    events.push_back({true, note, now});
-    return &sent_.back();
+
+  // The notes to match: the final frames' (not yet ended), then those starting in the early
+  // frames after them.
+  struct Candidate {
+    Note note;
+    bool final;
+    int64_t sent = -1;  // index into sent_
   };
-  // Note-ons from the final frames and the early ones after them (without early frames, the
-  // final ones' pass below sends them).
+  std::vector<Candidate> candidates;
+  // A two-frame plateau of the onset output gives two notes of one key at one onset, the first
+  // without length (as the reference's post-processing does): one note-on, for the second.
+  std::vector<int64_t> last_of_key(128, -1);
+  auto add = [&](const Note& note, bool final) {
+    int64_t& last = last_of_key[static_cast<size_t>(std::clamp(note.pitch, 0, 127))];
+    if (last >= 0 && std::abs(candidates[static_cast<size_t>(last)].note.onset - note.onset) < 1e-6)
+      candidates[static_cast<size_t>(last)] = {note, final};
+    else {
+      last = static_cast<int64_t>(candidates.size());
+      candidates.push_back({note, final});
+    }
+  };
+  for (Note note : postprocess(final_, postprocess_).notes) {
+    note.onset += start;
+    note.offset += start;
+    if (note.onset >= settled && !ended_final(note.pitch, note.onset)) add(note, true);
+  }
   if (early_.frames > 0) {
     ModelOutputs with_early = final_;
     append_frames(with_early, early_, 0, early_.frames);
+    const double early_start = static_cast<double>(final_end_) / fps;
     for (Note note : postprocess(with_early, postprocess_).notes) {
       note.onset += start;
-      if (note.onset >= settled && !sent_for(note.pitch, note.onset)) note_on(note);
+      if (note.onset >= early_start && note.onset >= settled) add(note, false);
     }
   }
-  // Note-offs from the final frames alone.
-  std::vector<Note> final_notes = postprocess(final_, postprocess_).notes;
-  for (Note& note : final_notes) {
-    note.onset += start;
-    note.offset += start;
-  }
-  // A note-on and the final note nearest to it, each the other's nearest, are the same note: they
-  // are matched first. Otherwise a note of the same key just before it could take the note-on as
-  // its nearest, and this note would be sent again under the note-on's onset.
-  auto nearest_note = [&](const Sent& s) {
-    const Note* nearest = nullptr;
-    for (const Note& note : final_notes)
-      if (note.pitch == s.pitch && note.onset >= settled &&
-          std::abs(note.onset - s.onset) <= kMatchSeconds &&
-          (!nearest || std::abs(note.onset - s.onset) < std::abs(nearest->onset - s.onset)))
-        nearest = &note;
-    return nearest;
+
+  // Open note-ons and notes of one key within 50 ms of each other, nearest pairs first.
+  struct Pair {
+    double distance;
+    size_t sent, candidate;
   };
-  for (Sent& s : sent_) {
-    if (s.confirmed || s.ended) continue;
-    const Note* note = nearest_note(s);
-    if (note && nearest_open(note->pitch, note->onset) == &s) {
-      s.confirmed = true;
-      s.final_onset = note->onset;
+  std::vector<Pair> pairs;
+  for (size_t i = 0; i < sent_.size(); ++i) {
+    if (sent_[i].ended) continue;
+    for (size_t j = 0; j < candidates.size(); ++j) {
+      const double distance = std::abs(candidates[j].note.onset - sent_[i].onset);
+      if (candidates[j].note.pitch == sent_[i].pitch && distance <= kMatchSeconds)
+        pairs.push_back({distance, i, j});
     }
   }
-  for (Note note : final_notes) {
-    if (note.onset < settled) continue;
-    Sent* sent = sent_for_final(note.pitch, note.onset);
-    if (!sent) sent = note_on(note);  // the early frames missed it
-    if (!sent->confirmed) {
-      sent->confirmed = true;
-      sent->final_onset = note.onset;
+  std::sort(pairs.begin(), pairs.end(), [](const Pair& a, const Pair& b) {
+    return std::tie(a.distance, a.sent, a.candidate) < std::tie(b.distance, b.sent, b.candidate);
+  });
+  std::vector<bool> matched(sent_.size(), false);
+  for (const Pair& pair : pairs)
+    if (!matched[pair.sent] && candidates[pair.candidate].sent < 0) {
+      matched[pair.sent] = true;
+      candidates[pair.candidate].sent = static_cast<int64_t>(pair.sent);
     }
-    if (sent->ended || !(final || note.offset < open_after)) continue;
-    sent->ended = true;
-    ended_.push_back(note);
-    note.onset = sent->onset;  // the note-off names the note-on it ends
+
+  // Notes without a note-on get one; final notes whose end is decided are ended.
+  for (Candidate& c : candidates) {
+    if (c.sent < 0) {
+      c.sent = static_cast<int64_t>(sent_.size());
+      sent_.push_back({c.note.pitch, c.note.onset});
+      matched.push_back(true);
+      events.push_back({true, c.note, now});
+    }
+    if (!c.final || !(final || c.note.offset < open_after)) continue;
+    Sent& sent = sent_[static_cast<size_t>(c.sent)];
+    sent.ended = sent.ended_final = true;
+    sent.final_onset = c.note.onset;
+    ended_.push_back(c.note);
+    Note note = c.note;
+    note.onset = sent.onset;  // the note-off names the note-on it ends
     events.push_back({false, note, now});
   }
-  // Note-ons whose onsets the final frames have passed without the note, and at the end every
+  // Note-ons without a note whose onsets the final frames have passed, and at the end every
   // note-on still open: ended now.
   const double passed = static_cast<double>(final_end_ - 10) / fps;
-  for (Sent& s : sent_)
-    if (!s.ended && (final || (!s.confirmed && s.onset < passed))) {
-      s.ended = true;
-      Note note{};
-      note.pitch = s.pitch;
-      note.onset = s.onset;
-      note.offset = std::max(s.onset, static_cast<double>(final_end_) / fps);
-      events.push_back({false, note, now, /*dropped=*/true});
-    }
+  for (size_t i = 0; i < sent_.size(); ++i) {
+    Sent& s = sent_[i];
+    if (s.ended || !(final || (!matched[i] && s.onset < passed))) continue;
+    s.ended = true;
+    Note note{};
+    note.pitch = s.pitch;
+    note.onset = s.onset;
+    note.offset = std::max(s.onset, static_cast<double>(final_end_) / fps);
+    events.push_back({false, note, now, /*dropped=*/true});
+  }
   // What no later decision can match: ended, and before the region.
   sent_.erase(std::remove_if(sent_.begin(), sent_.end(),
-                             [&](const Sent& s) { return s.ended && s.onset < start; }),
+                             [&](const Sent& s) {
+                               return s.ended && s.onset < start &&
+                                      (!s.ended_final || s.final_onset < start);
+                             }),
               sent_.end());
   std::stable_sort(events.begin(), events.end(), [](const NoteEvent& a, const NoteEvent& b) {
     const double ta = a.on ? a.note.onset : a.note.offset, tb = b.on ? b.note.onset : b.note.offset;

@@ -8,9 +8,13 @@
 //   last 12 s of final frames.
 // - frames `onset_lookahead_seconds` (shorter) before the newest sample decide note-ons: onsets
 //   need little of what follows them, so a note-on is written long before its note's end can be.
-// A note-on is matched to the final frames' note of its key within 50 ms of it: that note ends
-// it. A note-on the final frames do not confirm is ended at once, marked `dropped`; a final note
-// no note-on announced gets its note-on late, with its note-off when that is decided.
+// At every step the note-ons not yet ended are matched afresh to the notes of their keys within
+// 50 ms, the final frames' notes and those starting in the early frames, nearest pairs first:
+// the final note a note-on is matched to when that note's end is decided ends it (the note-off
+// names the note-on's onset). A note-on left without a note once the final frames have passed it
+// is ended at once, marked `dropped`; a note left without a note-on gets one, late for a final
+// note. So no two note-ons of one key and onset are ever open at once, and every note-on is
+// ended exactly once (tests/transcription/test_streaming.cpp).
 #include <torch/torch.h>
 
 #include <memory>
@@ -55,14 +59,8 @@ class StreamTranscriber {
   // them that can decide note-ons.
   void advance(int64_t end, bool final);
   std::vector<NoteEvent> decide(bool final);
-  // The note-on sent for `pitch` within 50 ms of `onset`, or null.
-  struct Sent;
-  Sent* sent_for(int pitch, double onset);
-  // The note-on of the final frames' note: the one it confirmed, else the nearest unconfirmed
-  // open one within 50 ms, or null.
-  Sent* sent_for_final(int pitch, double onset);
-  // The note-on of this key nearest `onset`, within the match distance, not yet matched or ended.
-  Sent* nearest_open(int pitch, double onset);
+  // Whether the final frames' note of `pitch` at `onset` has been ended.
+  bool ended_final(int pitch, double onset) const;
 
   std::shared_ptr<Model> model_;
   MelFeatures features_;
@@ -79,11 +77,11 @@ class StreamTranscriber {
   struct Sent {
     int pitch;
     double onset;
-    bool confirmed = false;  // the final frames have the note, with this onset:
-    double final_onset = 0;
     bool ended = false;
+    bool ended_final = false;  // by the final frames' note starting at final_onset
+    double final_onset = 0;
   };
-  std::vector<Sent> sent_;  // note-ons sent whose notes may still be matched
+  std::vector<Sent> sent_;  // note-ons sent, while their notes may still be in the frames kept
   std::vector<Note> ended_;
 };
 
