@@ -5,7 +5,8 @@
 // meets here. Prints one JSON line with the same fields as the peer.
 // Usage: build/bin/bench_transcription_step harmonic_cnn|crnn_highres [threads] [batch] [seconds]
 //        [steps] [warmup] [infer_batch] [infer_windows]
-// MLQ_BENCH_PRECISION=bf16-mixed (or auto) times the training step as trainer.precision does.
+// MLQ_BENCH_PRECISION=bf16-mixed (or auto) times the training step as trainer.precision does;
+// MLQ_BENCH_MODEL_CONFIG=FILE times the model of that config file instead of the peer's.
 #include <sys/resource.h>
 #include <torch/torch.h>
 
@@ -46,6 +47,15 @@ double sgemm_gflops() {
 }
 
 mlq::Config model_config(const std::string& name) {
+  // MLQ_BENCH_MODEL_CONFIG=configs/transcription/model/harmonic_cnn.toml: that model whole (the
+  // demo's, pedal branch included), on the semitone features.
+  if (const char* file = std::getenv("MLQ_BENCH_MODEL_CONFIG")) {
+    toml::table table = toml::parse_file(file);
+    table.insert_or_assign(
+        "features",
+        toml::table{{"filterbank", "semitone"}, {"first_midi", 21}, {"semitone_bins", 99}});
+    return mlq::Config(std::move(table), {});
+  }
   std::string toml = "name = '" + name + "'\n";
   // The notes' model, as the peer has it: no pedal branch, the head's first two layers.
   if (name == "harmonic_cnn")
@@ -67,7 +77,9 @@ mlq::TensorMap random_targets(int64_t batch, int64_t frames) {
           {"frame_roll", cells(0.1)},
           {"onset_roll", onsets},
           {"velocity_roll", onsets * torch::randint(1, 128, {batch, frames, 88})},
-          {"mask_roll", torch::ones({batch, frames, 88})}};
+          {"mask_roll", torch::ones({batch, frames, 88})},
+          {"pedal_frame_roll", (torch::rand({batch, frames}) < 0.3).to(torch::kFloat32)},
+          {"reg_pedal_offset_roll", torch::rand({batch, frames}) * 0.1}};
 }
 
 }  // namespace

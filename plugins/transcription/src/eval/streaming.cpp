@@ -117,35 +117,19 @@ bool StreamTranscriber::ended_final(int pitch, double onset) const {
   });
 }
 
-std::vector<NoteEvent> StreamTranscriber::decide(bool final) {
-  std::vector<NoteEvent> events;
-  if (final_.frames + early_.frames <= 0) return events;
-  const double fps = postprocess_.frames_per_second;
-  const double start = static_cast<double>(final_start_) / fps;
-  // Onsets in the region's first frames were found while the region reached further back.
-  const double settled = final_start_ > 0 ? start + 10 / fps : 0;
-  // A note that reaches the region's last final frames may go on: not ended yet.
-  const double open_after = static_cast<double>(final_end_ - 6) / fps;
-  const double now = seconds_received();
-
-  // The notes to match: the final frames' (not yet ended), then those starting in the early
-  // frames after them.
-  struct Candidate {
-    Note note;
-    bool final;
-    int64_t sent = -1;  // index into sent_
-  };
+std::vector<StreamTranscriber::Candidate> StreamTranscriber::notes_to_match(double start,
+                                                                            double settled) const {
   std::vector<Candidate> candidates;
   // A two-frame plateau of the onset output gives two notes of one key at one onset, the first
   // without length (as the reference's post-processing does): one note-on, for the second.
   std::vector<int64_t> last_of_key(128, -1);
-  auto add = [&](const Note& note, bool final) {
+  auto add = [&](const Note& note, bool is_final) {
     int64_t& last = last_of_key[static_cast<size_t>(std::clamp(note.pitch, 0, 127))];
     if (last >= 0 && std::abs(candidates[static_cast<size_t>(last)].note.onset - note.onset) < 1e-6)
-      candidates[static_cast<size_t>(last)] = {note, final};
+      candidates[static_cast<size_t>(last)] = {note, is_final};
     else {
       last = static_cast<int64_t>(candidates.size());
-      candidates.push_back({note, final});
+      candidates.push_back({note, is_final});
     }
   };
   for (Note note : postprocess(final_, postprocess_).notes) {
@@ -156,14 +140,16 @@ std::vector<NoteEvent> StreamTranscriber::decide(bool final) {
   if (early_.frames > 0) {
     ModelOutputs with_early = final_;
     append_frames(with_early, early_, 0, early_.frames);
-    const double early_start = static_cast<double>(final_end_) / fps;
+    const double early_start = static_cast<double>(final_end_) / postprocess_.frames_per_second;
     for (Note note : postprocess(with_early, postprocess_).notes) {
       note.onset += start;
       if (note.onset >= early_start && note.onset >= settled) add(note, false);
     }
   }
+  return candidates;
+}
 
-  // Open note-ons and notes of one key within 50 ms of each other, nearest pairs first.
+std::vector<bool> StreamTranscriber::match(std::vector<Candidate>& candidates) const {
   struct Pair {
     double distance;
     size_t sent, candidate;
@@ -186,6 +172,21 @@ std::vector<NoteEvent> StreamTranscriber::decide(bool final) {
       matched[pair.sent] = true;
       candidates[pair.candidate].sent = static_cast<int64_t>(pair.sent);
     }
+  return matched;
+}
+
+std::vector<NoteEvent> StreamTranscriber::decide(bool final) {
+  std::vector<NoteEvent> events;
+  if (final_.frames + early_.frames <= 0) return events;
+  const double fps = postprocess_.frames_per_second;
+  const double start = static_cast<double>(final_start_) / fps;
+  // Onsets in the region's first frames were found while the region reached further back.
+  const double settled = final_start_ > 0 ? start + 10 / fps : 0;
+  // A note that reaches the region's last final frames may go on: not ended yet.
+  const double open_after = static_cast<double>(final_end_ - 6) / fps;
+  const double now = seconds_received();
+  std::vector<Candidate> candidates = notes_to_match(start, settled);
+  std::vector<bool> matched = match(candidates);
 
   // Notes without a note-on get one; final notes whose end is decided are ended.
   for (Candidate& c : candidates) {

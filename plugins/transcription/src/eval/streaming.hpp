@@ -59,6 +59,18 @@ class StreamTranscriber {
   // them that can decide note-ons.
   void advance(int64_t end, bool final);
   std::vector<NoteEvent> decide(bool final);
+  // A note a note-on may be matched to.
+  struct Candidate {
+    Note note;
+    bool final;         // of the final frames, else starting in the early ones
+    int64_t sent = -1;  // the note-on it is matched to: an index into sent_
+  };
+  // The final frames' notes not yet ended (onsets from `settled` on), then those starting in the
+  // early frames after them; `start` is the region's first frame in seconds.
+  std::vector<Candidate> notes_to_match(double start, double settled) const;
+  // Open note-ons and notes of one key within 50 ms of each other, nearest pairs first; returns
+  // which note-ons of sent_ were matched.
+  std::vector<bool> match(std::vector<Candidate>& candidates) const;
   // Whether the final frames' note of `pitch` at `onset` has been ended.
   bool ended_final(int pitch, double onset) const;
 
