@@ -50,10 +50,23 @@ mlq::Config model_config(const std::string& name) {
   // MLQ_BENCH_MODEL_CONFIG=configs/transcription/model/harmonic_cnn.toml: that model whole (the
   // demo's, pedal branch included), on the semitone features.
   if (const char* file = std::getenv("MLQ_BENCH_MODEL_CONFIG")) {
-    toml::table table = toml::parse_file(file);
-    table.insert_or_assign(
-        "features",
-        toml::table{{"filterbank", "semitone"}, {"first_midi", 21}, {"semitone_bins", 99}});
+    toml::table table;
+    try {
+      table = toml::parse_file(file);
+    } catch (const toml::parse_error& e) {
+      std::fprintf(stderr, "error: MLQ_BENCH_MODEL_CONFIG: %s: %s\n", file,
+                   std::string(e.description()).c_str());
+      std::exit(2);
+    }
+    if (table["name"].value_or(std::string()) != name) {
+      std::fprintf(stderr, "error: MLQ_BENCH_MODEL_CONFIG: %s: name is not '%s'\n", file,
+                   name.c_str());
+      std::exit(2);
+    }
+    if (name == "harmonic_cnn")
+      table.insert_or_assign(
+          "features",
+          toml::table{{"filterbank", "semitone"}, {"first_midi", 21}, {"semitone_bins", 99}});
     return mlq::Config(std::move(table), {});
   }
   std::string toml = "name = '" + name + "'\n";
@@ -112,19 +125,24 @@ int main(int argc, char** argv) {
   std::shared_ptr<mlq::Model> model;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   mlq::LossFn loss;
-  if (name == "harmonic_cnn") {
-    model = std::make_shared<mlq::transcription::HarmonicCnn>(config, features);
-    optimizer = std::make_unique<torch::optim::AdamW>(
-        model->parameters(), torch::optim::AdamWOptions(1e-3).weight_decay(0));
-    loss = mlq::transcription::weighted_bce(mlq::Config());
-  } else if (name == "crnn_highres") {
-    model = std::make_shared<mlq::transcription::CrnnHighres>(config, features);
-    optimizer = std::make_unique<torch::optim::Adam>(model->parameters(),
-                                                     torch::optim::AdamOptions(5e-4).amsgrad(true));
-    loss = mlq::transcription::regression_bce;
-  } else {
-    std::fprintf(stderr, "error: unknown model '%s', expected harmonic_cnn or crnn_highres\n",
-                 name.c_str());
+  try {
+    if (name == "harmonic_cnn") {
+      model = std::make_shared<mlq::transcription::HarmonicCnn>(config, features);
+      optimizer = std::make_unique<torch::optim::AdamW>(
+          model->parameters(), torch::optim::AdamWOptions(1e-3).weight_decay(0));
+      loss = mlq::transcription::weighted_bce(mlq::Config());
+    } else if (name == "crnn_highres") {
+      model = std::make_shared<mlq::transcription::CrnnHighres>(config, features);
+      optimizer = std::make_unique<torch::optim::Adam>(
+          model->parameters(), torch::optim::AdamOptions(5e-4).amsgrad(true));
+      loss = mlq::transcription::regression_bce;
+    } else {
+      std::fprintf(stderr, "error: unknown model '%s', expected harmonic_cnn or crnn_highres\n",
+                   name.c_str());
+      return 2;
+    }
+  } catch (const std::exception& e) {  // a config value the model refuses
+    std::fprintf(stderr, "error: %s\n", e.what());
     return 2;
   }
 
