@@ -46,6 +46,11 @@ double sgemm_gflops() {
   return 2.0 * 2048 * 2048 * 2048 / seconds / 1e9;
 }
 
+// The semitone front end harmonic_cnn is built for (configs/exp.toml's [features]).
+toml::table semitone_features() {
+  return toml::table{{"filterbank", "semitone"}, {"first_midi", 21}, {"semitone_bins", 99}};
+}
+
 mlq::Config model_config(const std::string& name) {
   // MLQ_BENCH_MODEL_CONFIG=configs/transcription/model/harmonic_cnn.toml: that model whole (the
   // demo's, pedal branch included), on the semitone features.
@@ -63,19 +68,17 @@ mlq::Config model_config(const std::string& name) {
                    name.c_str());
       std::exit(2);
     }
-    if (name == "harmonic_cnn")
-      table.insert_or_assign(
-          "features",
-          toml::table{{"filterbank", "semitone"}, {"first_midi", 21}, {"semitone_bins", 99}});
+    if (name == "harmonic_cnn") table.insert_or_assign("features", semitone_features());
     return mlq::Config(std::move(table), {});
   }
-  std::string toml = "name = '" + name + "'\n";
+  toml::table table{{"name", name}};
   // The notes' model, as the peer has it: no pedal branch, the head's first two layers.
-  if (name == "harmonic_cnn")
-    toml +=
-        "pedal = false\nhead_dilations = [2, 4]\n[features]\nfilterbank = 'semitone'\n"
-        "first_midi = 21\nsemitone_bins = 99\n";
-  return mlq::Config(toml::parse(toml), {});
+  if (name == "harmonic_cnn") {
+    table.insert_or_assign("pedal", false);
+    table.insert_or_assign("head_dilations", toml::array{2, 4});
+    table.insert_or_assign("features", semitone_features());
+  }
+  return mlq::Config(std::move(table), {});
 }
 
 // Rolls as the peer makes them: onset/offset regression targets on ~1 % of cells, frames on ~10 %,
