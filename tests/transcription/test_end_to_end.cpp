@@ -251,6 +251,21 @@ TEST_CASE("the default experiment trains harmonic_cnn and scores unseen timbres 
   REQUIRE_MESSAGE(predicted.exit_code == 0, predicted.out);
   CHECK(mlq::transcription::read_midi(dir / "midi" / "tone.mid").duration ==
         doctest::Approx(5.0).epsilon(0.01));
+  // configs/exp.toml's [inference] pitch ensemble: predict runs it unless told not to.
+  CHECK_MESSAGE(predicted.out.find("pitch ensemble: the input also shifted by -2, -1, 1, 2") !=
+                    std::string::npos,
+                predicted.out);
+  auto alone = runner_in(dir, {"predict", "--checkpoint=" + checkpoint.string(), wav.string(), "-o",
+                               (dir / "alone").string(), "--pitch-shifts=none"});
+  REQUIRE_MESSAGE(alone.exit_code == 0, alone.out);
+  CHECK_MESSAGE(alone.out.find("pitch ensemble") == std::string::npos, alone.out);
+  auto bad_shifts = runner_in(dir, {"predict", "--checkpoint=" + checkpoint.string(), wav.string(),
+                                    "-o", (dir / "bad").string(), "--pitch-shifts=1,x"});
+  CHECK(bad_shifts.exit_code == 2);
+  CHECK_MESSAGE(
+      bad_shifts.out.find("--pitch-shifts '1,x': expected semitones") != std::string::npos,
+      bad_shifts.out);
+  CHECK_FALSE(fs::exists(dir / "bad"));
   // Another plugin registering a model 'harmonic_cnn' too: the command, the transcription
   // task's, still builds the transcription plugin's.
   auto beside = runner_in(dir, {"predict", "--checkpoint=" + checkpoint.string(), wav.string(),
@@ -332,7 +347,8 @@ TEST_CASE("the default experiment trains harmonic_cnn and scores unseen timbres 
   REQUIRE(run_process({"sox", tune.string(), long_tune.string(), "repeat", "1"}).exit_code == 0);
   auto offline_run =
       runner_in(dir, {"predict", "--checkpoint=" + checkpoint.string(), long_tune.string(), "-o",
-                      (dir / "offline").string(), "--context-seconds", "0.75", low_onsets});
+                      (dir / "offline").string(), "--context-seconds", "0.75", low_onsets,
+                      "--pitch-shifts=none"});  // the model alone, as the stream runs it
   REQUIRE_MESSAGE(offline_run.exit_code == 0, offline_run.out);
   const auto offline_notes = mlq::transcription::read_midi(dir / "offline" / "long_tune.mid").notes;
   REQUIRE(offline_notes.size() >= 20);

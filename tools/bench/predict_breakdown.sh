@@ -5,7 +5,8 @@
 # windows, post-processing, writing the MIDI file; each as a real-time factor and a share. Twice:
 # windows overlapping as the reference's (a quarter window of context each side, so the model runs
 # over the audio twice) and with the demo config's 0.75 s of context (1.18 times); then how far
-# the two transcriptions agree (runner score: one as the reference of the other).
+# the two transcriptions agree (runner score: one as the reference of the other). Both run the
+# model alone (--pitch-shifts=none); a third run times the checkpoint's pitch ensemble.
 # Usage: tools/bench/predict_breakdown.sh [CHECKPOINT] [threads=2]
 #   without CHECKPOINT, trains the default experiment for 300 steps first (about a minute).
 set -euo pipefail
@@ -31,8 +32,11 @@ for f in ["data/raw/synth-piano/synth-piano.csv"] + glob.glob("data/raw/synth-pi
 sox "${pieces[@]}" "${pieces[@]}" "${pieces[@]}" "${pieces[@]}" "$work/long.wav" trim 0 2340
 echo "predict over $(soxi -d "$work/long.wav") of audio..." >&2
 for context in 2.5 0.75; do
-  echo "context $context s each side:"
+  echo "context $context s each side, the model alone (--pitch-shifts=none):"
   $R predict --checkpoint="$checkpoint" --threads "$threads" --timings --context-seconds $context \
-    "$work/long.wav" -o "$work/midi-$context" | grep -v '^/'
+    --pitch-shifts=none "$work/long.wav" -o "$work/midi-$context" | grep -v '^/'
 done
+echo "context 0.75 s each side, the checkpoint's [inference] pitch ensemble (if any):"
+$R predict --checkpoint="$checkpoint" --threads "$threads" --timings --context-seconds 0.75 \
+  "$work/long.wav" -o "$work/midi-ensemble" | grep -v '^/'
 $R score "$work/midi-2.5/long.mid" "$work/midi-0.75/long.mid"

@@ -5,7 +5,8 @@
 # is the wall-clock time at which the event was written minus the note's true onset in the audio.
 # Prints the median and 95th percentile latency, and onset F1 against the piece's MIDI of the
 # stream's MIDI file, of its note-on events as they came (dropped ones included) and of offline
-# prediction, and of the stream's MIDI file against offline.
+# prediction (the model alone, as the stream runs it; and with the checkpoint's [inference] pitch
+# ensemble, as `runner predict` runs by default), and of the stream's MIDI file against offline.
 # Usage: tools/bench/stream_latency.sh CHECKPOINT [pieces=2] [threads=2]
 # LOOKAHEAD=SECONDS and ONSET_LOOKAHEAD=SECONDS pass --lookahead-seconds and
 # --onset-lookahead-seconds (default: the stream's, the model's look-ahead and 0.15).
@@ -29,7 +30,10 @@ for wav in "${wavs[@]}"; do
     ${LOOKAHEAD:+--lookahead-seconds "$LOOKAHEAD"} \
     ${ONSET_LOOKAHEAD:+--onset-lookahead-seconds "$ONSET_LOOKAHEAD"} \
     -o "$work/$name-stream.mid" >"$work/$name.jsonl" 2>/dev/null
-  $R predict --threads "$threads" --checkpoint="$checkpoint" "$wav" -o "$work/offline" >/dev/null
+  # Offline with the model alone, as the stream runs it, and with the checkpoint's pitch ensemble.
+  $R predict --threads "$threads" --checkpoint="$checkpoint" --pitch-shifts=none "$wav" \
+    -o "$work/offline" >/dev/null
+  $R predict --threads "$threads" --checkpoint="$checkpoint" "$wav" -o "$work/ensemble" >/dev/null
   # The note-on events as a live listener got them (dropped ones included), as MIDI to score.
   /usr/bin/python3 - "$work/$name.jsonl" "$work/$name-events.mid" <<'PY'
 import json, sys
@@ -54,6 +58,7 @@ PY
   for pair in "${wav%.wav}.midi $work/$name-stream.mid stream" \
     "${wav%.wav}.midi $work/$name-events.mid note-on-events" \
     "${wav%.wav}.midi $work/offline/$name.mid offline" \
+    "${wav%.wav}.midi $work/ensemble/$name.mid offline-with-the-checkpoint's-[inference]" \
     "$work/offline/$name.mid $work/$name-stream.mid stream-vs-offline"; do
     set -- $pair
     echo "$3 $($R score "$1" "$2" --json)" >>"$work/scores.txt"

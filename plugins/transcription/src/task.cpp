@@ -38,6 +38,7 @@ void TranscriptionTask::setup(const Config& config, const Registry& registry) {
   config_ = config;
   features_ = FeatureOptions::from(config.section("features"));
   postprocess_ = postprocess_options(config);
+  ensemble_ = PitchEnsemble::from(config, features_);
   // The model sees the features it is built for: [features] travels inside its config.
   Config model_config = config.section("model");
   if (const toml::node* features = config.table().get("features"))
@@ -84,8 +85,8 @@ BatchTransform TranscriptionTask::batch_transform(Split split) {
                            train ? spectrogram_augmentation_ : nullptr);
 }
 
-void TranscriptionTask::evaluate(const TensorMap& batch) {
-  const TensorMap outputs = model_->forward(batch);
+void TranscriptionTask::evaluate(const TensorMap& batch, const PitchEnsemble& ensemble) {
+  const TensorMap outputs = forward_with_ensemble(*model_, batch, ensemble);
   loss_sum_ += loss_(outputs, batch).item<double>();
   ++loss_count_;
   const torch::Tensor piece = batch.at("piece").cpu(), start = batch.at("start_frame").cpu();

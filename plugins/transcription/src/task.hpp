@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "data/piano_dataset.hpp"
+#include "eval/pitch_ensemble.hpp"
 #include "eval/postprocess.hpp"
 #include "mlq/plugin.hpp"
 
@@ -21,9 +22,11 @@ class TranscriptionTask : public SupervisedTask {
   // Features (and, for training, [augment]: `chain` on the audio before them,
   // `spectrogram_chain` on the features after) in the loader threads.
   BatchTransform batch_transform(Split split) override;
-  void validation_step(const TensorMap& batch) override { evaluate(batch); }
+  // Validation, which picks the checkpoint, runs the model once; test runs [inference]'s
+  // pitch-shift ensemble too, as `runner predict` does.
+  void validation_step(const TensorMap& batch) override { evaluate(batch, PitchEnsemble{}); }
   Scalars validation_epoch_end() override { return finish(Split::Validation); }
-  void test_step(const TensorMap& batch) override { evaluate(batch); }
+  void test_step(const TensorMap& batch) override { evaluate(batch, ensemble_); }
   Scalars test_epoch_end() override { return finish(Split::Test); }
   // The first validation example's audio (up to 10 s) and a piano roll of the reference and
   // predicted notes during it.
@@ -35,12 +38,13 @@ class TranscriptionTask : public SupervisedTask {
  private:
   void prepare_data();
   // Keeps the model's outputs of each piece's segments for finish().
-  void evaluate(const TensorMap& batch);
+  void evaluate(const TensorMap& batch, const PitchEnsemble& ensemble);
   Scalars finish(Split split);
 
   Config config_;
   FeatureOptions features_;
   PostprocessOptions postprocess_;
+  PitchEnsemble ensemble_;
   PianoDataOptions data_;
   bool data_ready_ = false;
   std::map<Split, std::shared_ptr<PianoDataset>> datasets_;

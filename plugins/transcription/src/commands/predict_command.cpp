@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -46,6 +47,11 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
                                 "notes that end while the detected pedal is down last until it "
                                 "comes up (default: the checkpoint's, else true)",
                                 cxxopts::value<bool>())(
+      "pitch-shifts",
+      "also transcribe the input shifted by these semitones and average the note outputs, e.g. "
+      "-2,-1,1,2; 'none': the model alone, once (default: the checkpoint's [inference] "
+      "pitch_shifts; --stream runs the model alone)",
+      cxxopts::value<std::string>())(
       "bpm", "tempo written into the MIDI files (how a score editor shows the beats)",
       cxxopts::value<double>()->default_value("120"))(
       "csv", "also write the note and pedal events as NAME.csv")(
@@ -98,6 +104,11 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
         transcribe.context_seconds <= transcribe.window_seconds / 4))
     throw UserError(fmt::format("--context-seconds {}: expected 0 to a quarter of the {} s window",
                                 transcribe.context_seconds, transcribe.window_seconds));
+  const FeatureOptions features = FeatureOptions::from(config.section("features"));
+  transcribe.ensemble = result.count("pitch-shifts")
+                            ? PitchEnsemble::parse(result["pitch-shifts"].as<std::string>(),
+                                                   features, "--pitch-shifts")
+                            : PitchEnsemble::from(config, features);
   transcribe.postprocess = postprocess_options(config);
   PostprocessOptions& post = transcribe.postprocess;
   auto threshold = [&](const char* name, double& value) {
@@ -129,8 +140,12 @@ int predict_command(const std::vector<std::string>& args, const Registry& regist
   if (result.count("sonify"))
     renderer =
         std::make_unique<SoundfontRenderer>(result["soundfont"].as<std::string>(), kSonifyRate);
-  const FeatureOptions features = FeatureOptions::from(config.section("features"));
   Transcriber transcriber(model, features, transcribe);
+  if (!transcribe.ensemble.empty())
+    log::info(
+        "pitch ensemble: the input also shifted by {} semitones, the note outputs averaged "
+        "({} passes of the model; --pitch-shifts=none: one)",
+        fmt::join(transcribe.ensemble.shifts, ", "), transcribe.ensemble.shifts.size() + 1);
 
   const std::vector<AudioInput>& inputs = run.inputs;
   // One bad file is one line; the others are still transcribed, and the exit status says so.

@@ -102,7 +102,7 @@ Transcription Transcriber::transcribe(const std::vector<float>& audio,
     }
     const torch::Tensor features = clock.time("features", [&] { return features_(batch); });
     const TensorMap outputs = clock.time("model", [&] {
-      return model_->forward({{"features", features}});
+      return forward_with_ensemble(*model_, {{"features", features}}, options_.ensemble);
     });
     if (keys.empty()) keys = decoded_outputs(outputs);
     clock.time("stitch", [&] {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "eval/pitch_ensemble.hpp"
 #include "eval/postprocess.hpp"
 #include "eval/stage_times.hpp"
 #include "mlq/plugin.hpp"
@@ -45,6 +46,7 @@ struct TranscribeOptions {
   // its receptive field: less context, fewer windows.
   double context_seconds = -1;
   int64_t batch = 4;  // windows per forward pass
+  PitchEnsemble ensemble;
   PostprocessOptions postprocess;
 };
 
