@@ -99,21 +99,23 @@ void TranscriptionTask::evaluate(const TensorMap& batch, const PitchEnsemble& en
 
 Scalars TranscriptionTask::finish(Split split) {
   const PianoDataset& data = *datasets_.at(split);
-  const auto hop_frames =
-      static_cast<int64_t>(std::llround(data_.segment_seconds_of(split) * data_.frames_per_second));
+  const auto context_frames =
+      static_cast<int64_t>(std::llround(data_.eval_context_seconds * data_.frames_per_second));
   std::vector<NoteScores> scores, unseen_scores;
   evaluated_notes_.clear();
   for (const auto& [piece, segments] : pieces_) {
-    // Segments in order, each but the last without its final frame (the next one's first).
+    // Stitched as `runner predict` stitches its windows: each segment's frames away from its
+    // edges, where the model lacks context.
+    const int64_t first = segments.begin()->first;
+    std::vector<int64_t> starts;
     std::map<std::string, std::vector<torch::Tensor>> parts;
-    size_t index = 0;
     for (const auto& [start, outputs] : segments) {
-      const bool last = ++index == segments.size();
-      for (const auto& [key, roll] : outputs)
-        parts[key].push_back(last ? roll : roll.narrow(0, 0, std::min(hop_frames, roll.size(0))));
+      starts.push_back(start - first);
+      for (const auto& [key, roll] : outputs) parts[key].push_back(roll);
     }
     std::map<std::string, torch::Tensor> rolls;
-    for (const auto& [key, rolls_of_key] : parts) rolls[key] = torch::cat(rolls_of_key);
+    for (const auto& [key, outputs] : parts)
+      rolls[key] = stitch_windows(outputs, starts, context_frames);
     const ModelOutputs stitched = model_outputs(rolls);
     const std::vector<Note> estimated = postprocess(stitched, postprocess_).notes;
     // The reference: the piece's notes that start within what was evaluated.

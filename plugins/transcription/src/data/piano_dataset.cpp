@@ -14,6 +14,8 @@ PianoDataOptions PianoDataOptions::from(const Config& c) {
   o.segment_seconds = c.get_double("segment_seconds", o.segment_seconds, seconds);
   o.hop_seconds = c.get_double("hop_seconds", o.hop_seconds, seconds);
   o.eval_segment_seconds = c.get_double("eval_segment_seconds", o.segment_seconds, seconds);
+  o.eval_context_seconds =
+      c.get_double("eval_context_seconds", 0, Range::between(0, o.eval_segment_seconds / 4));
   if (c.has("unseen_roots"))
     for (const std::string& root : c.get_strings("unseen_roots")) o.unseen_roots.push_back(root);
   o.frames_per_second = static_cast<int>(
@@ -42,7 +44,8 @@ void PianoDataset::add_root(const std::filesystem::path& root, Split split) {
                        performance.pedals});
   }
   const double length = options_.segment_seconds_of(split);
-  const double hop = split == Split::Train ? options_.hop_seconds : length;
+  const double hop =
+      split == Split::Train ? options_.hop_seconds : length - 2 * options_.eval_context_seconds;
   roots_.push_back(std::make_unique<SegmentDataset>(
       index, split_name(split), SegmentOptions{length, hop},
       [this, piece_of](const IndexEntry& entry, double start, double end) {

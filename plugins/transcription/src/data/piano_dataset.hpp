@@ -18,8 +18,11 @@ namespace mlq::transcription {
 struct PianoDataOptions {
   std::filesystem::path root;  // the preprocessed data set (index.csv)
   double segment_seconds = 10;
-  double hop_seconds = 1;  // training; evaluation segments never overlap (pieces are stitched)
+  double hop_seconds = 1;            // training
   double eval_segment_seconds = 10;  // validation and test segments; default: segment_seconds
+  // Validation and test segments overlap by twice this, and each piece is stitched from their
+  // frames this far from their edges, as `runner predict` does (0: segments end to end).
+  double eval_context_seconds = 0;
   int frames_per_second = 100;
   // Preprocessed test sets rendered with timbres the model never trains on: their pieces join the
   // test split and are scored apart (test_unseen_*).
