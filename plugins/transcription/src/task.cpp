@@ -120,7 +120,7 @@ Scalars TranscriptionTask::finish(Split split) {
     const std::vector<Note> estimated = postprocess(stitched, postprocess_).notes;
     // The reference: the piece's notes that start within what was evaluated.
     const double evaluated_until =
-        static_cast<double>(segments.begin()->first + stitched.frames) / data_.frames_per_second;
+        static_cast<double>(first + stitched.frames) / data_.frames_per_second;
     std::vector<Note> reference;
     for (const Note& note : data.notes(piece))
       if (note.onset < evaluated_until) reference.push_back(note);

@@ -1,15 +1,10 @@
 #include "eval/inference.hpp"
 
+#include "eval/output_keys.hpp"
+
 #include "mlq/plugin.hpp"
 
 namespace mlq::transcription {
-namespace {
-
-const char* const kNoteOutputs[] = {"reg_onset_output", "reg_offset_output", "frame_output",
-                                    "velocity_output"};
-const char* const kPedalOutputs[] = {"pedal_frame_output", "reg_pedal_offset_output"};
-
-}  // namespace
 
 std::vector<std::string> decoded_outputs(const TensorMap& outputs) {
   std::vector<std::string> keys(std::begin(kNoteOutputs), std::end(kNoteOutputs));

@@ -8,11 +8,11 @@
 #include <stdexcept>
 #include <utility>
 
+#include "eval/output_keys.hpp"
+
 namespace mlq::transcription {
 namespace {
 
-const char* const kAveraged[] = {"reg_onset_output", "reg_offset_output", "frame_output",
-                                 "velocity_output"};
 constexpr int64_t kMaxShift = 12;
 
 }  // namespace
@@ -87,7 +87,7 @@ TensorMap forward_with_ensemble(Model& model, const TensorMap& batch,
   if (ensemble.empty()) return outputs;
   // A pass per view: one pass over all of them in a batch five times as large ran slower.
   std::vector<torch::Tensor> sums;
-  for (const char* key : kAveraged) sums.push_back(outputs.at(key).clone());
+  for (const char* key : kNoteOutputs) sums.push_back(outputs.at(key).clone());
   const int64_t keys = sums[0].size(-1);
   torch::Tensor views = torch::ones({keys}, sums[0].options());
   TensorMap shifted_batch = batch;
@@ -101,10 +101,10 @@ TensorMap forward_with_ensemble(Model& model, const TensorMap& batch,
     for (size_t i = 0; i < sums.size(); ++i)
       sums[i]
           .narrow(-1, first, count)
-          .add_(shifted.at(kAveraged[i]).narrow(-1, first + shift, count));
+          .add_(shifted.at(kNoteOutputs[i]).narrow(-1, first + shift, count));
     views.narrow(0, first, count).add_(1);
   }
-  for (size_t i = 0; i < sums.size(); ++i) outputs[kAveraged[i]] = sums[i] / views;
+  for (size_t i = 0; i < sums.size(); ++i) outputs[kNoteOutputs[i]] = sums[i] / views;
   return outputs;
 }
 

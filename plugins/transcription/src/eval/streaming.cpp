@@ -4,11 +4,11 @@
 #include <cmath>
 #include <tuple>
 
+#include "eval/output_keys.hpp"
+
 namespace mlq::transcription {
 namespace {
 
-const char* const kKeys[] = {"reg_onset_output", "reg_offset_output", "frame_output",
-                             "velocity_output"};
 constexpr int kClasses = 88;
 
 template <class Outputs>  // ModelOutputs, const or not
@@ -86,8 +86,9 @@ void StreamTranscriber::advance(int64_t end, bool final) {
   made.classes = kClasses;
   made.frames = static_cast<int>(early_until - final_end_);
   for (int k = 0; k < 4; ++k)
-    *roll(made, k) = to_float_vector(
-        outputs.at(kKeys[k])[0].narrow(0, final_end_ - first_frame, made.frames).contiguous());
+    *roll(made, k) = to_float_vector(outputs.at(kNoteOutputs[k])[0]
+                                         .narrow(0, final_end_ - first_frame, made.frames)
+                                         .contiguous());
   const int64_t newly_final = std::max<int64_t>(0, until - final_end_);
   append_frames(final_, made, 0, newly_final);
   early_ = ModelOutputs{};
